@@ -1,0 +1,18 @@
+"""kgtransfer: choose, transfer and evaluate pretrained source models with a
+knowledge graph of your model zoo.
+
+The subpackages are :mod:`kgtransfer.kg` (the graph), :mod:`kgtransfer.transfer`
+(estimators, recommender, transfer methods), :mod:`kgtransfer.models` and
+:mod:`kgtransfer.data`. The few everyday entry points are re-exported here.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("kgtransfer")
+except PackageNotFoundError:  # pragma: no cover - running from an uninstalled tree
+    __version__ = "0.0.0"
+
+__all__ = ["__version__"]

@@ -1,0 +1,71 @@
+"""Exceptions raised by kgtransfer.
+
+Each subclasses a built-in, so ``except KeyError`` and friends keep working, and
+each message says what was wrong, the value received and how to fix it.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+__all__ = [
+    "CardParseError",
+    "IngestError",
+    "KGTransferError",
+    "NotFittedError",
+    "StoreLockedError",
+    "StoreVersionError",
+    "TransferError",
+    "UnknownNameError",
+    "did_you_mean",
+]
+
+
+class KGTransferError(Exception):
+    """Base class of every kgtransfer error."""
+
+
+class UnknownNameError(KGTransferError, KeyError):
+    """A registry, graph or table has no entry of that name."""
+
+    def __str__(self) -> str:  # KeyError would quote the whole message
+        return str(self.args[0]) if self.args else ""
+
+
+class NotFittedError(KGTransferError, ValueError, AttributeError):
+    """An estimator or transfer method was used before ``fit``."""
+
+
+class CardParseError(KGTransferError, ValueError):
+    """A model card's YAML front matter is malformed or has a bad field."""
+
+
+class IngestError(KGTransferError, ValueError):
+    """A table, card or file could not be ingested (file, row and value named)."""
+
+
+class StoreLockedError(KGTransferError, OSError):
+    """The on-disk graph store is open in another process."""
+
+
+class StoreVersionError(KGTransferError, RuntimeError):
+    """The on-disk graph store was written by an incompatible format version."""
+
+
+class TransferError(KGTransferError, ValueError):
+    """Weights or features could not be transferred between two models."""
+
+
+def did_you_mean(name: str, choices: Iterable[str], *, what: str, hint: str) -> UnknownNameError:
+    """Build an :class:`UnknownNameError` that suggests close names.
+
+    Example:
+        >>> str(did_you_mean("resnet5", ["resnet50"], what="model", hint="See list_models()."))
+        "Unknown model 'resnet5'. Did you mean 'resnet50'? See list_models()."
+    """
+    close = difflib.get_close_matches(name, list(choices), n=3, cutoff=0.6)
+    suggestion = ""
+    if close:
+        suggestion = " Did you mean " + " or ".join(repr(c) for c in close) + "?"
+    return UnknownNameError(f"Unknown {what} {name!r}.{suggestion} {hint}")
