@@ -1,1 +1,23 @@
-"""kgtransfer.kg"""
+"""kgtransfer.kg: the model-zoo knowledge graph (vocabulary, IRIs, store, queries)."""
+
+from kgtransfer.kg._networkx import tables_to_networkx
+from kgtransfer.kg._queries import get_query, list_queries
+from kgtransfer.kg.iri import ID_BASE, from_iri, to_iri
+from kgtransfer.kg.store import FORMAT_VERSION, ZooGraph
+from kgtransfer.kg.tables import COLUMNS, ZooTables, empty_table
+from kgtransfer.kg.vocab import KGT
+
+__all__ = [
+    "COLUMNS",
+    "FORMAT_VERSION",
+    "ID_BASE",
+    "KGT",
+    "ZooGraph",
+    "ZooTables",
+    "empty_table",
+    "from_iri",
+    "get_query",
+    "list_queries",
+    "tables_to_networkx",
+    "to_iri",
+]

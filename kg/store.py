@@ -1,0 +1,939 @@
+"""The model-zoo knowledge graph: :class:`ZooGraph`, an RDF store on pyoxigraph.
+
+Every write is one *ingest batch*: a ``kgt:IngestBatch`` (a ``prov:Activity`` with its
+source, time and row counts) whose triples live in a named graph of their own, written
+in a single pyoxigraph transaction. A crash mid-write therefore leaves the previous
+state intact, and ``remove_batch`` retracts exactly what a batch wrote. The store
+records its format version in a metadata graph and refuses to open another version.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timezone
+from pathlib import Path
+from types import TracebackType
+from typing import IO, TYPE_CHECKING, Any, Literal
+from uuid import uuid4
+
+import pandas as pd
+import pyoxigraph as ox
+
+from kgtransfer.errors import StoreLockedError, StoreVersionError, did_you_mean
+from kgtransfer.kg._queries import (
+    get_query,
+    is_update,
+    solutions_frame,
+    uses_load,
+    uses_service,
+)
+from kgtransfer.kg._reader import read_tables
+from kgtransfer.kg._writer import render_tables, string_literal, term_iri
+from kgtransfer.kg.iri import ID_BASE, encode_id, id_of, to_iri
+from kgtransfer.kg.tables import COLUMNS, ZooTables
+from kgtransfer.kg.vocab import DCTERMS, KGT, MLS, PREFIXES, PROV, RDF
+
+if TYPE_CHECKING:
+    import networkx as nx
+    import rdflib
+
+__all__ = ["FORMAT_VERSION", "ZooGraph"]
+
+#: Version of the on-disk layout and vocabulary; bump it when either changes.
+FORMAT_VERSION = 1
+
+ErrorMode = Literal["raise", "warn", "collect"]
+_META_GRAPH = ox.NamedNode(to_iri("graph", "meta"))
+_STORE_NODE = ox.NamedNode(to_iri("graph", "store"))
+_VERSION = ox.NamedNode(str(KGT.formatVersion))
+_TYPE = ox.NamedNode(str(RDF.type))
+_JSON = "http://www.w3.org/1999/02/22-rdf-syntax-ns#JSON"
+_XSD = "http://www.w3.org/2001/XMLSchema#"
+_ENTITY_TYPES = {"models": MLS.Model, "datasets": MLS.Dataset, "metrics": MLS.EvaluationMeasure}
+_EXPORT_FORMATS: dict[str, ox.RdfFormat] = {
+    "ttl": ox.RdfFormat.TURTLE,
+    "turtle": ox.RdfFormat.TURTLE,
+    "nt": ox.RdfFormat.N_TRIPLES,
+    "ntriples": ox.RdfFormat.N_TRIPLES,
+    "jsonld": ox.RdfFormat.JSON_LD,
+    "json-ld": ox.RdfFormat.JSON_LD,
+    "nq": ox.RdfFormat.N_QUADS,
+    "nquads": ox.RdfFormat.N_QUADS,
+}
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _new_batch_id() -> str:
+    """Batch ids sort in time order and are unique: ``20260101T120000123456Z-1a2b3c4d``."""
+    return f"{_now():%Y%m%dT%H%M%S%fZ}-{uuid4().hex[:8]}"
+
+
+def _report_dict(report: Any) -> Any:
+    """A JSON-ready view of an ingest report (dataclass, mapping or anything else)."""
+    import dataclasses
+
+    if dataclasses.is_dataclass(report) and not isinstance(report, type):
+        report = dataclasses.asdict(report)
+    if hasattr(report, "to_dict"):
+        report = report.to_dict()
+    return json.loads(json.dumps(report, default=str))
+
+
+def _json_literal(value: Any, what: str) -> str:
+    try:
+        text = json.dumps(value, sort_keys=True, allow_nan=True)
+    except TypeError as exc:
+        raise TypeError(f"{what} must be JSON-serialisable: {exc}") from None
+    return f"{string_literal(text)}^^<{_JSON}>"
+
+
+def _datetime_literal(moment: datetime) -> str:
+    return f'"{moment.isoformat()}"^^<{_XSD}dateTime>'
+
+
+def _quad_text(quad: ox.Quad) -> str:
+    triple = f"{quad.subject} {quad.predicate} {quad.object}"
+    if isinstance(quad.graph_name, ox.DefaultGraph):
+        return triple + " ."
+    return f"GRAPH {quad.graph_name} {{ {triple} }}"
+
+
+def _format(fmt: str | None, target: object) -> ox.RdfFormat:
+    if fmt is None:
+        suffix = (
+            Path(str(target)).suffix.lstrip(".").lower() if isinstance(target, (str, Path)) else ""
+        )
+        fmt = suffix or "ttl"
+    key = fmt.lower().lstrip(".")
+    if key not in _EXPORT_FORMATS:
+        raise ValueError(f"Unknown RDF format {fmt!r}; use one of ttl, nt, jsonld, nq.")
+    return _EXPORT_FORMATS[key]
+
+
+class ZooGraph:
+    """A model zoo's knowledge graph (models, datasets, lineage, records, similarities).
+
+    ``ZooGraph()`` lives in memory; :meth:`open` opens (or creates) a persistent
+    store on disk. Use it as a context manager, or call :meth:`close`.
+
+    Example:
+        >>> import pandas as pd
+        >>> g = ZooGraph()
+        >>> tables = ZooTables(records=pd.DataFrame({"model": ["m"], "dataset": ["d"],
+        ...     "value": [0.9], "metric": ["accuracy"], "method": [None], "seed": [0],
+        ...     "run": [None], "suspect": [False]}))
+        >>> batch = g.add_zoo_tables(tables, source="example")
+        >>> g.records(model="m")[["model", "dataset", "value"]].values.tolist()
+        [['m', 'd', 0.9]]
+    """
+
+    def __init__(self) -> None:
+        self._store: ox.Store | None = ox.Store()
+        self._path: Path | None = None
+        self._read_only = False
+        self.last_report: Any = None
+        self._init_meta()
+
+    # ------------------------------------------------------------------ lifecycle
+    @classmethod
+    def open(cls, path: str | os.PathLike[str], *, read_only: bool = False) -> ZooGraph:
+        """Open (or create) the persistent store in folder ``path``.
+
+        Args:
+            path: Folder of the store; created if missing (unless ``read_only``).
+            read_only: Open a read-only view, allowed while another process writes.
+
+        Raises:
+            StoreLockedError: Another process has the store open for writing.
+            StoreVersionError: The store was written by another format version.
+        """
+        path = Path(path)
+        graph = cls.__new__(cls)
+        graph._path = path
+        graph._read_only = read_only
+        graph.last_report = None
+        try:
+            if read_only:
+                if not path.is_dir():
+                    raise FileNotFoundError(f"No graph store at {path}; ingest something first.")
+                graph._store = ox.Store.read_only(str(path))
+            else:
+                graph._store = ox.Store(str(path))
+        except OSError as exc:
+            if "lock" in str(exc).lower():
+                raise StoreLockedError(
+                    f"The graph store {path} is open in another process ({exc}). Close that "
+                    "process (or wait for it to finish), or open it with read_only=True."
+                ) from exc
+            raise
+        try:
+            graph._init_meta()
+        except StoreVersionError:
+            graph.close()
+            raise
+        return graph
+
+    def _init_meta(self) -> None:
+        store = self._live
+        found = list(store.quads_for_pattern(_STORE_NODE, _VERSION, None, _META_GRAPH))
+        where = self._path or "the in-memory store"
+        if not found:
+            if len(store) and not self._read_only:
+                raise StoreVersionError(
+                    f"{where} holds RDF but no kgtransfer format version; it was not written by "
+                    "kgtransfer. Open an empty folder, or load the data with load_rdf()."
+                )
+            if not self._read_only:
+                store.add(ox.Quad(_STORE_NODE, _VERSION, ox.Literal(FORMAT_VERSION), _META_GRAPH))
+            return
+        version = int(found[0].object.value)
+        if version != FORMAT_VERSION:
+            raise StoreVersionError(
+                f"{where} has store format version {version}, this kgtransfer reads version "
+                f"{FORMAT_VERSION}. Export it to N-Quads with the kgtransfer that wrote it and "
+                "re-import, or install a matching kgtransfer."
+            )
+
+    @property
+    def path(self) -> Path | None:
+        """Folder of the on-disk store, or None in memory."""
+        return self._path
+
+    @property
+    def _live(self) -> ox.Store:
+        if self._store is None:
+            raise ValueError("This ZooGraph is closed; open it again with ZooGraph.open(path).")
+        return self._store
+
+    def close(self) -> None:
+        """Flush and release the store (and its lock). Safe to call twice."""
+        if self._store is not None:
+            if self._path is not None and not self._read_only:
+                self._store.flush()
+            self._store = None
+
+    def __enter__(self) -> ZooGraph:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __len__(self) -> int:
+        return len(self._live)
+
+    def __repr__(self) -> str:
+        where = str(self._path) if self._path else "memory"
+        state = "closed" if self._store is None else f"{len(self)} quads"
+        return f"ZooGraph({where}, {state})"
+
+    @staticmethod
+    def iri(kind: str, id_: str) -> ox.NamedNode:
+        """The IRI of an entity, for ``query(..., bindings=...)``.
+
+        Example:
+            >>> ZooGraph.iri("model", "resnet50").value
+            'https://w3id.org/kgtransfer/id/model/resnet50'
+        """
+        return ox.NamedNode(to_iri(kind, id_))
+
+    def _writable(self) -> ox.Store:
+        store = self._live
+        if self._read_only:
+            raise StoreLockedError(
+                f"The graph store {self._path} was opened read_only=True; reopen it with "
+                "ZooGraph.open(path) to write."
+            )
+        return store
+
+    # ------------------------------------------------------------------ writing
+    def add_zoo_tables(self, tables: ZooTables, *, source: str, report: Any = None) -> str:
+        """Write normalised tables as one ingest batch (one transaction).
+
+        Rows of ``models``, ``datasets`` and ``metrics`` replace everything previously
+        stored about those entities (a model's lineage included); records,
+        similarities and scores are added. Extra numeric columns become numeric
+        attributes.
+
+        Args:
+            tables: Normalised tables (see :mod:`kgtransfer.kg.tables`).
+            source: Where the rows came from (file, folder or a short label).
+            report: The ingestion report, stored as JSON on the batch.
+
+        Returns:
+            The batch id (for :meth:`remove_batch`).
+
+        Raises:
+            IngestError: A missing key, empty id, unknown relation or non-numeric extra
+                column; nothing is written then.
+        """
+        return self._write_batch(tables, source=source, report=report, batch_id=_new_batch_id())
+
+    def _write_batch(
+        self,
+        tables: ZooTables,
+        *,
+        source: str,
+        report: Any,
+        batch_id: str,
+        extra: Iterable[str] = (),
+    ) -> str:
+        store = self._writable()
+        started = _now()
+        pieces, counts = render_tables(tables, batch_id)
+        graph = term_iri(to_iri("batch", batch_id))
+        activity = graph
+        meta = [
+            f"{activity} <{RDF.type}> <{PROV.Activity}>",
+            f"{activity} <{RDF.type}> <{KGT.IngestBatch}>",
+            f"{activity} <{DCTERMS.identifier}> {string_literal(batch_id)}",
+            f"{activity} <{DCTERMS.source}> {string_literal(str(source))}",
+            f"{activity} <{PROV.startedAtTime}> {_datetime_literal(started)}",
+            f"{activity} <{KGT.counts}> {_json_literal(counts, 'counts')}",
+        ]
+        if report is not None:
+            meta.append(
+                f"{activity} <{KGT.report}> {_json_literal(_report_dict(report), 'report')}"
+            )
+        meta.append(f"{activity} <{PROV.endedAtTime}> {_datetime_literal(_now())}")
+        replaced = self._replaced_quads(tables)
+        data_suffix = f" {graph} .\n"
+        meta_suffix = f" {_META_GRAPH} .\n"
+        if not replaced:
+            chunks = ["".join((piece + data_suffix).tolist()) for piece in pieces]
+            chunks.append("".join(line + data_suffix for line in extra))
+            chunks.append("".join(line + meta_suffix for line in meta))
+            store.load("".join(chunks).encode("utf-8"), format=ox.RdfFormat.N_QUADS)
+        else:
+            inserts = [" .\n".join(piece.tolist()) + " .\n" for piece in pieces]
+            inserts.append("".join(line + " .\n" for line in extra))
+            update = (
+                "DELETE DATA { " + "\n".join(_quad_text(q) for q in replaced) + " } ;\n"
+                f"INSERT DATA {{ GRAPH {graph} {{\n" + "".join(inserts) + "}\n"
+                f"GRAPH {_META_GRAPH} {{\n" + "".join(line + " .\n" for line in meta) + "} }"
+            )
+            store.update(update)
+        return batch_id
+
+    def _replaced_quads(self, tables: ZooTables) -> list[ox.Quad]:
+        """Quads about entities the new tables redefine (models, datasets, metrics)."""
+        store = self._live
+        out: list[ox.Quad] = []
+        for name, rdf_type in _ENTITY_TYPES.items():
+            table = getattr(tables, name)
+            key = COLUMNS[name] and next(iter(COLUMNS[name]))
+            if table.empty or key not in table:
+                continue
+            existing = {
+                q.subject.value
+                for q in store.quads_for_pattern(None, _TYPE, ox.NamedNode(str(rdf_type)), None)
+            }
+            if not existing:
+                continue
+            kind = {"models": "model", "datasets": "dataset", "metrics": "metric"}[name]
+            for id_ in table[key].dropna().astype(str).unique():
+                if id_ == "":
+                    continue
+                iri = f"{ID_BASE}{kind}/{encode_id(id_)}"
+                if iri in existing:
+                    out += self._entity_quads(ox.NamedNode(iri))
+        return out
+
+    def _entity_quads(self, node: ox.NamedNode) -> list[ox.Quad]:
+        store = self._live
+        quads = list(store.quads_for_pattern(node, None, None, None))
+        derivation = ox.NamedNode(str(PROV.qualifiedDerivation))
+        for q in list(quads):
+            if q.predicate == derivation and isinstance(q.object, ox.NamedNode):
+                quads += store.quads_for_pattern(q.object, None, None, None)
+        return quads
+
+    def add_record(
+        self,
+        model: str,
+        dataset: str,
+        value: float,
+        *,
+        metric: str = "accuracy",
+        method: str | None = None,
+        seed: int | None = None,
+        run: str | None = None,
+        suspect: bool | None = None,
+        provenance: Mapping[str, Any] | None = None,
+    ) -> str:
+        """Write back one transfer result with its provenance (one batch).
+
+        Args:
+            model: Source model id.
+            dataset: Target dataset id.
+            value: Measured value of ``metric``.
+            metric: Metric name (its direction comes from the metrics table).
+            method: Transfer method, e.g. ``"finetune"`` or ``"linear_probe"``.
+            seed: Seed of the run.
+            run: Free-form run label.
+            suspect: Mark a probable failed run.
+            provenance: JSON-serialisable details. Keys ``hyperparameters``, ``split``,
+                ``versions`` and ``wall_time`` also get their own properties on the run
+                activity (``prov:wasGeneratedBy`` of the record); the whole dictionary is
+                kept as JSON.
+
+        Returns:
+            The record id (``<batch id>/0``), accepted by :meth:`remove_record`.
+
+        Example:
+            >>> g = ZooGraph()
+            >>> rid = g.add_record("m", "d", 0.8, method="finetune", seed=1,
+            ...                    provenance={"split": "test", "wall_time": 2.5})
+            >>> g.records(dataset="d")["value"].tolist()
+            [0.8]
+        """
+        records = pd.DataFrame(
+            {
+                "model": [model],
+                "dataset": [dataset],
+                "value": [float(value)],
+                "metric": [metric],
+                "method": [method],
+                "seed": [seed],
+                "run": [run],
+                "suspect": [suspect],
+            }
+        ).astype(COLUMNS["records"])
+        details = dict(provenance or {})
+        batch_id = _new_batch_id()
+        record_iri = term_iri(to_iri("record", batch_id, "0"))
+        run_iri = term_iri(to_iri("run", batch_id))
+        lines = [
+            f"{record_iri} <{PROV.wasGeneratedBy}> {run_iri}",
+            f"{run_iri} <{RDF.type}> <{PROV.Activity}>",
+            f"{run_iri} <{KGT.provenance}> {_json_literal(details, 'provenance')}",
+        ]
+        if method is not None:
+            lines.append(f"{run_iri} <{KGT.method}> {string_literal(method)}")
+        if seed is not None:
+            lines.append(f'{run_iri} <{KGT.seed}> "{int(seed)}"^^<{_XSD}integer>')
+        if details.get("split") is not None:
+            lines.append(f"{run_iri} <{KGT.split}> {string_literal(str(details['split']))}")
+        for key, prop in (
+            ("hyperparameters", KGT.hyperParameters),
+            ("hyper_parameters", KGT.hyperParameters),
+            ("versions", KGT.packageVersions),
+            ("package_versions", KGT.packageVersions),
+        ):
+            if details.get(key) is not None:
+                lines.append(f"{run_iri} <{prop}> {_json_literal(details[key], key)}")
+        if details.get("wall_time") is not None:
+            wall = float(details["wall_time"])
+            lines.append(f'{run_iri} <{KGT.wallTime}> "{wall!r}"^^<{_XSD}double>')
+        self._write_batch(
+            ZooTables(records=records),
+            source=f"add_record({model!r}, {dataset!r})",
+            report=None,
+            batch_id=batch_id,
+            extra=lines,
+        )
+        return f"{batch_id}/0"
+
+    @classmethod
+    def from_tables(
+        cls,
+        models: Any = None,
+        datasets: Any = None,
+        records: Any = None,
+        similarities: Any = None,
+        scores: Any = None,
+        *,
+        column_map: Mapping[str, str] | None = None,
+        errors: ErrorMode = "raise",
+        path: str | os.PathLike[str] | None = None,
+    ) -> ZooGraph:
+        """Build a graph from CSV files or DataFrames (normalised by ``kgtransfer.kg.ingest``).
+
+        The :class:`~kgtransfer.kg.ingest.IngestReport` is kept in ``graph.last_report``.
+        ``path`` makes the graph persistent on disk.
+        """
+        graph = cls.open(path) if path is not None else cls()
+        try:
+            graph.add_tables(
+                models,
+                datasets,
+                records,
+                similarities,
+                scores,
+                column_map=column_map,
+                errors=errors,
+            )
+        except BaseException:
+            graph.close()
+            raise
+        return graph
+
+    def add_tables(
+        self,
+        models: Any = None,
+        datasets: Any = None,
+        records: Any = None,
+        similarities: Any = None,
+        scores: Any = None,
+        *,
+        column_map: Mapping[str, str] | None = None,
+        errors: ErrorMode = "raise",
+    ) -> str:
+        """Normalise tables (CSV paths or DataFrames) and write them as one batch.
+
+        Ids already in the graph count as known, so references to them resolve.
+
+        Returns:
+            The batch id; the ingestion report is in ``self.last_report``.
+        """
+        from kgtransfer.kg.ingest import normalize_tables
+
+        tables, report = normalize_tables(
+            models,
+            datasets,
+            records,
+            similarities,
+            scores,
+            column_map=dict(column_map) if column_map else None,
+            errors=errors,
+            known_models=self.ids("model"),
+            known_datasets=self.ids("dataset"),
+        )
+        sources = [
+            str(x)
+            for x in (models, datasets, records, similarities, scores)
+            if isinstance(x, (str, os.PathLike))
+        ]
+        self.last_report = report
+        return self.add_zoo_tables(tables, source=", ".join(sources) or "tables", report=report)
+
+    def add_model_cards(self, path: str | os.PathLike[str], *, errors: ErrorMode = "raise") -> str:
+        """Ingest model cards (YAML front matter) from a file or folder as one batch."""
+        from kgtransfer.kg.ingest import read_model_cards
+
+        tables, report = read_model_cards(path, errors=errors)
+        self.last_report = report
+        return self.add_zoo_tables(tables, source=str(path), report=report)
+
+    def add_transfergraph(
+        self,
+        folder: str | os.PathLike[str],
+        *,
+        zoo: Literal["image", "text"] = "image",
+        errors: ErrorMode = "raise",
+    ) -> str:
+        """Ingest a TransferGraph benchmark folder (``zoo`` = image or text) as one batch."""
+        from kgtransfer.kg.ingest import read_transfergraph
+
+        tables, report = read_transfergraph(folder, zoo=zoo, errors=errors)
+        self.last_report = report
+        return self.add_zoo_tables(tables, source=f"{folder} ({zoo})", report=report)
+
+    # ------------------------------------------------------------------ retracting
+    def _delete(self, quads: list[ox.Quad]) -> None:
+        if quads:
+            self._writable().update(
+                "DELETE DATA { " + "\n".join(_quad_text(q) for q in quads) + " }"
+            )
+
+    def ids(self, kind: Literal["model", "dataset", "metric"]) -> list[str]:
+        """Ids of every model, dataset or metric described in the graph (sorted)."""
+        rdf_type = {"model": MLS.Model, "dataset": MLS.Dataset, "metric": MLS.EvaluationMeasure}
+        if kind not in rdf_type:
+            raise ValueError(f"ids() takes 'model', 'dataset' or 'metric', got {kind!r}.")
+        nodes = self._live.quads_for_pattern(None, _TYPE, ox.NamedNode(str(rdf_type[kind])), None)
+        return sorted({id_of(q.subject.value, kind) for q in nodes})
+
+    def remove_model(self, model: str, *, records: bool = True) -> int:
+        """Retract a model: its attributes, its lineage edges and (by default) its
+        records and estimator scores. Models derived from it keep their lineage.
+
+        Returns:
+            The number of quads removed.
+
+        Raises:
+            UnknownNameError: The graph has no such model.
+        """
+        node = self.iri("model", model)
+        quads = self._entity_quads(node)
+        if not quads:
+            raise did_you_mean(
+                model, self.ids("model"), what="model", hint="See graph.ids('model')."
+            )
+        if records:
+            source = ox.NamedNode(str(KGT.sourceModel))
+            for q in list(self._live.quads_for_pattern(None, source, node, None)):
+                quads += self._row_quads(q.subject)
+        self._delete(quads)
+        return len(quads)
+
+    def _row_quads(self, node: ox.NamedNode | ox.BlankNode) -> list[ox.Quad]:
+        store = self._live
+        quads = list(store.quads_for_pattern(node, None, None, None))
+        generated = ox.NamedNode(str(PROV.wasGeneratedBy))
+        for q in list(quads):
+            if (
+                q.predicate == generated
+                and isinstance(q.object, ox.NamedNode)
+                and q.object.value.startswith(f"{ID_BASE}run/")
+            ):
+                quads += store.quads_for_pattern(q.object, None, None, None)
+        return quads
+
+    def remove_record(self, record: str) -> int:
+        """Retract one transfer record by its id (``records()["record"]``, ``add_record``).
+
+        Raises:
+            UnknownNameError: No record has that id.
+        """
+        parts = record.split("/")
+        quads = self._row_quads(ox.NamedNode(to_iri("record", *parts))) if all(parts) else []
+        if not quads:
+            known = self.records(limit=None)["record"].tolist()
+            raise did_you_mean(record, known, what="record", hint="See graph.records().")
+        self._delete(quads)
+        return len(quads)
+
+    def remove_records(
+        self, *, model: str | None = None, dataset: str | None = None, metric: str | None = None
+    ) -> int:
+        """Retract every record matching all given filters; returns how many were removed."""
+        if model is None and dataset is None and metric is None:
+            raise ValueError("remove_records() needs model=, dataset= and/or metric=.")
+        found = self.records(model=model, dataset=dataset, metric=metric, limit=None)
+        quads: list[ox.Quad] = []
+        for rid in found["record"]:
+            quads += self._row_quads(ox.NamedNode(to_iri("record", *str(rid).split("/"))))
+        self._delete(quads)
+        return len(found)
+
+    def batches(self) -> pd.DataFrame:
+        """One row per ingest batch: id, source, start time and row counts."""
+        frame = self.query(
+            """SELECT ?batch ?source ?started ?counts ?meta WHERE {
+                 GRAPH ?meta { ?b a kgt:IngestBatch ; dcterms:identifier ?batch ;
+                               dcterms:source ?source ; prov:startedAtTime ?started .
+                               OPTIONAL { ?b kgt:counts ?counts } } }
+               ORDER BY ?batch""",
+            bindings={"meta": _META_GRAPH},
+        )
+        frame["counts"] = [json.loads(c) if c else {} for c in frame["counts"]]
+        return frame.drop(columns=["meta"])
+
+    def remove_batch(self, batch_id: str) -> int:
+        """Retract exactly the triples one ingest batch wrote (and its provenance).
+
+        Returns:
+            The number of quads removed.
+
+        Raises:
+            UnknownNameError: No batch has that id (see :meth:`batches`).
+        """
+        node = self.iri("batch", batch_id)
+        meta = list(self._live.quads_for_pattern(node, None, None, _META_GRAPH))
+        if not meta:
+            known = self.batches()["batch"].tolist()
+            raise did_you_mean(batch_id, known, what="batch", hint="See graph.batches().")
+        data = list(self._live.quads_for_pattern(None, None, None, node))
+        self._delete(data + meta)
+        return len(data) + len(meta)
+
+    # ------------------------------------------------------------------ reading
+    def to_tables(self) -> ZooTables:
+        """Everything in the graph as :class:`ZooTables` (what was ingested, back again).
+
+        Entity tables are sorted by id; records, similarities and scores are in
+        ingestion order.
+        """
+        return read_tables(self._live)
+
+    def query(
+        self,
+        sparql: str,
+        bindings: Mapping[str, Any] | None = None,
+        *,
+        allow_update: bool = False,
+        limit: int | None = None,
+        iris: bool = False,
+    ) -> pd.DataFrame:
+        """Run SPARQL; return a DataFrame of plain Python cells.
+
+        The default graph is the union of all graphs; prefixes kgt, mls, prov, dcat,
+        dcterms, dqv, skos, rdf, rdfs and xsd are predeclared.
+
+        Args:
+            sparql: A SELECT, ASK or CONSTRUCT query (UPDATE only with ``allow_update``).
+            bindings: Values of variables, applied as pyoxigraph substitutions (the
+                variables must be projected). A str becomes a string literal; pass
+                entities as ``ZooGraph.iri("model", id)``.
+            allow_update: Permit SPARQL UPDATE (never LOAD, which would fetch remote data).
+            limit: Stop after this many rows.
+            iris: Keep IRIs instead of turning our IRIs into ids.
+
+        Returns:
+            One column per variable (ASK: column ``ask``; CONSTRUCT: subject,
+            predicate, object). Our entity IRIs become ids, literals become
+            int/float/bool/str, unbound becomes None.
+
+        Raises:
+            PermissionError: UPDATE without ``allow_update``, LOAD, or SERVICE.
+            SyntaxError: Invalid SPARQL.
+        """
+        if uses_service(sparql):
+            raise PermissionError(
+                "SERVICE (federated query) is refused: kgtransfer never fetches remote data. "
+                "Load the remote data into the graph first."
+            )
+        if is_update(sparql):
+            if uses_load(sparql):
+                raise PermissionError(
+                    "SPARQL LOAD is refused: kgtransfer never fetches remote data."
+                )
+            if not allow_update:
+                raise PermissionError(
+                    "SPARQL UPDATE is refused by query(); pass allow_update=True to modify the graph."
+                )
+            self._writable().update(sparql, prefixes=PREFIXES)
+            return pd.DataFrame()
+        substitutions = {ox.Variable(k): _binding(k, v) for k, v in (bindings or {}).items()}
+        result = self._live.query(
+            sparql,
+            prefixes=PREFIXES,
+            use_default_graph_as_union=True,
+            substitutions=substitutions or None,
+        )
+        return _result_frame(result, limit=limit, iris=iris)
+
+    def named_query(self, name: str, *, limit: int | None = 100, **params: Any) -> pd.DataFrame:
+        """Run a named query from ``kg/queries`` (see :func:`~kgtransfer.kg.list_queries`).
+
+        Args:
+            name: Query name, e.g. ``"lineage"``.
+            limit: Maximum number of rows (``None`` for all).
+            **params: The query's parameters; ``None`` leaves one unset.
+
+        Raises:
+            UnknownNameError: No such query.
+            TypeError: Unknown or missing parameter.
+        """
+        named = get_query(name)
+        terms = named.terms(params)
+        result = self._live.query(
+            named.text,
+            use_default_graph_as_union=True,
+            substitutions={ox.Variable(k): v for k, v in terms.items()} or None,
+        )
+        assert isinstance(result, ox.QuerySolutions)
+        variables = [v.value for v in result.variables]
+        return solutions_frame(variables, iter(result), limit=limit, hidden=named.hidden)
+
+    def candidates(
+        self,
+        dataset: str,
+        *,
+        task: str | None = None,
+        modality: str | None = None,
+        max_params: float | None = None,
+        license: str | None = None,
+        limit: int | None = 100,
+    ) -> pd.DataFrame:
+        """Candidate source models for ``dataset`` (named query ``candidates``)."""
+        return self.named_query(
+            "candidates",
+            limit=limit,
+            dataset=dataset,
+            task=task,
+            modality=modality,
+            max_params=max_params,
+            license=license,
+        )
+
+    def lineage(self, model: str, *, limit: int | None = 100) -> pd.DataFrame:
+        """Ancestors of ``model``, one row per lineage edge (named query ``lineage``)."""
+        return self.named_query("lineage", limit=limit, model=model)
+
+    def descendants(self, model: str, *, limit: int | None = 100) -> pd.DataFrame:
+        """Every model derived from ``model`` (named query ``descendants``)."""
+        return self.named_query("descendants", limit=limit, model=model)
+
+    def similar_datasets(self, dataset: str, *, limit: int | None = 100) -> pd.DataFrame:
+        """Datasets related to ``dataset``, closest first (named query ``similar_datasets``)."""
+        return self.named_query("similar_datasets", limit=limit, dataset=dataset)
+
+    def records(
+        self,
+        model: str | None = None,
+        dataset: str | None = None,
+        *,
+        metric: str | None = None,
+        limit: int | None = 100,
+    ) -> pd.DataFrame:
+        """Transfer records, optionally filtered (named query ``records``)."""
+        return self.named_query("records", limit=limit, model=model, dataset=dataset, metric=metric)
+
+    def best_sources(
+        self, dataset: str, *, include_suspect: bool = False, limit: int | None = 100
+    ) -> pd.DataFrame:
+        """Best known result per source model on ``dataset`` (named query ``best_sources``)."""
+        return self.named_query(
+            "best_sources", limit=limit, dataset=dataset, include_suspect=include_suspect
+        )
+
+    def stats(self) -> dict[str, int]:
+        """Number of models, datasets, records, ... in the graph."""
+        frame = self.named_query("stats", limit=None)
+        return {str(k): int(n) for k, n in zip(frame["kind"], frame["n"], strict=True)}
+
+    # ------------------------------------------------------------------ import / export
+    def export(self, target: str | os.PathLike[str] | IO[bytes], format: str | None = None) -> None:
+        """Write the graph as Turtle, N-Triples, JSON-LD (data triples) or N-Quads (everything).
+
+        Turtle, N-Triples and JSON-LD hold the union of all ingest batches without the
+        store metadata; N-Quads keeps every named graph, batch provenance included.
+        Files are written atomically.
+
+        Args:
+            target: A path or a binary stream.
+            format: ``ttl``, ``nt``, ``jsonld`` or ``nq``; guessed from the file
+                extension when None.
+        """
+        rdf_format = _format(format, target)
+        store = self._live
+        if rdf_format == ox.RdfFormat.N_QUADS:
+            payload = store.dump(format=rdf_format)
+        else:
+            graphs = [g for g in store.named_graphs() if g != _META_GRAPH]
+            if not graphs:
+                payload = b""
+            else:
+                triples = store.query("CONSTRUCT WHERE { ?s ?p ?o }", default_graph=graphs)
+                payload = triples.serialize(format=rdf_format, prefixes=PREFIXES)  # type: ignore[union-attr]
+        assert payload is not None
+        if isinstance(target, (str, os.PathLike)):
+            _atomic_write(Path(target), payload)
+        else:
+            target.write(payload)
+
+    def load_rdf(
+        self, source: str | os.PathLike[str] | IO[bytes] | bytes, format: str | None = None
+    ) -> str | None:
+        """Load an RDF file or stream written by :meth:`export` (or any RDF).
+
+        Triple formats (ttl, nt, jsonld) become one new ingest batch (its id is
+        returned). N-Quads restores every named graph as it was (returns None); the
+        format-version triple is checked, not copied.
+        """
+        rdf_format = _format(format, source)
+        data = Path(source).read_bytes() if isinstance(source, (str, os.PathLike)) else source
+        if not isinstance(data, bytes):
+            data = data.read()
+        store = self._writable()
+        if rdf_format == ox.RdfFormat.N_QUADS:
+            quads = [
+                q
+                for q in ox.parse(data, format=rdf_format)
+                if not (q.graph_name == _META_GRAPH and q.predicate == _VERSION)
+            ]
+            versions = [
+                q
+                for q in ox.parse(data, format=rdf_format)
+                if q.graph_name == _META_GRAPH and q.predicate == _VERSION
+            ]
+            if versions and int(versions[0].object.value) != FORMAT_VERSION:
+                raise StoreVersionError(
+                    f"The N-Quads hold store format version {versions[0].object.value}; this "
+                    f"kgtransfer reads version {FORMAT_VERSION}."
+                )
+            store.extend(quads)
+            return None
+        batch_id = _new_batch_id()
+        graph = self.iri("batch", batch_id)
+        triples = list(ox.parse(data, format=rdf_format))
+        quads = [ox.Quad(t.subject, t.predicate, t.object, graph) for t in triples]
+        node = graph
+        started = ox.Literal(_now().isoformat(), datatype=ox.NamedNode(f"{_XSD}dateTime"))
+        label = str(source) if isinstance(source, (str, os.PathLike)) else "stream"
+        quads += [
+            ox.Quad(node, _TYPE, ox.NamedNode(str(PROV.Activity)), _META_GRAPH),
+            ox.Quad(node, _TYPE, ox.NamedNode(str(KGT.IngestBatch)), _META_GRAPH),
+            ox.Quad(node, ox.NamedNode(str(DCTERMS.identifier)), ox.Literal(batch_id), _META_GRAPH),
+            ox.Quad(node, ox.NamedNode(str(DCTERMS.source)), ox.Literal(label), _META_GRAPH),
+            ox.Quad(node, ox.NamedNode(str(PROV.startedAtTime)), started, _META_GRAPH),
+        ]
+        store.extend(quads)
+        return batch_id
+
+    def to_rdflib(self) -> rdflib.Dataset:
+        """An rdflib Dataset with every named graph; its default graph is their union."""
+        import rdflib
+
+        dataset = rdflib.Dataset(default_union=True)
+        data = self._live.dump(format=ox.RdfFormat.N_QUADS)
+        if data:
+            dataset.parse(data=data.decode("utf-8"), format="nquads")
+        for prefix, ns in PREFIXES.items():
+            dataset.bind(prefix, ns)
+        return dataset
+
+    @classmethod
+    def from_rdflib(cls, graph: rdflib.Graph) -> ZooGraph:
+        """An in-memory ZooGraph from an rdflib Dataset (graphs kept) or Graph (one batch)."""
+        import rdflib
+
+        out = cls()
+        if isinstance(graph, rdflib.Dataset | rdflib.ConjunctiveGraph):
+            out.load_rdf(graph.serialize(format="nquads", encoding="utf-8"), format="nq")
+        else:
+            out.load_rdf(graph.serialize(format="nt", encoding="utf-8"), format="nt")
+        return out
+
+    def to_networkx(self) -> nx.MultiDiGraph:
+        """The zoo as a ``networkx.MultiDiGraph`` (see :func:`kgtransfer.kg._networkx.tables_to_networkx`)."""
+        from kgtransfer.kg._networkx import tables_to_networkx
+
+        return tables_to_networkx(self.to_tables())
+
+
+def _binding(name: str, value: Any) -> ox.NamedNode | ox.Literal:
+    if isinstance(value, (ox.NamedNode, ox.Literal)):
+        return value
+    if type(value).__name__ == "URIRef":  # rdflib
+        return ox.NamedNode(str(value))
+    if isinstance(value, bool | int | float | str):
+        return ox.Literal(value)
+    raise TypeError(
+        f"Binding {name!r} must be str, int, float, bool or ZooGraph.iri(kind, id), "
+        f"got {type(value).__name__}."
+    )
+
+
+def _result_frame(result: Any, *, limit: int | None, iris: bool) -> pd.DataFrame:
+    if isinstance(result, ox.QueryBoolean):
+        return pd.DataFrame({"ask": [bool(result)]})
+    if isinstance(result, ox.QueryTriples):
+        rows = ([t.subject, t.predicate, t.object] for t in result)
+        return solutions_frame(["subject", "predicate", "object"], rows, limit=limit, iris=iris)
+    variables = [v.value for v in result.variables]
+    return solutions_frame(variables, iter(result), limit=limit, iris=iris)
+
+
+def _atomic_write(path: Path, payload: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(payload)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
