@@ -1,0 +1,24 @@
+"""Ingestion: turn tables, model cards and public benchmark folders into :class:`ZooTables`.
+
+Every reader returns ``(ZooTables, IngestReport)``; nothing here touches RDF.
+"""
+
+from ._metrics import KNOWN_METRICS, metric_direction
+from ._registry import list_benchmarks, read_benchmark, register_benchmark
+from ._report import Flag, IngestReport, Rejection, SourceCounts
+from ._tables import normalize_tables
+from ._transfergraph import read_transfergraph
+
+__all__ = [
+    "KNOWN_METRICS",
+    "Flag",
+    "IngestReport",
+    "Rejection",
+    "SourceCounts",
+    "list_benchmarks",
+    "metric_direction",
+    "normalize_tables",
+    "read_benchmark",
+    "read_transfergraph",
+    "register_benchmark",
+]

@@ -1,0 +1,78 @@
+"""Cell parsing shared by the table and card readers: one place decides what
+counts as missing, a number, an integer or a flag."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["CellError", "as_bool", "as_float", "as_int", "as_str", "is_missing"]
+
+
+class CellError(ValueError):
+    """A present cell has the wrong type (message says what was expected)."""
+
+
+def is_missing(value: Any) -> bool:
+    """``None``, NaN/``<NA>`` or a blank string: the value is unknown."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return True
+    if isinstance(value, str):
+        return value.strip() == ""
+    if isinstance(value, (float, np.floating)):
+        return bool(np.isnan(value))
+    return False
+
+
+def as_str(value: Any) -> str:
+    """A present cell as a stripped string (numbers are rejected for ids elsewhere)."""
+    if isinstance(value, (list, tuple, dict)):
+        raise CellError(f"expected a single text value, got a {type(value).__name__}")
+    return str(value).strip()
+
+
+def as_float(value: Any) -> float:
+    """A present cell as a finite float."""
+    if isinstance(value, (bool, np.bool_)):
+        raise CellError("expected a number, got a boolean")
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        out = float(value)
+    elif isinstance(value, str):
+        try:
+            out = float(value.strip().replace("_", ""))
+        except ValueError:
+            raise CellError("expected a number") from None
+    else:
+        raise CellError(f"expected a number, got a {type(value).__name__}")
+    if not math.isfinite(out):
+        raise CellError("expected a finite number")
+    return out
+
+
+def as_int(value: Any) -> int:
+    """A present cell as an integer (``3.0`` is fine, ``3.5`` is not)."""
+    out = as_float(value)
+    if not out.is_integer():
+        raise CellError("expected a whole number")
+    return int(out)
+
+
+_TRUE = {"true", "1", "yes", "y", "t"}
+_FALSE = {"false", "0", "no", "n", "f"}
+
+
+def as_bool(value: Any) -> bool:
+    """A present cell as a boolean (true/false, yes/no, 1/0)."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    text = str(value).strip().lower()
+    if text.endswith(".0"):
+        text = text[:-2]
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise CellError("expected true/false")

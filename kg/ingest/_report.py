@@ -1,0 +1,227 @@
+"""The ingestion report: what was read, accepted, rejected and flagged, and why."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import pandas as pd
+
+from kgtransfer.errors import IngestError
+
+__all__ = ["ErrorMode", "Flag", "IngestReport", "Rejection", "SourceCounts"]
+
+ErrorMode = Literal["raise", "warn", "collect"]
+_MODES = ("raise", "warn", "collect")
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """One input row (or card) that was not ingested.
+
+    Attributes:
+        source: File path, or ``"<DataFrame records>"`` for an in-memory table.
+        row: 1-based data row (CSV header excluded) or line number; ``None`` for
+            a whole file.
+        column: Offending column (or card field), if one.
+        value: The offending value as received.
+        reason: What was wrong and how to fix it.
+    """
+
+    source: str
+    row: int | None
+    column: str | None
+    value: Any
+    reason: str
+
+    def __str__(self) -> str:
+        where = self.source if self.row is None else f"{self.source}, row {self.row}"
+        col = "" if self.column is None else f", column {self.column!r}"
+        return f"{where}{col}: value {self.value!r}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class Flag:
+    """A kept but suspect record (e.g. a fine-tuning run at chance level)."""
+
+    source: str
+    row: int | None
+    table: str
+    key: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.source}, row {self.row}: {self.table} {self.key}: {self.reason}"
+
+
+@dataclass
+class SourceCounts:
+    """Row counts of one source."""
+
+    read: int = 0
+    accepted: int = 0
+    rejected: int = 0
+    flagged: int = 0
+
+
+@dataclass
+class IngestReport:
+    """What one ingestion call did.
+
+    Attributes:
+        counts: Per source (file path or ``"<DataFrame name>"``): rows read,
+            accepted, rejected and flagged.
+        rejections: Every row that was not ingested, with the reason.
+        warnings: Things that degrade the result (ignored columns, conflicts
+            resolved by an adapter, ...).
+        notes: Normalisations applied (percent converted to fractions,
+            duplicates collapsed, entities created, ...).
+        flagged: Suspect records that were kept and marked ``suspect=True``.
+
+    Example:
+        >>> r = IngestReport()
+        >>> r.count("a.csv", read=2, accepted=1)
+        >>> r.reject(Rejection("a.csv", 2, "value", "x", "not a number"), errors="collect")
+        >>> r.n_rejected
+        1
+        >>> len(r.to_frame())
+        1
+    """
+
+    counts: dict[str, SourceCounts] = field(default_factory=dict)
+    rejections: list[Rejection] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    flagged: list[Flag] = field(default_factory=list)
+
+    # -- building -------------------------------------------------------------
+    def count(self, source: str, *, read: int = 0, accepted: int = 0) -> None:
+        """Add ``read``/``accepted`` rows to the counts of ``source``."""
+        c = self.counts.setdefault(source, SourceCounts())
+        c.read += read
+        c.accepted += accepted
+
+    def reject(self, rejection: Rejection, *, errors: ErrorMode) -> None:
+        """Record a rejected row; raise, warn or stay silent according to ``errors``.
+
+        Raises:
+            IngestError: If ``errors="raise"``; the message names source, row,
+                column, value and the fix.
+        """
+        check_errors(errors)
+        if errors == "raise":
+            raise IngestError(str(rejection))
+        self.rejections.append(rejection)
+        self.counts.setdefault(rejection.source, SourceCounts()).rejected += 1
+        if errors == "warn":
+            warnings.warn(f"rejected {rejection}", UserWarning, stacklevel=4)
+
+    def flag(self, flag: Flag) -> None:
+        """Record a suspect record that is kept."""
+        self.flagged.append(flag)
+        self.counts.setdefault(flag.source, SourceCounts()).flagged += 1
+
+    def merge(self, *others: IngestReport) -> IngestReport:
+        """Fold other reports into this one (counts add up); returns ``self``."""
+        for other in others:
+            for src, c in other.counts.items():
+                mine = self.counts.setdefault(src, SourceCounts())
+                mine.read += c.read
+                mine.accepted += c.accepted
+                mine.rejected += c.rejected
+                mine.flagged += c.flagged
+            self.rejections.extend(other.rejections)
+            self.warnings.extend(other.warnings)
+            self.notes.extend(other.notes)
+            self.flagged.extend(other.flagged)
+        return self
+
+    # -- reading --------------------------------------------------------------
+    @property
+    def n_rejected(self) -> int:
+        """Number of rejected rows over all sources."""
+        return len(self.rejections)
+
+    @property
+    def n_flagged(self) -> int:
+        """Number of flagged (suspect, kept) records over all sources."""
+        return len(self.flagged)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Rejections and flags as one DataFrame.
+
+        Columns: ``kind`` (``"rejected"``/``"flagged"``), ``source``, ``row``,
+        ``column``, ``value`` (as text), ``reason``.
+        """
+        rows: list[dict[str, Any]] = [
+            {
+                "kind": "rejected",
+                "source": r.source,
+                "row": r.row,
+                "column": r.column,
+                "value": None if r.value is None else str(r.value),
+                "reason": r.reason,
+            }
+            for r in self.rejections
+        ]
+        rows += [
+            {
+                "kind": "flagged",
+                "source": f.source,
+                "row": f.row,
+                "column": f.table,
+                "value": f.key,
+                "reason": f.reason,
+            }
+            for f in self.flagged
+        ]
+        cols = ["kind", "source", "row", "column", "value", "reason"]
+        frame = pd.DataFrame(rows, columns=cols)
+        return frame.astype(
+            {
+                "row": "Int64",
+                "kind": "string",
+                "source": "string",
+                "column": "string",
+                "value": "string",
+                "reason": "string",
+            }
+        )
+
+    def counts_frame(self) -> pd.DataFrame:
+        """Per-source counts as a DataFrame indexed by source."""
+        data = {s: vars(c) for s, c in self.counts.items()}
+        cols = ["read", "accepted", "rejected", "flagged"]
+        return pd.DataFrame.from_dict(data, orient="index", columns=cols).rename_axis("source")
+
+    def __str__(self) -> str:
+        lines = ["IngestReport"]
+        for src, c in self.counts.items():
+            lines.append(
+                f"  {src}: read {c.read}, accepted {c.accepted}, "
+                f"rejected {c.rejected}, flagged {c.flagged}"
+            )
+        lines += _section("rejected", self.rejections)
+        lines += _section("flagged", self.flagged)
+        lines += _section("warnings", self.warnings)
+        lines += _section("notes", self.notes)
+        return "\n".join(lines)
+
+
+def _section(title: str, items: Iterable[object], limit: int = 10) -> list[str]:
+    items = list(items)
+    if not items:
+        return []
+    out = [f"  {title} ({len(items)}):"]
+    out += [f"    - {item}" for item in items[:limit]]
+    if len(items) > limit:
+        out.append(f"    ... and {len(items) - limit} more (see to_frame())")
+    return out
+
+
+def check_errors(errors: str) -> None:
+    """Raise ``ValueError`` unless ``errors`` is one of raise/warn/collect."""
+    if errors not in _MODES:
+        raise ValueError(f"errors={errors!r} is not supported; use one of {_MODES}.")
