@@ -2,6 +2,12 @@
 
 from kgtransfer.kg._networkx import tables_to_networkx
 from kgtransfer.kg._queries import get_query, list_queries
+from kgtransfer.kg.ingest import (
+    IngestReport,
+    normalize_tables,
+    read_benchmark,
+    read_transfergraph,
+)
 from kgtransfer.kg.iri import ID_BASE, from_iri, to_iri
 from kgtransfer.kg.store import FORMAT_VERSION, ZooGraph
 from kgtransfer.kg.tables import COLUMNS, ZooTables, empty_table
@@ -12,12 +18,16 @@ __all__ = [
     "FORMAT_VERSION",
     "ID_BASE",
     "KGT",
+    "IngestReport",
     "ZooGraph",
     "ZooTables",
     "empty_table",
     "from_iri",
     "get_query",
     "list_queries",
+    "normalize_tables",
+    "read_benchmark",
+    "read_transfergraph",
     "tables_to_networkx",
     "to_iri",
 ]
