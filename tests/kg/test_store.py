@@ -1,0 +1,330 @@
+"""ZooGraph: round trips, persistence, crash safety, locking, versions, updates, retraction."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pandas as pd
+import pandas.testing as pdt
+import pyoxigraph as ox
+import pytest
+
+from kgtransfer.errors import IngestError, StoreLockedError, StoreVersionError, UnknownNameError
+from kgtransfer.kg import FORMAT_VERSION, KGT, ZooGraph, ZooTables
+from kgtransfer.kg._example import example_tables, typed
+from kgtransfer.kg.iri import to_iri
+
+KEYS = {
+    "models": ["model"],
+    "lineage": ["model", "base_model"],
+    "datasets": ["dataset"],
+    "metrics": ["metric"],
+}
+
+
+def assert_tables_equal(left: ZooTables, right: ZooTables) -> None:
+    for name, table in left:
+        other = getattr(right, name)
+        keys = KEYS.get(name)
+        if keys:
+            table = table.sort_values(keys)
+            other = other.sort_values(keys)
+        pdt.assert_frame_equal(
+            table.reset_index(drop=True), other.reset_index(drop=True), check_like=True, obj=name
+        )
+
+
+def test_round_trip_in_memory() -> None:
+    tables = example_tables()
+    graph = ZooGraph()
+    batch = graph.add_zoo_tables(tables, source="example")
+    assert_tables_equal(tables, graph.to_tables())
+    assert graph.batches()["batch"].tolist() == [batch]
+    assert graph.batches()["counts"][0]["records"] == 6
+
+
+def test_round_trip_keeps_dtypes_and_numeric_attributes() -> None:
+    graph = ZooGraph()
+    graph.add_zoo_tables(example_tables(), source="example")
+    back = graph.to_tables()
+    assert str(back.records["seed"].dtype) == "Int64"
+    assert str(back.records["suspect"].dtype) == "boolean"
+    assert back.models.set_index("model").loc["google/vit-base", "flops"] == 17.5
+    assert back.records["epochs"].tolist()[:2] == [3.0, 3.0]
+
+
+def test_persistent_reopen_sees_everything(tmp_path: Path) -> None:
+    path = tmp_path / "graph"
+    with ZooGraph.open(path) as graph:
+        graph.add_zoo_tables(example_tables(), source="example")
+        n = len(graph)
+    with ZooGraph.open(path) as again:
+        assert len(again) == n
+        assert_tables_equal(example_tables(), again.to_tables())
+    with pytest.raises(ValueError, match="closed"):
+        len(again)
+
+
+def test_reingest_replaces_model_attributes_and_lineage() -> None:
+    graph = ZooGraph()
+    graph.add_zoo_tables(example_tables(), source="v1")
+    update = ZooTables(
+        models=typed("models", {"model": ["vit-ft-cifar"], "architecture": ["vit-large"]})
+    )
+    graph.add_zoo_tables(update, source="v2")
+    models = graph.to_tables().models.set_index("model")
+    assert models.loc["vit-ft-cifar", "architecture"] == "vit-large"
+    assert pd.isna(models.loc["vit-ft-cifar", "license"])  # replaced, not merged
+    assert len(models) == 4
+    lineage = graph.to_tables().lineage
+    assert lineage["model"].tolist() == ["vit-ft-ft"]  # its own lineage went with it
+    assert graph.lineage("vit-ft-ft")["ancestor"].tolist() == ["vit-ft-cifar"]
+
+
+def test_remove_model_record_and_batch() -> None:
+    graph = ZooGraph()
+    first = graph.add_zoo_tables(example_tables(), source="v1")
+    rid = graph.add_record("vit-ft-ft", "sst2", 0.5, metric="accuracy", seed=3)
+    assert len(graph.records(dataset="sst2")) == 2
+    graph.remove_record(rid)
+    assert len(graph.records(dataset="sst2")) == 1
+    with pytest.raises(UnknownNameError, match="Unknown record"):
+        graph.remove_record(rid)
+
+    graph.remove_model("bert base")
+    tables = graph.to_tables()
+    assert "bert base" not in set(tables.models["model"])
+    assert "bert base" not in set(tables.records["model"])
+    with pytest.raises(UnknownNameError, match="Did you mean 'vit-ft-ft'"):
+        graph.remove_model("vit-ft-fft")
+
+    assert graph.remove_records(dataset="cifar10") == 1
+    graph.remove_batch(first)
+    assert graph.stats()["models"] == 0
+    assert graph.stats()["batches"] == 1  # the add_record batch (now empty) remains
+    assert list(graph._live.quads_for_pattern(None, None, None, graph.iri("batch", first))) == []
+    with pytest.raises(UnknownNameError, match="Unknown batch"):
+        graph.remove_batch(first)
+
+
+def test_remove_batch_is_exact() -> None:
+    graph = ZooGraph()
+    graph.add_zoo_tables(example_tables(), source="v1")
+    before = sorted(str(q) for q in graph._live)
+    extra = ZooTables(records=typed("records", {"model": ["m"], "dataset": ["d"], "value": [1.0]}))
+    batch = graph.add_zoo_tables(extra, source="v2")
+    graph.remove_batch(batch)
+    assert sorted(str(q) for q in graph._live) == before
+
+
+def test_add_record_provenance() -> None:
+    graph = ZooGraph()
+    rid = graph.add_record(
+        "m",
+        "d",
+        0.75,
+        method="finetune",
+        seed=7,
+        provenance={
+            "hyperparameters": {"lr": 0.001},
+            "split": "test",
+            "versions": {"torch": "2.13"},
+            "wall_time": 1.5,
+        },
+    )
+    record = graph.records(model="m")
+    assert record[["record", "value", "method", "seed"]].values.tolist() == [
+        [rid, 0.75, "finetune", 7]
+    ]
+    found = graph.query(
+        """SELECT ?hp ?split ?wall ?rec WHERE {
+             ?rec prov:wasGeneratedBy ?run . ?run kgt:hyperParameters ?hp ;
+             kgt:split ?split ; kgt:wallTime ?wall }""",
+        bindings={"rec": graph.iri("record", rid.split("/")[0])},
+    )
+    assert found.empty  # the record id has two parts; a one-part IRI matches nothing
+    found = graph.query(
+        "SELECT ?hp ?split ?wall WHERE { ?rec prov:wasGeneratedBy ?run . "
+        "?run kgt:hyperParameters ?hp ; kgt:split ?split ; kgt:wallTime ?wall }"
+    )
+    assert json.loads(found["hp"][0]) == {"lr": 0.001}
+    assert found[["split", "wall"]].values.tolist() == [["test", 1.5]]
+    with pytest.raises(TypeError, match="JSON-serialisable"):
+        graph.add_record("m", "d", 0.1, provenance={"x": object()})
+    assert len(graph.records()) == 1  # nothing written by the failed call
+
+
+@pytest.mark.parametrize(
+    ("tables", "match"),
+    [
+        (ZooTables(models=typed("models", {"model": [""]})), "empty id"),
+        (ZooTables(models=typed("models", {"model": [None]})), "column 'model' is missing"),
+        (
+            ZooTables(
+                lineage=typed(
+                    "lineage", {"model": ["a"], "base_model": ["b"], "relation": ["fork"]}
+                )
+            ),
+            "unknown value 'fork'",
+        ),
+        (
+            ZooTables(models=typed("models", {"model": ["a"]}).assign(notes=["x"])),
+            "extra column 'notes'",
+        ),
+        (ZooTables(records=pd.DataFrame({"model": ["a"]})), "lacks columns"),
+    ],
+)
+def test_bad_tables_raise_and_write_nothing(tables: ZooTables, match: str) -> None:
+    graph = ZooGraph()
+    n = len(graph)
+    with pytest.raises(IngestError, match=match):
+        graph.add_zoo_tables(tables, source="bad")
+    assert len(graph) == n
+
+
+def test_failed_load_mid_batch_leaves_previous_state(tmp_path: Path) -> None:
+    """A batch that fails half-way through parsing writes nothing (one transaction)."""
+    path = tmp_path / "graph"
+    with ZooGraph.open(path) as graph:
+        graph.add_zoo_tables(example_tables(), source="v1")
+        before = len(graph)
+        good = "".join(
+            f'<{to_iri("model", f"m{i}")}> <{KGT.architecture}> "x" <{to_iri("batch", "b")}> .\n'
+            for i in range(1000)
+        )
+        with pytest.raises(SyntaxError):
+            graph._live.load((good + "<broken\n").encode(), format=ox.RdfFormat.N_QUADS)
+        assert len(graph) == before
+    with ZooGraph.open(path) as graph:
+        assert len(graph) == before
+
+
+CHILD = textwrap.dedent(
+    """
+    import sys
+    import numpy as np
+    from kgtransfer.kg import ZooGraph, ZooTables
+    from kgtransfer.kg._example import typed
+    path, n = sys.argv[1], int(sys.argv[2])
+    ids = [f"model-{i}" for i in range(n)]
+    tables = ZooTables(models=typed("models", {"model": ids, "architecture": ["arch"] * n,
+                                                "n_params": list(np.arange(n, dtype=float))}))
+    graph = ZooGraph.open(path)
+    print("ready", flush=True)
+    while True:
+        graph.add_zoo_tables(tables, source="child")
+    """
+)
+
+
+def test_killed_mid_ingest_leaves_a_consistent_store(tmp_path: Path) -> None:
+    path = tmp_path / "graph"
+    with ZooGraph.open(path) as graph:
+        graph.add_zoo_tables(example_tables(), source="v1")
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(path), "5000"], stdout=subprocess.PIPE, text=True
+    )
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+    time.sleep(1.0)
+    proc.kill()
+    proc.wait()
+    with ZooGraph.open(path) as graph:
+        tables = graph.to_tables()
+        n_batches = len(graph.batches())
+        child = tables.models[tables.models["model"].str.startswith("model-")]
+        # every committed batch is complete: 0 or 5000 child models, each fully described
+        assert len(child) in (0, 5000)
+        assert child["architecture"].notna().all() and child["n_params"].notna().all()
+        assert n_batches >= 1
+        assert_tables_equal(
+            ZooTables(**{n: t for n, t in example_tables()} | {"models": example_tables().models}),
+            ZooTables(
+                **{
+                    n: (t[~t["model"].str.startswith("model-")] if n == "models" else t)
+                    for n, t in tables
+                }
+            ),
+        )
+
+
+HOLDER = textwrap.dedent(
+    """
+    import sys, time
+    from kgtransfer.kg import ZooGraph
+    graph = ZooGraph.open(sys.argv[1])
+    print("ready", flush=True)
+    time.sleep(60)
+    """
+)
+
+
+def test_locked_by_another_process(tmp_path: Path) -> None:
+    path = tmp_path / "graph"
+    ZooGraph.open(path).close()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(path)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+        with pytest.raises(
+            StoreLockedError, match=r"open in another process.*read_only=True"
+        ) as info:
+            ZooGraph.open(path)
+        assert str(path) in str(info.value)
+        with ZooGraph.open(path, read_only=True) as reader:  # reading is still allowed
+            assert reader.stats()["models"] == 0
+            with pytest.raises(StoreLockedError, match="read_only=True"):
+                reader.add_record("m", "d", 1.0)
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_version_mismatch_refused(tmp_path: Path) -> None:
+    path = tmp_path / "graph"
+    ZooGraph.open(path).close()
+    store = ox.Store(str(path))
+    meta = ox.NamedNode(to_iri("graph", "meta"))
+    node = ox.NamedNode(to_iri("graph", "store"))
+    version = ox.NamedNode(str(KGT.formatVersion))
+    store.remove(ox.Quad(node, version, ox.Literal(FORMAT_VERSION), meta))
+    store.add(ox.Quad(node, version, ox.Literal(FORMAT_VERSION + 1), meta))
+    store.flush()
+    del store
+    with pytest.raises(
+        StoreVersionError, match=f"version {FORMAT_VERSION + 1}.*reads version {FORMAT_VERSION}"
+    ):
+        ZooGraph.open(path)
+
+
+def test_foreign_store_refused(tmp_path: Path) -> None:
+    path = tmp_path / "foreign"
+    store = ox.Store(str(path))
+    store.add(ox.Quad(ox.NamedNode("http://x/a"), ox.NamedNode("http://x/p"), ox.Literal(1)))
+    store.flush()
+    del store
+    with pytest.raises(StoreVersionError, match="no kgtransfer format version"):
+        ZooGraph.open(path)
+
+
+def test_to_networkx() -> None:
+    graph = ZooGraph()
+    graph.add_zoo_tables(example_tables(), source="example")
+    nxg = graph.to_networkx()
+    assert nxg.nodes["model:google/vit-base"]["kind"] == "model"
+    assert nxg.nodes["model:google/vit-base"]["flops"] == 17.5
+    assert nxg.nodes["dataset:数据集 #1"]["n_classes"] == 3.0
+    assert nxg.nodes["task:fill-mask"]["kind"] == "task"
+    edges = nxg.get_edge_data("model:vit-ft-cifar", "dataset:数据集 #1")
+    transfers = sorted(e["value"] for e in edges.values() if e["relation"] == "transfer")
+    assert transfers == [0.8, 0.99]
+    assert any(e["relation"] == "score" and e["value"] == 1.5 for e in edges.values())
+    derived = nxg.get_edge_data("model:vit-ft-cifar", "model:google/vit-base")
+    assert [e["base_model_relation"] for e in derived.values()] == ["finetune"]
+    kinds = {d["kind"] for _, d in nxg.nodes(data=True)}
+    assert kinds == {"model", "dataset", "task", "domain", "modality", "metric"}
