@@ -1,7 +1,7 @@
 """kgtransfer.kg: the model-zoo knowledge graph (vocabulary, IRIs, store, queries)."""
 
 from kgtransfer.kg._networkx import tables_to_networkx
-from kgtransfer.kg._queries import get_query, list_queries
+from kgtransfer.kg._queries import get_query, list_queries, query_rdflib
 from kgtransfer.kg.ingest import (
     IngestReport,
     normalize_tables,
@@ -26,6 +26,7 @@ __all__ = [
     "get_query",
     "list_queries",
     "normalize_tables",
+    "query_rdflib",
     "read_benchmark",
     "read_transfergraph",
     "tables_to_networkx",

@@ -31,6 +31,7 @@ __all__ = [
     "cell",
     "get_query",
     "list_queries",
+    "query_rdflib",
     "solutions_frame",
     "to_term",
 ]
@@ -264,3 +265,50 @@ def uses_service(sparql: str) -> bool:
 def uses_load(sparql: str) -> bool:
     """Whether an update fetches remote data with LOAD."""
     return re.search(r"(^|;)\s*LOAD\b", _strip(sparql), re.IGNORECASE) is not None
+
+
+@cache
+def _prepared(name: str) -> Any:
+    from rdflib.plugins.sparql import prepareQuery
+
+    return prepareQuery(get_query(name).text)
+
+
+def _from_rdflib(term: Any) -> object:
+    import rdflib
+
+    if term is None:
+        return None
+    if isinstance(term, rdflib.URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, rdflib.BNode):
+        return ox.BlankNode(str(term))
+    if isinstance(term, rdflib.Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        if term.datatype:
+            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+        return ox.Literal(str(term))
+    return term
+
+
+def _to_rdflib(term: ox.NamedNode | ox.Literal) -> Any:
+    import rdflib
+
+    if isinstance(term, ox.NamedNode):
+        return rdflib.URIRef(term.value)
+    return rdflib.Literal(term.value, datatype=rdflib.URIRef(term.datatype.value))
+
+
+def query_rdflib(graph: Any, name: str, *, limit: int | None = 100, **params: Any) -> pd.DataFrame:
+    """Run a named query on an rdflib graph (e.g. ``ZooGraph.to_rdflib()``) with ``initBindings``.
+
+    Gives the same DataFrame as ``ZooGraph.named_query`` on pyoxigraph. Use an
+    ``rdflib.Dataset(default_union=True)`` or a merged ``rdflib.Graph``.
+    """
+    named = get_query(name)
+    bindings = {k: _to_rdflib(v) for k, v in named.terms(params).items()}
+    result = graph.query(_prepared(name), initBindings=bindings)
+    variables = [str(v) for v in result.vars]
+    rows = ([_from_rdflib(t) for t in row] for row in result)
+    return solutions_frame(variables, rows, limit=limit, hidden=named.hidden)

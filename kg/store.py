@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import warnings
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
@@ -817,7 +818,7 @@ class ZooGraph:
                 payload = b""
             else:
                 triples = store.query("CONSTRUCT WHERE { ?s ?p ?o }", default_graph=graphs)
-                payload = triples.serialize(format=rdf_format, prefixes=PREFIXES)  # type: ignore[union-attr]
+                payload = ox.serialize(triples, format=rdf_format, prefixes=PREFIXES)
         assert payload is not None
         if isinstance(target, (str, os.PathLike)):
             _atomic_write(Path(target), payload)
@@ -880,7 +881,9 @@ class ZooGraph:
         dataset = rdflib.Dataset(default_union=True)
         data = self._live.dump(format=ox.RdfFormat.N_QUADS)
         if data:
-            dataset.parse(data=data.decode("utf-8"), format="nquads")
+            with warnings.catch_warnings():  # rdflib's own nquads parser uses a deprecated API
+                warnings.simplefilter("ignore", DeprecationWarning)
+                dataset.parse(data=data.decode("utf-8"), format="nquads")
         for prefix, ns in PREFIXES.items():
             dataset.bind(prefix, ns)
         return dataset
