@@ -894,10 +894,12 @@ class ZooGraph:
         import rdflib
 
         out = cls()
-        if isinstance(graph, rdflib.Dataset | rdflib.ConjunctiveGraph):
-            out.load_rdf(graph.serialize(format="nquads", encoding="utf-8"), format="nq")
-        else:
-            out.load_rdf(graph.serialize(format="nt", encoding="utf-8"), format="nt")
+        with warnings.catch_warnings():  # rdflib's nquads serializer uses a deprecated API
+            warnings.simplefilter("ignore", DeprecationWarning)
+            if isinstance(graph, rdflib.Dataset | rdflib.ConjunctiveGraph):
+                out.load_rdf(graph.serialize(format="nquads", encoding="utf-8"), format="nq")
+            else:
+                out.load_rdf(graph.serialize(format="nt", encoding="utf-8"), format="nt")
         return out
 
     def to_networkx(self) -> nx.MultiDiGraph:
