@@ -3,6 +3,7 @@
 Every reader returns ``(ZooTables, IngestReport)``; nothing here touches RDF.
 """
 
+from ._cards import read_model_cards
 from ._metrics import KNOWN_METRICS, metric_direction
 from ._registry import list_benchmarks, read_benchmark, register_benchmark
 from ._report import Flag, IngestReport, Rejection, SourceCounts
@@ -19,6 +20,7 @@ __all__ = [
     "metric_direction",
     "normalize_tables",
     "read_benchmark",
+    "read_model_cards",
     "read_transfergraph",
     "register_benchmark",
 ]

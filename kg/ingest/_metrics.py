@@ -23,7 +23,20 @@ KNOWN_METRICS: dict[str, bool] = {
     "precision": True,
     "recall": True,
     "mcc": True,
+    "matthews_correlation": True,
+    "exact_match": True,
+    "pearson": True,
+    "spearmanr": True,
+    "bleu": True,
+    "sacrebleu": True,
+    "rouge1": True,
+    "rouge2": True,
+    "rougel": True,
+    "meteor": True,
     "error": False,
+    "wer": False,
+    "cer": False,
+    "perplexity": False,
     "loss": False,
     "rmse": False,
     "mae": False,
@@ -32,7 +45,18 @@ KNOWN_METRICS: dict[str, bool] = {
 
 #: Metrics whose values are fractions in [0, 1] (or percent in [0, 100]).
 FRACTION_METRICS = frozenset(
-    {"accuracy", "balanced_accuracy", "f1", "top1", "top5", "auc", "map", "precision", "recall"}
+    {
+        "accuracy",
+        "balanced_accuracy",
+        "f1",
+        "top1",
+        "top5",
+        "auc",
+        "map",
+        "precision",
+        "recall",
+        "exact_match",
+    }
 )
 
 #: Metrics whose chance level is ``1 / n_classes`` (balanced guess).
@@ -56,7 +80,7 @@ def metric_direction(metric: str, metric_directions: Mapping[str, object] | None
     Example:
         >>> metric_direction("rmse"), metric_direction("neg_rmse"), metric_direction("ACCURACY")
         (False, True, True)
-        >>> metric_direction("bleu", {"bleu": "higher"})
+        >>> metric_direction("my_score", {"my_score": "higher"})
         True
     """
     name = metric.strip().lower()

@@ -1,0 +1,464 @@
+"""Read Hugging Face style model cards (README.md with YAML front matter)."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from kgtransfer.errors import CardParseError, IngestError
+from kgtransfer.kg.tables import COLUMNS, ZooTables
+
+from ._cells import is_missing
+from ._metrics import FRACTION_METRICS
+from ._report import ErrorMode, IngestReport, Rejection, check_errors
+from ._tables import ROW_COLUMN, normalize_tables
+
+__all__ = ["read_model_cards"]
+
+#: Card fields copied as they are into the models table (kgtransfer extras included).
+_MODEL_FIELDS = (
+    "architecture",
+    "model_type",
+    "trained_on",
+    "task",
+    "modality",
+    "n_params",
+    "n_labels",
+    "license",
+    "library_name",
+)
+#: Card fields that are understood but have no column (reported once, not silently).
+_SKIPPED_FIELDS = (
+    "tags",
+    "language",
+    "metrics",
+    "widget",
+    "inference",
+    "thumbnail",
+    "co2_eq_emissions",
+    "pipeline_tag",
+    "datasets",
+    "base_model",
+    "base_model_relation",
+    "model-index",
+    "model_name",
+)
+_CACHE_DIR = re.compile(r"^models--(.+)$")
+
+
+def read_model_cards(
+    path: str | os.PathLike[str],
+    *,
+    errors: ErrorMode = "raise",
+    metric_directions: Mapping[str, object] | None = None,
+) -> tuple[ZooTables, IngestReport]:
+    """Read one model card or a folder of them (recursively) into normalised tables.
+
+    A card is a Markdown file whose YAML front matter (between ``---`` lines at
+    the top) uses the Hugging Face fields: ``base_model`` (a string or a list,
+    one ``lineage`` row each) with ``base_model_relation``, ``datasets`` (the
+    first one becomes ``trained_on``; all become ``datasets`` rows),
+    ``pipeline_tag`` (-> ``task``), ``license``, ``library_name`` and
+    ``model-index`` (each result's metrics -> ``records`` with ``metric`` = its
+    ``type``, ``dataset`` = ``type/config`` and ``run`` = the split). kgtransfer
+    extras (``architecture``, ``model_type``, ``modality``, ``n_params``,
+    ``n_labels``, ``trained_on``, ``task``) are taken as they are. Other fields
+    (``tags``, ``language``, ...) are not stored; ``report.notes`` lists them.
+
+    The model id is ``org/name`` for a Hugging Face cache layout
+    (``models--org--name/snapshots/<rev>/README.md``; the revision in
+    ``refs/main`` wins when there are several), else the card's ``model_name``,
+    else ``model-index[0].name``, else the folder name (``README.md``) or file
+    stem (other ``*.md``). YAML is read with ``yaml.safe_load``; nothing touches
+    the network. In a folder, Markdown files without front matter are skipped
+    (noted).
+
+    Args:
+        path: A card file, or a folder searched recursively for ``*.md``.
+        errors: ``"raise"`` raises :class:`~kgtransfer.errors.CardParseError` at
+            the first bad card or field; ``"warn"`` / ``"collect"`` skip the bad
+            card (or row) and report it, with or without a ``UserWarning``.
+        metric_directions: Directions of metrics not built in (see
+            :func:`normalize_tables`).
+
+    Returns:
+        ``(ZooTables, IngestReport)``.
+
+    Raises:
+        CardParseError: Malformed YAML (file and line named) or a bad field,
+            with ``errors="raise"``.
+        IngestError: If ``path`` does not exist or holds no card.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> card = pathlib.Path(tempfile.mkdtemp()) / "README.md"
+        >>> _ = card.write_text("---\\nmodel_name: org/tiny\\nbase_model: org/base\\n---\\n# Tiny\\n")
+        >>> tables, report = read_model_cards(card)
+        >>> tables.lineage[["model", "base_model"]].values.tolist()
+        [['org/tiny', 'org/base']]
+    """
+    check_errors(errors)
+    root = Path(path)
+    if not root.exists():
+        raise IngestError(f"no model card at {os.fspath(root)!r}; pass a card file or a folder.")
+    report = IngestReport()
+    files = [root] if root.is_file() else _find_cards(root, report)
+    if not files:
+        raise IngestError(f"no *.md model card under {os.fspath(root)!r}.")
+
+    parts: list[ZooTables] = []
+    seen: dict[str, tuple[str, dict[str, Any]]] = {}
+    skipped: dict[str, int] = {}
+    for file in files:
+        source = os.fspath(file)
+        try:
+            card = _parse_card(file, required=root.is_file())
+            if card is None:
+                report.notes.append(f"{source}: no YAML front matter; skipped")
+                continue
+            tables_in = _card_tables(card, file, skipped)
+            tables, rep = normalize_tables(
+                **tables_in,
+                errors=errors,
+                metric_directions=metric_directions,
+                source=dict.fromkeys(tables_in, source),
+            )
+        except (CardParseError, IngestError) as exc:
+            if errors == "raise":
+                raise CardParseError(str(exc)) from (None if isinstance(exc, _LineError) else exc)
+            line = exc.line if isinstance(exc, _LineError) else None
+            report.reject(
+                Rejection(source, line, None, None, f"card skipped: {exc}"), errors=errors
+            )
+            continue
+        report.merge(rep)
+        if tables.models.empty:  # its model row was rejected (reported)
+            continue
+        model = str(tables.models["model"].iloc[0])
+        row = tables.models.iloc[0].to_dict()
+        if model in seen:
+            first, first_row = seen[model]
+            if _same_row(first_row, row):
+                report.notes.append(f"{source}: same model {model!r} as {first}; collapsed")
+            else:
+                report.reject(
+                    Rejection(
+                        source,
+                        None,
+                        "model",
+                        model,
+                        f"model {model!r} is already described by {first} with different "
+                        "fields; keep one card per model (or give this one a model_name).",
+                    ),
+                    errors=errors,
+                )
+            continue
+        seen[model] = (source, row)
+        parts.append(tables)
+    if skipped:
+        fields = ", ".join(f"{k} ({v})" for k, v in sorted(skipped.items()))
+        report.notes.append(f"card fields not stored (number of cards): {fields}")
+    return _concat_tables(parts), report
+
+
+# ---------------------------------------------------------------------------- files
+def _find_cards(root: Path, report: IngestReport) -> list[Path]:
+    files: list[Path] = []
+    for file in sorted(root.rglob("*.md")):
+        cache = _cache_root(file)
+        if cache is not None:
+            chosen = _cache_snapshot(cache)
+            if chosen is not None and chosen not in file.parents:
+                report.notes.append(f"{os.fspath(file)}: not the revision in refs/main; skipped")
+                continue
+        files.append(file)
+    return files
+
+
+def _cache_root(file: Path) -> Path | None:
+    """``models--org--name`` above ``snapshots/<rev>/...``, if ``file`` is in a HF cache."""
+    for parent in file.parents:
+        if parent.parent.name == "snapshots" and _CACHE_DIR.match(parent.parent.parent.name):
+            return parent.parent.parent
+    return None
+
+
+def _cache_snapshot(cache: Path) -> Path | None:
+    ref = cache / "refs" / "main"
+    if ref.is_file():
+        snap = cache / "snapshots" / ref.read_text().strip()
+        if snap.is_dir():
+            return snap
+    return None
+
+
+def _model_id(file: Path, meta: Mapping[str, Any]) -> str:
+    cache = _cache_root(file)
+    if cache is not None:
+        match = _CACHE_DIR.match(cache.name)
+        assert match is not None  # checked by _cache_root
+        return match.group(1).replace("--", "/")
+    if not is_missing(meta.get("model_name")):
+        return str(meta["model_name"]).strip()
+    index = meta.get("model-index")
+    if isinstance(index, list) and index and isinstance(index[0], Mapping) and index[0].get("name"):
+        return str(index[0]["name"]).strip()
+    return file.parent.name if file.name.lower() == "readme.md" else file.stem
+
+
+# ---------------------------------------------------------------------------- parsing
+class _LineError(CardParseError):
+    def __init__(self, message: str, line: int | None) -> None:
+        super().__init__(message)
+        self.line = line
+
+
+class _Card:
+    def __init__(self, meta: dict[str, Any], node: yaml.Node, offset: int) -> None:
+        self.meta = meta
+        self.node = node
+        self.offset = offset  # file line of the first YAML line, minus one
+
+    def line(self, *keys: str | int) -> int:
+        """File line (1-based) of the node at ``keys`` (falls back to its parent)."""
+        node = self.node
+        for key in keys:
+            child = _child(node, key)
+            if child is None:
+                break
+            node = child
+        return node.start_mark.line + 1 + self.offset
+
+
+def _child(node: yaml.Node, key: str | int) -> yaml.Node | None:
+    if isinstance(node, yaml.MappingNode) and isinstance(key, str):
+        for k, v in node.value:
+            if getattr(k, "value", None) == key:
+                return v if not isinstance(v, yaml.ScalarNode) else k
+    if isinstance(node, yaml.SequenceNode) and isinstance(key, int) and key < len(node.value):
+        return node.value[key]
+    return None
+
+
+def _parse_card(file: Path, *, required: bool) -> _Card | None:
+    source = os.fspath(file)
+    text = file.read_text(encoding="utf-8-sig")
+    lines = text.splitlines()
+    if not lines or lines[0].strip() != "---":
+        if required:
+            raise _LineError(
+                f"{source}: no YAML front matter (the card must start with a "
+                "'---' line and the YAML block must end with another).",
+                1,
+            )
+        return None
+    end = next((i for i in range(1, len(lines)) if lines[i].strip() in ("---", "...")), None)
+    if end is None:
+        raise _LineError(
+            f"{source}, line 1: the YAML front matter is never closed; add a '---' line after it.",
+            1,
+        )
+    block = "\n".join(lines[1:end])
+    try:
+        meta = yaml.safe_load(block)
+        node = yaml.compose(block, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = None if mark is None else mark.line + 2  # +1 for 1-based, +1 for '---'
+        where = source if line is None else f"{source}, line {line}"
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise _LineError(
+            f"{where}: malformed YAML front matter ({problem}); fix the YAML "
+            "or pass errors='warn'/'collect' to skip this card.",
+            line,
+        ) from None
+    if meta is None:
+        meta, node = {}, yaml.MappingNode("tag:yaml.org,2002:map", [])
+    if not isinstance(meta, dict):
+        raise _LineError(
+            f"{source}, line 2: the front matter must be a mapping of fields, "
+            f"got a {type(meta).__name__}.",
+            2,
+        )
+    return _Card(meta, node, offset=1)
+
+
+def _card_tables(card: _Card, file: Path, skipped: dict[str, int]) -> dict[str, pd.DataFrame]:
+    meta = card.meta
+    source = os.fspath(file)
+    model = _model_id(file, meta)
+    row: dict[str, Any] = {
+        ROW_COLUMN: card.line("model_name") if "model_name" in meta else 1,
+        "model": model,
+    }
+    for key in _MODEL_FIELDS:
+        if key in meta:
+            row[key] = _scalar(meta[key], key, card, source)
+    if "task" not in row and "pipeline_tag" in meta:
+        row["task"] = _scalar(meta["pipeline_tag"], "pipeline_tag", card, source)
+    datasets = _str_list(meta.get("datasets"), "datasets", card, source)
+    if datasets and "trained_on" not in row:
+        row["trained_on"] = datasets[0]
+    bases = _str_list(meta.get("base_model"), "base_model", card, source)
+    if bases:
+        row["base_model"] = bases
+        row["base_model_relation"] = _scalar(
+            meta.get("base_model_relation"), "base_model_relation", card, source
+        )
+    for key in meta:
+        if key not in _MODEL_FIELDS and key not in (
+            "datasets",
+            "base_model",
+            "base_model_relation",
+            "pipeline_tag",
+            "model_name",
+            "model-index",
+        ):
+            skipped[key] = skipped.get(key, 0) + 1
+    records, extra_datasets = _model_index(meta.get("model-index"), model, card, source)
+    names = list(dict.fromkeys(datasets + [d["dataset"] for d in extra_datasets]))
+    tasks = {d["dataset"]: d.get("task") for d in extra_datasets}
+    out: dict[str, pd.DataFrame] = {
+        "models": pd.DataFrame([row]),
+        "datasets": pd.DataFrame(
+            {
+                ROW_COLUMN: [card.line("datasets")] * len(names),
+                "dataset": names,
+                "task": [tasks.get(n) for n in names],
+            },
+            columns=[ROW_COLUMN, "dataset", "task"],
+        ),
+    }
+    if records:
+        out["records"] = _percent_per_card(pd.DataFrame(records))
+    return out
+
+
+def _scalar(value: Any, key: str, card: _Card, source: str) -> Any:
+    if isinstance(value, (list, dict)):
+        raise _LineError(
+            f"{source}, line {card.line(key)}: field {key!r} must be a single "
+            f"value, got a {type(value).__name__} ({value!r}).",
+            card.line(key),
+        )
+    return value
+
+
+def _str_list(value: Any, key: str, card: _Card, source: str) -> list[str]:
+    if is_missing(value) if not isinstance(value, list) else False:
+        return []
+    items = value if isinstance(value, list) else [value]
+    bad = [v for v in items if not isinstance(v, str) or not v.strip()]
+    if bad:
+        raise _LineError(
+            f"{source}, line {card.line(key)}: field {key!r} must be a string or "
+            f"a list of strings, got {value!r}.",
+            card.line(key),
+        )
+    return [v.strip() for v in items]
+
+
+def _model_index(
+    index: Any, model: str, card: _Card, source: str
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    if index is None:
+        return [], []
+    line = card.line("model-index")
+    if not isinstance(index, list):
+        raise _LineError(
+            f"{source}, line {line}: 'model-index' must be a list of "
+            f"{{name, results}} entries, got a {type(index).__name__}.",
+            line,
+        )
+    records: list[dict[str, Any]] = []
+    datasets: list[dict[str, Any]] = []
+    for i, entry in enumerate(index):
+        results = entry.get("results") if isinstance(entry, dict) else None
+        if not isinstance(results, list):
+            ln = card.line("model-index", i)
+            raise _LineError(f"{source}, line {ln}: model-index[{i}] needs a 'results' list.", ln)
+        for j, result in enumerate(results):
+            ln = card.line("model-index", i, "results", j)
+            ds = result.get("dataset") if isinstance(result, dict) else None
+            metrics = result.get("metrics") if isinstance(result, dict) else None
+            if not isinstance(ds, dict) or not ds.get("type") or not isinstance(metrics, list):
+                raise _LineError(
+                    f"{source}, line {ln}: model-index[{i}].results[{j}] needs a 'dataset' "
+                    "with a 'type' and a 'metrics' list.",
+                    ln,
+                )
+            name = str(ds["type"]).strip()
+            config = ds.get("config")
+            if config not in (None, "", "default") and "/" not in name:
+                name = f"{name}/{str(config).strip()}"
+            task = (
+                result.get("task", {}).get("type") if isinstance(result.get("task"), dict) else None
+            )
+            datasets.append({"dataset": name, "task": task})
+            for k, metric in enumerate(metrics):
+                mln = card.line("model-index", i, "results", j, "metrics", k)
+                if not isinstance(metric, dict) or not metric.get("type"):
+                    raise _LineError(
+                        f"{source}, line {mln}: each metric needs a 'type' and a "
+                        f"'value', got {metric!r}.",
+                        mln,
+                    )
+                split = ds.get("split")
+                records.append(
+                    {
+                        ROW_COLUMN: mln,
+                        "model": model,
+                        "dataset": name,
+                        "metric": str(metric["type"]).strip().lower(),
+                        "value": metric.get("value"),
+                        "run": None if split is None else str(split),
+                    }
+                )
+    return records, datasets
+
+
+def _percent_per_card(records: pd.DataFrame) -> pd.DataFrame:
+    """A card reports in one scale per metric: percent cards become fractions here,
+    so two cards in different scales do not look like mixed scales."""
+    values = pd.to_numeric(records["value"], errors="coerce")
+    for metric in records["metric"].unique():
+        if metric not in FRACTION_METRICS:
+            continue
+        mask = records["metric"] == metric
+        v = values[mask]
+        if (
+            v.notna().all()
+            and (v > 1).any()
+            and ((v >= 0) & (v <= 100)).all()
+            and not ((v > 0) & (v < 1)).any()
+        ):
+            records.loc[mask, "value"] = v / 100.0
+    return records
+
+
+def _same_row(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    return all((pd.isna(a[k]) and pd.isna(b[k])) or a[k] == b[k] for k in a)
+
+
+def _concat_tables(parts: list[ZooTables]) -> ZooTables:
+    out = ZooTables()
+    if not parts:
+        return out
+    for name in COLUMNS:
+        frames = [getattr(p, name) for p in parts if len(getattr(p, name))]
+        if not frames:
+            continue
+        table = pd.concat(frames, ignore_index=True)
+        if name == "datasets":  # the same dataset named by several cards: merge what is known
+            table = table.groupby("dataset", sort=False, as_index=False).first()
+            table = table.astype({c: t for c, t in COLUMNS[name].items()})
+        if name == "metrics":
+            table = table.drop_duplicates("metric", ignore_index=True)
+        setattr(out, name, table.reset_index(drop=True))
+    return out
