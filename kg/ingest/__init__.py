@@ -3,6 +3,7 @@
 Every reader returns ``(ZooTables, IngestReport)``; nothing here touches RDF.
 """
 
+from ._benchmarks import N_CLASSES, read_model_spider, read_parc, read_sfda, read_tllib
 from ._cards import read_model_cards
 from ._metrics import KNOWN_METRICS, metric_direction
 from ._registry import list_benchmarks, read_benchmark, register_benchmark
@@ -12,6 +13,7 @@ from ._transfergraph import read_transfergraph
 
 __all__ = [
     "KNOWN_METRICS",
+    "N_CLASSES",
     "Flag",
     "IngestReport",
     "Rejection",
@@ -21,6 +23,10 @@ __all__ = [
     "normalize_tables",
     "read_benchmark",
     "read_model_cards",
+    "read_model_spider",
+    "read_parc",
+    "read_sfda",
+    "read_tllib",
     "read_transfergraph",
     "register_benchmark",
 ]
