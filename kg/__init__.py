@@ -6,6 +6,7 @@ from kgtransfer.kg.ingest import (
     IngestReport,
     normalize_tables,
     read_benchmark,
+    read_model_cards,
     read_transfergraph,
 )
 from kgtransfer.kg.iri import ID_BASE, from_iri, to_iri
@@ -28,6 +29,7 @@ __all__ = [
     "normalize_tables",
     "query_rdflib",
     "read_benchmark",
+    "read_model_cards",
     "read_transfergraph",
     "tables_to_networkx",
     "to_iri",
