@@ -233,7 +233,7 @@ class _Card:
             if child is None:
                 break
             node = child
-        return node.start_mark.line + 1 + self.offset
+        return int(node.start_mark.line) + 1 + self.offset
 
 
 def _child(node: yaml.Node, key: str | int) -> yaml.Node | None:

@@ -6,7 +6,7 @@ import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeAlias
 
 import pandas as pd
 
@@ -19,7 +19,7 @@ from ._report import ErrorMode, Flag, IngestReport, Rejection, check_errors
 
 __all__ = ["ROW_COLUMN", "TableInput", "normalize_tables"]
 
-TableInput = str | os.PathLike[str] | pd.DataFrame | None
+TableInput: TypeAlias = str | os.PathLike[str] | pd.DataFrame | None
 
 #: Optional column of an input DataFrame holding the row number to report
 #: (adapters that reshape a file keep the file's own row numbers this way).
@@ -434,7 +434,7 @@ def _key(name: str, r: _Row) -> tuple[Any, ...]:
     key = tuple(r.values.get(c) for c in _KEYS[name])
     if name == "similarities":
         a, b, method = key
-        key = (*sorted((a, b)), method)
+        key = (*sorted((str(a), str(b))), method)
     return key
 
 

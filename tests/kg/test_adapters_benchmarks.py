@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from kgtransfer.errors import IngestError
+from kgtransfer.kg import ZooTables
 from kgtransfer.kg.ingest import (
     list_benchmarks,
     read_benchmark,
@@ -16,8 +17,10 @@ from kgtransfer.kg.ingest import (
     read_tllib,
 )
 
+pytestmark = pytest.mark.shared
 
-def _value(tables, model: str, dataset: str) -> float:  # type: ignore[no-untyped-def]
+
+def _value(tables: ZooTables, model: str, dataset: str) -> float:
     recs = tables.records
     sel = recs[(recs["model"] == model) & (recs["dataset"] == dataset)]
     assert len(sel) == 1
@@ -84,4 +87,4 @@ def test_registry_lists_every_reader(tmp_path: Path) -> None:
     with pytest.raises(IngestError, match="not a sfda benchmark folder"):
         read_sfda(tmp_path)
     with pytest.raises(ValueError, match="family='cnn'"):
-        read_sfda(tmp_path, family="cnn")  # type: ignore[arg-type]
+        read_sfda(tmp_path, family="cnn")

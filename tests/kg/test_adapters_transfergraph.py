@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,8 @@ import pytest
 from kgtransfer.errors import IngestError
 from kgtransfer.kg.ingest import read_benchmark, read_transfergraph
 from kgtransfer.kg.tables import COLUMNS
+
+pytestmark = pytest.mark.shared
 
 
 def test_image_zoo(shared_benchmarks: Path) -> None:
@@ -46,8 +49,11 @@ def test_image_zoo(shared_benchmarks: Path) -> None:
 
 
 def test_text_zoo_rejects_malformed_rows(shared_benchmarks: Path) -> None:
-    with pytest.warns(UserWarning, match="malformed row"):
-        tables, report = read_transfergraph(shared_benchmarks, "text")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        tables, report = read_transfergraph(shared_benchmarks, "text")  # errors="warn"
+    assert len(caught) == report.n_rejected == 5  # one UserWarning per rejected row
+    assert sum("malformed row" in str(w.message) for w in caught) == 4
     malformed = [r for r in report.rejections if "malformed" in r.reason]
     assert sorted(str(r.value) for r in malformed) == ["0.1", "0.1", "lora", "none"]
     assert all(r.column == "finetuned_dataset" for r in malformed)
