@@ -148,7 +148,8 @@ class ZooGraph:
 
         Args:
             path: Folder of the store; created if missing (unless ``read_only``).
-            read_only: Open a read-only view, allowed while another process writes.
+            read_only: Open a read-only view (only while no other process writes to it:
+                pyoxigraph leaves reading a store being written undefined).
 
         Raises:
             StoreLockedError: Another process has the store open for writing.
@@ -170,7 +171,7 @@ class ZooGraph:
             if "lock" in str(exc).lower():
                 raise StoreLockedError(
                     f"The graph store {path} is open in another process ({exc}). Close that "
-                    "process (or wait for it to finish), or open it with read_only=True."
+                    "process (or wait for it to finish) and try again, or use another store path."
                 ) from exc
             raise
         try:
@@ -748,7 +749,17 @@ class ZooGraph:
         license: str | None = None,
         limit: int | None = 100,
     ) -> pd.DataFrame:
-        """Candidate source models for ``dataset`` (named query ``candidates``)."""
+        """Candidate source models for ``dataset`` (named query ``candidates``).
+
+        ``modality`` defaults to the dataset's own modality when the graph knows it.
+        """
+        if modality is None:
+            found = self.query(
+                "SELECT ?modality ?dataset WHERE { ?dataset kgt:modality ?modality }",
+                bindings={"dataset": self.iri("dataset", dataset)},
+                limit=1,
+            )
+            modality = found["modality"][0] if len(found) else None
         return self.named_query(
             "candidates",
             limit=limit,

@@ -55,8 +55,7 @@ def test_every_named_query_is_tested() -> None:
 
 
 def test_candidates(run: Runner) -> None:
-    # modality defaults to the target's (image): the text model is left out
-    frame = run("candidates", dataset=D)
+    frame = run("candidates", dataset=D, modality="image")
     assert _rows(frame, "model", "evaluated") == [
         (V, True),
         ("vit-ft-cifar", True),
@@ -66,7 +65,8 @@ def test_candidates(run: Runner) -> None:
         "model", "architecture", "model_task", "model_modality", "n_params",
         "model_license", "trained_on", "evaluated",
     ]  # fmt: skip
-    assert _rows(run("candidates", dataset="sst2"), "model") == [("bert base",)]
+    assert len(run("candidates", dataset="sst2")) == 4  # no filter at all
+    assert _rows(run("candidates", dataset="sst2", modality="text"), "model") == [("bert base",)]
     assert _rows(run("candidates", dataset=D, license="mit"), "model") == [
         ("vit-ft-cifar",),
         ("vit-ft-ft",),
@@ -77,10 +77,19 @@ def test_candidates(run: Runner) -> None:
         len(run("candidates", dataset="sst2", task="image-classification", modality="image")) == 3
     )
     assert len(run("candidates", dataset=D, limit=2)) == 2
-    evaluated = run("candidates", dataset="cifar10")
+    evaluated = run("candidates", dataset="cifar10", modality="image")
     assert dict(_rows(evaluated, "model", "evaluated")) == {
         V: False, "vit-ft-cifar": False, "vit-ft-ft": True,
     }  # fmt: skip
+
+
+def test_candidates_method_defaults_modality_to_the_datasets() -> None:
+    graph = ZooGraph()
+    graph.add_zoo_tables(example_tables(), source="example")
+    assert sorted(graph.candidates(D)["model"]) == [V, "vit-ft-cifar", "vit-ft-ft"]
+    assert graph.candidates("sst2")["model"].tolist() == ["bert base"]
+    assert len(graph.candidates("unknown dataset")) == 4  # no modality known: no filter
+    assert len(graph.candidates("sst2", modality="image")) == 3
 
 
 def test_lineage_and_descendants(run: Runner) -> None:

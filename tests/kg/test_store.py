@@ -272,17 +272,25 @@ def test_locked_by_another_process(tmp_path: Path) -> None:
     try:
         assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
         with pytest.raises(
-            StoreLockedError, match=r"open in another process.*read_only=True"
+            StoreLockedError, match=r"open in another process.*Close that process"
         ) as info:
             ZooGraph.open(path)
         assert str(path) in str(info.value)
-        with ZooGraph.open(path, read_only=True) as reader:  # reading is still allowed
-            assert reader.stats()["models"] == 0
-            with pytest.raises(StoreLockedError, match="read_only=True"):
-                reader.add_record("m", "d", 1.0)
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_read_only_view(tmp_path: Path) -> None:
+    path = tmp_path / "graph"
+    with ZooGraph.open(path) as graph:
+        graph.add_zoo_tables(example_tables(), source="example")
+    with ZooGraph.open(path, read_only=True) as reader:
+        assert reader.stats()["models"] == 4
+        with pytest.raises(StoreLockedError, match="read_only=True"):
+            reader.add_record("m", "d", 1.0)
+    with pytest.raises(FileNotFoundError, match="No graph store"):
+        ZooGraph.open(tmp_path / "missing", read_only=True)
 
 
 def test_version_mismatch_refused(tmp_path: Path) -> None:
