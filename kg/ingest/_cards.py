@@ -73,7 +73,7 @@ def read_model_cards(
 
     The model id is ``org/name`` for a Hugging Face cache layout
     (``models--org--name/snapshots/<rev>/README.md``; the revision in
-    ``refs/main`` wins when there are several), else the card's ``model_name``,
+    ``refs/main`` wins when there are several, else the newest), else the card's ``model_name``,
     else ``model-index[0].name``, else the folder name (``README.md``) or file
     stem (other ``*.md``). YAML is read with ``yaml.safe_load``; nothing touches
     the network. In a folder, Markdown files without front matter are skipped
@@ -175,7 +175,10 @@ def _find_cards(root: Path, report: IngestReport) -> list[Path]:
         if cache is not None:
             chosen = _cache_snapshot(cache)
             if chosen is not None and chosen not in file.parents:
-                report.notes.append(f"{os.fspath(file)}: not the revision in refs/main; skipped")
+                report.notes.append(
+                    f"{os.fspath(file)}: another revision of this model is read "
+                    f"({chosen.name}: refs/main, else the newest); skipped"
+                )
                 continue
         files.append(file)
     return files
@@ -190,12 +193,14 @@ def _cache_root(file: Path) -> Path | None:
 
 
 def _cache_snapshot(cache: Path) -> Path | None:
+    """The snapshot ``refs/main`` points to, else the most recently modified one."""
     ref = cache / "refs" / "main"
     if ref.is_file():
         snap = cache / "snapshots" / ref.read_text().strip()
         if snap.is_dir():
             return snap
-    return None
+    snaps = [p for p in (cache / "snapshots").iterdir() if p.is_dir()]
+    return max(snaps, key=lambda p: (p.stat().st_mtime, p.name)) if snaps else None
 
 
 def _model_id(file: Path, meta: Mapping[str, Any]) -> str:

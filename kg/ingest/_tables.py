@@ -17,7 +17,7 @@ from ._cells import CellError, as_bool, as_float, as_int, as_str, is_missing
 from ._metrics import CHANCE_METRICS, FRACTION_METRICS, KNOWN_METRICS, metric_direction
 from ._report import ErrorMode, Flag, IngestReport, Rejection, check_errors
 
-__all__ = ["ROW_COLUMN", "TableInput", "normalize_tables"]
+__all__ = ["RELATIONS", "ROW_COLUMN", "TableInput", "normalize_tables"]
 
 TableInput: TypeAlias = str | os.PathLike[str] | pd.DataFrame | None
 
@@ -42,7 +42,9 @@ _KEYS = {
 }
 # Input-only columns (not in the canonical table) and their kind.
 _INPUT_ONLY = {"models": {"base_model": "list", "base_model_relation": "string"}}
-_LOWER = {"metric", "method", "estimator"}  # compared case-insensitively
+_LOWER = {"metric", "method", "estimator"}
+#: Lineage relations (Hugging Face ``base_model_relation`` values).
+RELATIONS = frozenset({"finetune", "adapter", "merge", "quantized"})  # compared case-insensitively
 _UNNAMED = re.compile(r"^Unnamed: \d+$")
 
 
@@ -96,7 +98,9 @@ def normalize_tables(
 
     Each input is a CSV path or a DataFrame. Column names are those of
     :data:`~kgtransfer.kg.tables.COLUMNS` (plus ``base_model`` and
-    ``base_model_relation`` in ``models``, turned into ``lineage`` rows). An
+    ``base_model_relation`` in ``models``, turned into ``lineage`` rows; several
+    base models go in one cell as a list or as ``"org/a; org/b"``, and the
+    relation is one of :data:`RELATIONS`). An
     empty or NaN optional cell means unknown; a present cell of the wrong type
     is an error. Extra numeric columns are kept as numeric attributes; extra
     non-numeric columns are ignored and listed in ``report.warnings``.
@@ -377,11 +381,17 @@ def _parse(table: _Table, ctx: _Ctx) -> None:
 
 
 def _convert(value: Any, kind: str, col: str) -> Any:
-    if kind in ("string", "list"):
+    if kind == "list":  # several base models in one CSV cell: "org/a; org/b"
+        return [part.strip() for part in as_str(value).split(";") if part.strip()] or None
+    if kind == "string":
         text = as_str(value)
         if col in _LOWER:
             text = text.lower()
-        return [text] if kind == "list" else text
+        if col == "base_model_relation":
+            text = text.lower()
+            if text not in RELATIONS:
+                raise CellError(f"unknown lineage relation (use one of {sorted(RELATIONS)})")
+        return text
     if kind == "Float64":
         return as_float(value)
     if kind == "Int64":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import warnings
 from pathlib import Path
 
@@ -150,3 +151,13 @@ def test_conflicting_cards_for_one_model(tmp_path: Path) -> None:
     tables, report = read_model_cards(tmp_path, errors="collect")
     assert tables.models["license"].tolist() == ["mit"]
     assert report.rejections[0].value == "org/m"
+
+
+def test_hf_cache_without_refs_takes_newest_snapshot(tmp_path: Path) -> None:
+    cache = tmp_path / "models--org--m"
+    old = _write(cache / "snapshots" / "r1" / "README.md", "---\nlicense: mit\n---\n")
+    _write(cache / "snapshots" / "r2" / "README.md", "---\nlicense: apache-2.0\n---\n")
+    os.utime(old.parent, (1_000_000, 1_000_000))
+    tables, report = read_model_cards(tmp_path)
+    assert tables.models[["model", "license"]].values.tolist() == [["org/m", "apache-2.0"]]
+    assert any("r1" in n and "skipped" in n for n in report.notes)

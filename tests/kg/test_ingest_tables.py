@@ -266,3 +266,24 @@ def test_bad_errors_mode_and_bad_file(tmp_path: Path) -> None:
         normalize_tables(errors="ignore")
     with pytest.raises(IngestError, match="cannot read the records table"):
         normalize_tables(records=tmp_path / "nope.csv")
+
+
+def test_lineage_lists_and_relations(tmp_path: Path) -> None:
+    models = _csv(
+        tmp_path,
+        "m.csv",
+        "model,base_model,base_model_relation\nmerged,org/a; org/b,Merge\nbad,org/a,distilled\n",
+    )
+    with pytest.raises(
+        IngestError, match=r"row 2, column 'base_model_relation': value 'distilled'"
+    ):
+        normalize_tables(models)
+    tables, report = normalize_tables(models, errors="collect")
+    assert tables.lineage.values.tolist() == [
+        ["merged", "org/a", "merge"],
+        ["merged", "org/b", "merge"],
+    ]
+    assert list(tables.models["model"]) == ["merged"] and report.n_rejected == 1
+    frame = pd.DataFrame({"model": ["m"], "base_model": [["x", "y"]]})
+    tables, _ = normalize_tables(frame)
+    assert sorted(tables.lineage["base_model"]) == ["x", "y"]
