@@ -68,7 +68,8 @@ def read_model_cards(
     ``model-index`` (each result's metrics -> ``records`` with ``metric`` = its
     ``type``, ``dataset`` = ``type/config`` and ``run`` = the split). kgtransfer
     extras (``architecture``, ``model_type``, ``modality``, ``n_params``,
-    ``n_labels``, ``trained_on``, ``task``) are taken as they are. Other fields
+    ``n_labels``, ``trained_on``, ``task``) are taken as they are, and any other
+    field holding a plain number becomes a numeric model attribute. Other fields
     (``tags``, ``language``, ...) are not stored; ``report.notes`` lists them.
 
     The model id is ``org/name`` for a Hugging Face cache layout
@@ -325,7 +326,11 @@ def _card_tables(card: _Card, file: Path, skipped: dict[str, int]) -> dict[str, 
             "model_name",
             "model-index",
         ):
-            skipped[key] = skipped.get(key, 0) + 1
+            value = meta[key]
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                row[str(key)] = value  # a numeric extra: kept as a numeric model attribute
+            else:
+                skipped[key] = skipped.get(key, 0) + 1
     records, extra_datasets = _model_index(meta.get("model-index"), model, card, source)
     names = list(dict.fromkeys(datasets + [d["dataset"] for d in extra_datasets]))
     tasks = {d["dataset"]: d.get("task") for d in extra_datasets}

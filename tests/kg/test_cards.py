@@ -99,9 +99,10 @@ def test_hf_cache_layout(tmp_path: Path) -> None:
 
 def test_plain_folder_uses_model_name_or_folder(tmp_path: Path) -> None:
     _write(tmp_path / "cards" / "a" / "README.md", "---\nmodel_name: org/alpha\n---\n")
-    _write(tmp_path / "cards" / "b" / "README.md", "---\nlicense: mit\n---\n")
+    _write(tmp_path / "cards" / "b" / "README.md", "---\nlicense: mit\nn_layers: 12\n---\n")
     tables, _ = read_model_cards(tmp_path / "cards")
     assert sorted(tables.models["model"]) == ["b", "org/alpha"]
+    assert tables.models.set_index("model").loc["b", "n_layers"] == 12  # numeric extra kept
 
 
 MALFORMED = "---\nlicense: mit\ntags: [a, b\nbase_model: x\n---\n"

@@ -7,11 +7,21 @@ import importlib
 
 import pytest
 
-MODULES = ["_report", "_tables", "_metrics", "_cards", "_registry", "_transfergraph", "_benchmarks"]
+MODULES = [
+    "__init__",
+    "_report",
+    "_tables",
+    "_metrics",
+    "_cards",
+    "_registry",
+    "_transfergraph",
+    "_benchmarks",
+]
 
 
 @pytest.mark.parametrize("name", MODULES)
 def test_docstring_examples(name: str) -> None:
-    module = importlib.import_module(f"kgtransfer.kg.ingest.{name}")
+    suffix = "" if name == "__init__" else f".{name}"
+    module = importlib.import_module(f"kgtransfer.kg.ingest{suffix}")
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
     assert result.failed == 0
