@@ -93,6 +93,7 @@ def normalize_tables(
     metric_directions: Mapping[str, object] | None = None,
     create_missing: bool = False,
     chance_tolerance: float | None = None,
+    known_n_classes: Mapping[str, float] | None = None,
 ) -> tuple[ZooTables, IngestReport]:
     """Validate model-zoo tables and return them in the canonical :class:`ZooTables` form.
 
@@ -142,6 +143,9 @@ def normalize_tables(
             rejecting those rows. Useful for a records-only table.
         chance_tolerance: Absolute distance to ``1 / n_classes`` under which a
             run counts as chance level; default ``min(0.01, 0.25 / n_classes)``.
+        known_n_classes: ``n_classes`` of datasets defined elsewhere (e.g. already
+            in the graph), used for the chance-level flags; this call's
+            ``datasets`` table wins.
 
     Returns:
         The normalised tables and the :class:`IngestReport`.
@@ -222,7 +226,7 @@ def normalize_tables(
 
     if "records" in loaded:
         table = loaded["records"]
-        _flag_chance(table, out.datasets, ctx, chance_tolerance)
+        _flag_chance(table, out.datasets, ctx, chance_tolerance, known_n_classes)
         out.records = _frame("records", table.parsed, table.numeric_extras)
 
     for table in loaded.values():
@@ -581,6 +585,18 @@ def _records_metrics(table: _Table, ctx: _Ctx, directions: Mapping[str, object] 
                 f"{table.source}: all {len(rows)} values of {metric!r} are <= 0, read as "
                 f"negated errors: metric renamed 'neg_{metric}' (higher is better)."
             )
+        elif not higher and not user_given and metric in KNOWN_METRICS:
+            for r in rows:  # an error is never negative; negated errors need their own name
+                if r.values["value"] < 0:
+                    ctx.reject(
+                        table,
+                        r.row,
+                        "value",
+                        r.values["value"],
+                        f"{metric} cannot be negative while other {metric} values are "
+                        f"positive; store negated errors under metric 'neg_{metric}'.",
+                    )
+                    dropped.add(id(r))
     table.parsed = [r for r in table.parsed if id(r) not in dropped]
 
 
@@ -635,12 +651,20 @@ def _metrics_table(table: _Table, directions: Mapping[str, object] | None) -> pd
     return _cast(frame, "metrics", [])
 
 
-def _flag_chance(table: _Table, datasets: pd.DataFrame, ctx: _Ctx, tolerance: float | None) -> None:
-    classes = {
-        d: n
+def _flag_chance(
+    table: _Table,
+    datasets: pd.DataFrame,
+    ctx: _Ctx,
+    tolerance: float | None,
+    known: Mapping[str, float] | None,
+) -> None:
+    classes = {str(d): float(n) for d, n in (known or {}).items() if not pd.isna(n)}
+    classes.update(
+        (d, float(n))
         for d, n in zip(datasets["dataset"], datasets["n_classes"], strict=True)
-        if not pd.isna(n) and n >= 2
-    }
+        if not pd.isna(n)
+    )
+    classes = {d: n for d, n in classes.items() if n >= 2}
     for r in table.parsed:
         n = classes.get(r.values["dataset"])
         if n is None or r.values["metric"] not in CHANCE_METRICS:

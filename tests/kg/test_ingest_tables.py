@@ -287,3 +287,20 @@ def test_lineage_lists_and_relations(tmp_path: Path) -> None:
     frame = pd.DataFrame({"model": ["m"], "base_model": [["x", "y"]]})
     tables, _ = normalize_tables(frame)
     assert sorted(tables.lineage["base_model"]) == ["x", "y"]
+
+
+def test_negative_error_mixed_with_positive_rejected() -> None:
+    recs = pd.DataFrame(
+        {"model": ["m", "m"], "dataset": ["a", "b"], "value": [0.3, -0.2], "metric": ["mae", "mae"]}
+    )
+    with pytest.raises(IngestError, match=r"row 2, column 'value': value -0\.2.*'neg_mae'"):
+        normalize_tables(records=recs, create_missing=True)
+
+
+def test_chance_level_with_known_n_classes() -> None:
+    recs = pd.DataFrame({"model": ["m", "m"], "dataset": ["d", "e"], "value": [0.25, 0.25]})
+    tables, report = normalize_tables(
+        records=recs, known_models=["m"], known_datasets=["d", "e"], known_n_classes={"d": 4}
+    )
+    assert tables.records["suspect"].tolist() == [True, False]
+    assert report.flagged[0].key == "m -> d"
