@@ -96,7 +96,7 @@ def read_transfergraph(
     known_names = set(features["finetune_dataset"].dropna()) | trained_on
     records = _records(path / "records.csv", zoo, known_names, report, errors)
     sims = _similarities(path)
-    scores = _scores(path / "transferability_score_records.csv", report)
+    scores = _scores(path / "transferability_score_records.csv", report, errors)
     datasets = _datasets(features, models, records, sims, scores, modality, report)
 
     tables, norm = normalize_tables(
@@ -265,10 +265,28 @@ def _similarities(path: Path) -> pd.DataFrame | None:
     return pd.DataFrame(frames) if frames else None
 
 
-def _scores(path: Path, report: IngestReport) -> pd.DataFrame | None:
+def _scores(path: Path, report: IngestReport, errors: ErrorMode) -> pd.DataFrame | None:
     if not path.is_file():
         return None
     raw = _read(path)
+    source = os.fspath(path)
+    malformed = ~raw["metric"].isin(list(_ESTIMATORS))
+    for row, metric in zip(
+        raw.loc[malformed, ROW_COLUMN], raw.loc[malformed, "metric"], strict=True
+    ):
+        report.reject(
+            Rejection(
+                source,
+                int(row),
+                "metric",
+                metric,
+                "malformed row (the line is truncated or its columns are shifted): "
+                f"metric is not one of {sorted(_ESTIMATORS)}; the row is skipped.",
+            ),
+            errors=errors,
+        )
+    report.count(source, read=int(malformed.sum()))  # the rest are counted by normalize_tables
+    raw = raw[~malformed]
     out = pd.DataFrame(
         {
             ROW_COLUMN: raw[ROW_COLUMN],
@@ -294,6 +312,7 @@ def _scores(path: Path, report: IngestReport) -> pd.DataFrame | None:
         for i in out.index[in_conflict & ~later]:
             out.loc[i, "value"] = repr(means[tuple(out.loc[i, keys])])
         out = out[~later]
+        report.count(source, read=int(later.sum()), accepted=int(later.sum()))  # merged
         spread = float((conflicting["max"] - conflicting["min"]).max())
         report.warnings.append(
             f"{os.fspath(path)}: {len(conflicting)} (model, dataset, estimator) scores were "

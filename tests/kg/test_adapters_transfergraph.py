@@ -15,9 +15,8 @@ pytestmark = pytest.mark.shared
 
 
 def test_image_zoo(shared_benchmarks: Path) -> None:
-    tables, report = read_transfergraph(
-        shared_benchmarks / "transfergraph", "image", errors="collect"
-    )
+    folder = shared_benchmarks / "transfergraph" / "image_classification"
+    tables, report = read_transfergraph(folder, "image", errors="collect")
     recs = tables.records
     assert recs["model"].nunique() == 180
     assert recs["dataset"].nunique() == 13
@@ -47,6 +46,10 @@ def test_image_zoo(shared_benchmarks: Path) -> None:
     # LogME of this pair was computed twice (0.746431 and 0.745524): the mean is kept
     assert scores[("meame2010/rare-puppers", "dtd", "logme")] == pytest.approx(0.7459775, abs=1e-5)
     assert len(tables.scores) == 2468 - 2 - 120  # 2 malformed rows, 120 repeats merged
+    assert [r.row for r in report.rejections] == [1051, 2308]  # the two truncated lines
+    assert all("malformed row" in r.reason for r in report.rejections)
+    counts = report.counts_frame().loc[str(folder / "transferability_score_records.csv")]
+    assert counts.tolist() == [2468, 2466, 2, 0]  # read, accepted, rejected, flagged
     assert set(tables.similarities["method"]) == {"google_vit_base_patch16_224_imagenet"}
     assert tables.similarities["distance"].notna().all()
     assert tables.metrics.set_index("metric").loc["accuracy", "higher_is_better"]
