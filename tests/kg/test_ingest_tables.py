@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kgtransfer.errors import IngestError
 from kgtransfer.kg.ingest import IngestReport, normalize_tables
@@ -304,3 +306,19 @@ def test_chance_level_with_known_n_classes() -> None:
     )
     assert tables.records["suspect"].tolist() == [True, False]
     assert report.flagged[0].key == "m -> d"
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.floats(0.011, 0.99, allow_nan=False), min_size=1, max_size=12))
+def test_percent_and_fraction_give_the_same_table(values: list[float]) -> None:
+    n = len(values)
+    frame = pd.DataFrame(
+        {"model": [f"m{i}" for i in range(n)], "dataset": ["d"] * n, "value": values}
+    )
+    frac, _ = normalize_tables(records=frame, create_missing=True)
+    pct, report = normalize_tables(
+        records=frame.assign(value=[v * 100 for v in values]), create_missing=True
+    )
+    assert frac.records["value"].tolist() == pytest.approx(values)
+    assert pct.records["value"].tolist() == pytest.approx(values)
+    assert any("percent" in note for note in report.notes)
