@@ -61,6 +61,7 @@ class NamedQuery:
     description: str
     params: dict[str, Param] = field(default_factory=dict)
     hidden: frozenset[str] = frozenset()
+    renames: dict[str, str] = field(default_factory=dict)
 
     def terms(self, values: Mapping[str, Any]) -> dict[str, ox.NamedNode | ox.Literal]:
         """Check ``values`` against the parameters and turn them into RDF terms.
@@ -122,6 +123,7 @@ def _parse(name: str, text: str) -> NamedQuery:
     description: list[str] = []
     params: dict[str, Param] = {}
     hidden: set[str] = set()
+    renames: dict[str, str] = {}
     for line in text.splitlines():
         if not line.startswith("#"):
             break
@@ -134,9 +136,11 @@ def _parse(name: str, text: str) -> NamedQuery:
             params[parts[1]] = Param(parts[1], kind, "required" in parts[3:])
         elif body.startswith("@hide"):
             hidden.update(body.split()[1:])
+        elif body.startswith("@rename"):
+            renames.update(pair.split("=", 1) for pair in body.split()[1:])
         else:
             description.append(body)
-    return NamedQuery(name, text, " ".join(description), params, frozenset(hidden))
+    return NamedQuery(name, text, " ".join(description), params, frozenset(hidden), renames)
 
 
 @cache
@@ -218,6 +222,7 @@ def solutions_frame(
     limit: int | None = None,
     hidden: Iterable[str] = (),
     iris: bool = False,
+    renames: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """Build a DataFrame from solution rows, stopping after ``limit`` rows."""
     names = list(variables)
@@ -228,7 +233,9 @@ def solutions_frame(
             break
         values = list(row)
         data.append([cell(values[i], iris=iris) for i in keep])
-    return pd.DataFrame(data, columns=[names[i] for i in keep], dtype=object)
+    renames = renames or {}
+    columns = [renames.get(names[i], names[i]) for i in keep]
+    return pd.DataFrame(data, columns=columns, dtype=object)
 
 
 _UPDATE = re.compile(
@@ -311,4 +318,4 @@ def query_rdflib(graph: Any, name: str, *, limit: int | None = 100, **params: An
     result = graph.query(_prepared(name), initBindings=bindings)
     variables = [str(v) for v in result.vars]
     rows = ([_from_rdflib(t) for t in row] for row in result)
-    return solutions_frame(variables, rows, limit=limit, hidden=named.hidden)
+    return solutions_frame(variables, rows, limit=limit, hidden=named.hidden, renames=named.renames)

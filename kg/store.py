@@ -47,6 +47,8 @@ __all__ = ["FORMAT_VERSION", "ZooGraph"]
 FORMAT_VERSION = 1
 
 ErrorMode = Literal["raise", "warn", "collect"]
+#: Batches of at least this many statements go through the bulk loader (on disk).
+_BULK_MIN_STATEMENTS = 20_000
 _META_GRAPH = ox.NamedNode(to_iri("graph", "meta"))
 _STORE_NODE = ox.NamedNode(to_iri("graph", "store"))
 _VERSION = ox.NamedNode(str(KGT.formatVersion))
@@ -179,6 +181,8 @@ class ZooGraph:
         except StoreVersionError:
             graph.close()
             raise
+        if not read_only:
+            graph._recover()
         return graph
 
     def _init_meta(self) -> None:
@@ -314,8 +318,13 @@ class ZooGraph:
         if not replaced:
             chunks = ["".join((piece + data_suffix).tolist()) for piece in pieces]
             chunks.append("".join(line + data_suffix for line in extra))
-            chunks.append("".join(line + meta_suffix for line in meta))
-            store.load("".join(chunks).encode("utf-8"), format=ox.RdfFormat.N_QUADS)
+            commit = "".join(line + meta_suffix for line in meta).encode("utf-8")
+            n_lines = sum(len(piece) for piece in pieces)
+            if self._path is not None and n_lines >= _BULK_MIN_STATEMENTS:
+                self._bulk_write(graph, "".join(chunks).encode("utf-8"), commit)
+            else:
+                data = "".join(chunks).encode("utf-8") + commit
+                store.load(data, format=ox.RdfFormat.N_QUADS)
         else:
             inserts = [" .\n".join(piece.tolist()) + " .\n" for piece in pieces]
             inserts.append("".join(line + " .\n" for line in extra))
@@ -326,6 +335,41 @@ class ZooGraph:
             )
             store.update(update)
         return batch_id
+
+    def _bulk_write(self, graph: str, data: bytes, commit: bytes) -> None:
+        """Write a large batch with pyoxigraph's bulk loader, then commit it.
+
+        The data goes to the batch's own named graph first; the batch's provenance
+        (the commit marker) is written afterwards in one transaction. A crash in
+        between leaves a graph without provenance, which :meth:`_recover` drops the
+        next time the store is opened, so readers never see a partial batch.
+        """
+        store = self._live
+        node = ox.NamedNode(graph[1:-1])
+        try:
+            store.bulk_load(data, format=ox.RdfFormat.N_QUADS)
+            store.load(commit, format=ox.RdfFormat.N_QUADS)
+        except BaseException:
+            store.remove_graph(node)
+            raise
+        store.flush()
+
+    def _recover(self) -> list[str]:
+        """Drop batch graphs without provenance (left by a crash during a bulk write)."""
+        store = self._live
+        prefix = f"{ID_BASE}batch/"
+        dropped = []
+        for name in list(store.named_graphs()):
+            if (
+                isinstance(name, ox.NamedNode)
+                and name.value.startswith(prefix)
+                and not any(store.quads_for_pattern(name, _TYPE, None, _META_GRAPH))
+            ):
+                store.remove_graph(name)
+                dropped.append(name.value)
+        if dropped:
+            store.flush()
+        return dropped
 
     def _replaced_quads(self, tables: ZooTables) -> list[ox.Quad]:
         """Quads about entities the new tables redefine (models, datasets, metrics)."""
@@ -737,7 +781,9 @@ class ZooGraph:
         )
         assert isinstance(result, ox.QuerySolutions)
         variables = [v.value for v in result.variables]
-        return solutions_frame(variables, iter(result), limit=limit, hidden=named.hidden)
+        return solutions_frame(
+            variables, iter(result), limit=limit, hidden=named.hidden, renames=named.renames
+        )
 
     def candidates(
         self,
@@ -790,8 +836,10 @@ class ZooGraph:
         metric: str | None = None,
         limit: int | None = 100,
     ) -> pd.DataFrame:
-        """Transfer records, optionally filtered (named query ``records``)."""
-        return self.named_query("records", limit=limit, model=model, dataset=dataset, metric=metric)
+        """Transfer records, optionally filtered (named query ``records``, or
+        ``records_for_dataset`` when only a dataset is given, which is faster then)."""
+        name = "records_for_dataset" if model is None and dataset is not None else "records"
+        return self.named_query(name, limit=limit, model=model, dataset=dataset, metric=metric)
 
     def best_sources(
         self, dataset: str, *, include_suspect: bool = False, limit: int | None = 100

@@ -33,21 +33,9 @@ _MODEL_FIELDS = (
     "license",
     "library_name",
 )
-#: Card fields that are understood but have no column (reported once, not silently).
-_SKIPPED_FIELDS = (
-    "tags",
-    "language",
-    "metrics",
-    "widget",
-    "inference",
-    "thumbnail",
-    "co2_eq_emissions",
-    "pipeline_tag",
-    "datasets",
-    "base_model",
-    "base_model_relation",
-    "model-index",
-    "model_name",
+#: Card fields mapped to other columns or tables (not model attributes).
+_MAPPED_FIELDS = frozenset(
+    {"datasets", "base_model", "base_model_relation", "pipeline_tag", "model_name", "model-index"}
 )
 _CACHE_DIR = re.compile(r"^models--(.+)$")
 
@@ -318,14 +306,7 @@ def _card_tables(card: _Card, file: Path, skipped: dict[str, int]) -> dict[str, 
             meta.get("base_model_relation"), "base_model_relation", card, source
         )
     for key in meta:
-        if key not in _MODEL_FIELDS and key not in (
-            "datasets",
-            "base_model",
-            "base_model_relation",
-            "pipeline_tag",
-            "model_name",
-            "model-index",
-        ):
+        if key not in _MODEL_FIELDS and key not in _MAPPED_FIELDS:
             value = meta[key]
             if isinstance(value, (int, float)) and not isinstance(value, bool):
                 row[str(key)] = value  # a numeric extra: kept as a numeric model attribute
@@ -361,7 +342,7 @@ def _scalar(value: Any, key: str, card: _Card, source: str) -> Any:
 
 
 def _str_list(value: Any, key: str, card: _Card, source: str) -> list[str]:
-    if is_missing(value) if not isinstance(value, list) else False:
+    if not isinstance(value, list) and is_missing(value):
         return []
     items = value if isinstance(value, list) else [value]
     bad = [v for v in items if not isinstance(v, str) or not v.strip()]

@@ -49,6 +49,7 @@ def test_every_named_query_is_tested() -> None:
         "descendants",
         "lineage",
         "records",
+        "records_for_dataset",
         "similar_datasets",
         "stats",
     }
@@ -123,6 +124,23 @@ def test_records(run: Runner) -> None:
     assert run("records", model="nobody").empty
     row = run("records", model="vit-ft-ft", dataset="cifar10").iloc[0]
     assert row["seed"] is None and row["suspect"] is None and row["method"] is None
+
+
+def test_records_for_dataset_agrees_with_records(run: Runner) -> None:
+    for params in (
+        {"dataset": D},
+        {"dataset": D, "model": "vit-ft-cifar"},
+        {"dataset": "sst2", "metric": "loss"},
+    ):
+        one = run("records", limit=None, **params).sort_values("record").reset_index(drop=True)
+        two = (
+            run("records_for_dataset", limit=None, **params)
+            .sort_values("record")
+            .reset_index(drop=True)
+        )
+        assert len(one) > 0
+        pd.testing.assert_frame_equal(one, two[one.columns])
+    assert run("records_for_dataset", dataset=D, metric="loss").empty
 
 
 def test_best_sources(run: Runner) -> None:
