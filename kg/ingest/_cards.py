@@ -305,13 +305,14 @@ def _card_tables(card: _Card, file: Path, skipped: dict[str, int]) -> dict[str, 
         row["base_model_relation"] = _scalar(
             meta.get("base_model_relation"), "base_model_relation", card, source
         )
-    for key in meta:
-        if key not in _MODEL_FIELDS and key not in _MAPPED_FIELDS:
-            value = meta[key]
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
-                row[str(key)] = value  # a numeric extra: kept as a numeric model attribute
-            else:
-                skipped[key] = skipped.get(key, 0) + 1
+    for key, value in meta.items():
+        name = str(key)
+        if name in _MODEL_FIELDS or name in _MAPPED_FIELDS:
+            continue
+        if name not in row and isinstance(value, (int, float)) and not isinstance(value, bool):
+            row[name] = value  # a numeric extra: kept as a numeric model attribute
+        else:
+            skipped[name] = skipped.get(name, 0) + 1
     records, extra_datasets = _model_index(meta.get("model-index"), model, card, source)
     names = list(dict.fromkeys(datasets + [d["dataset"] for d in extra_datasets]))
     tasks = {d["dataset"]: d.get("task") for d in extra_datasets}
