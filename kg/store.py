@@ -168,6 +168,7 @@ class ZooGraph:
                     raise FileNotFoundError(f"No graph store at {path}; ingest something first.")
                 graph._store = ox.Store.read_only(str(path))
             else:
+                path.parent.mkdir(parents=True, exist_ok=True)
                 graph._store = ox.Store(str(path))
         except OSError as exc:
             if "lock" in str(exc).lower():
@@ -499,8 +500,9 @@ class ZooGraph:
         similarities: Any = None,
         scores: Any = None,
         *,
-        column_map: Mapping[str, str] | None = None,
+        column_map: Mapping[str, Any] | None = None,
         errors: ErrorMode = "raise",
+        create_missing: bool = False,
         path: str | os.PathLike[str] | None = None,
     ) -> ZooGraph:
         """Build a graph from CSV files or DataFrames (normalised by ``kgtransfer.kg.ingest``).
@@ -518,6 +520,7 @@ class ZooGraph:
                 scores,
                 column_map=column_map,
                 errors=errors,
+                create_missing=create_missing,
             )
         except BaseException:
             graph.close()
@@ -532,12 +535,15 @@ class ZooGraph:
         similarities: Any = None,
         scores: Any = None,
         *,
-        column_map: Mapping[str, str] | None = None,
+        column_map: Mapping[str, Any] | None = None,
         errors: ErrorMode = "raise",
+        create_missing: bool = False,
     ) -> str:
         """Normalise tables (CSV paths or DataFrames) and write them as one batch.
 
-        Ids already in the graph count as known, so references to them resolve.
+        Ids already in the graph count as known, so references to them resolve;
+        ``create_missing=True`` accepts records about models or datasets that are in
+        no table (see :func:`kgtransfer.kg.ingest.normalize_tables`).
 
         Returns:
             The batch id; the ingestion report is in ``self.last_report``.
@@ -554,6 +560,7 @@ class ZooGraph:
             errors=errors,
             known_models=self.ids("model"),
             known_datasets=self.ids("dataset"),
+            create_missing=create_missing,
         )
         sources = [
             str(x)

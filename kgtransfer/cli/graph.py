@@ -1,0 +1,244 @@
+"""``kgtransfer ingest | query | stats | export``: fill, ask and dump the zoo's knowledge graph.
+
+Examples::
+
+    kgtransfer ingest --models models.csv --records records.csv
+    kgtransfer ingest --transfergraph ../shared/benchmarks/transfergraph --zoo image
+    kgtransfer query lineage --param model=vit-ft-cifar
+    kgtransfer query my_query.rq --param dataset=cifar10 --format csv
+    kgtransfer stats
+    kgtransfer export --format ttl zoo.ttl
+
+The store is ``--store PATH``, by default ``$KGTRANSFER_HOME/graph`` (``KGTRANSFER_HOME``
+defaults to ``~/.cache/kgtransfer``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+
+from kgtransfer.cli._app import app, fail
+from kgtransfer.errors import KGTransferError
+
+__all__ = ["default_store"]
+
+_EXPECTED = (KGTransferError, ValueError, KeyError, OSError, TypeError, SyntaxError)
+
+
+def default_store() -> Path:
+    """``$KGTRANSFER_HOME/graph`` (``KGTRANSFER_HOME`` defaults to ``~/.cache/kgtransfer``)."""
+    env = os.environ.get("KGTRANSFER_HOME", "").strip()
+    home = Path(env).expanduser() if env else Path.home() / ".cache" / "kgtransfer"
+    return home / "graph"
+
+
+class Errors(str, Enum):
+    raise_ = "raise"
+    warn = "warn"
+    collect = "collect"
+
+
+class Zoo(str, Enum):
+    image = "image"
+    text = "text"
+
+
+class OutputFormat(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+class RdfFormat(str, Enum):
+    ttl = "ttl"
+    nt = "nt"
+    jsonld = "jsonld"
+    nq = "nq"
+
+
+StoreOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--store", help="Graph store folder (default: $KGTRANSFER_HOME/graph).", file_okay=False
+    ),
+]
+FileOption = Annotated[Path | None, typer.Option(exists=True, dir_okay=False, help="CSV file.")]
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def _store(store: Path | None) -> Path:
+    return store if store is not None else default_store()
+
+
+@app.command()
+def ingest(
+    models: FileOption = None,
+    datasets: FileOption = None,
+    records: FileOption = None,
+    similarities: FileOption = None,
+    scores: FileOption = None,
+    cards: Annotated[
+        Path | None, typer.Option(exists=True, help="A model card or a folder of them.")
+    ] = None,
+    transfergraph: Annotated[
+        Path | None, typer.Option(exists=True, file_okay=False, help="TransferGraph folder.")
+    ] = None,
+    zoo: Annotated[Zoo, typer.Option(help="Which TransferGraph zoo.")] = Zoo.image,
+    create_missing: Annotated[
+        bool, typer.Option(help="Accept records about models/datasets that are in no table.")
+    ] = False,
+    store: StoreOption = None,
+    errors: Annotated[
+        Errors, typer.Option(help="raise: stop at the first bad row; warn/collect: keep going.")
+    ] = Errors.raise_,
+) -> None:
+    """Add tables, model cards or a TransferGraph folder to the graph (one batch each)."""
+    from kgtransfer.kg import ZooGraph
+
+    tables = {"models": models, "datasets": datasets, "records": records,
+              "similarities": similarities, "scores": scores}  # fmt: skip
+    if not any(tables.values()) and cards is None and transfergraph is None:
+        fail(
+            "nothing to ingest: give --models/--datasets/--records/..., --cards or --transfergraph"
+        )
+    mode = errors.value
+    try:
+        with ZooGraph.open(_store(store)) as graph:
+            batches = []
+            if any(tables.values()):
+                batches.append(
+                    graph.add_tables(**tables, errors=mode, create_missing=create_missing)
+                )  # type: ignore[arg-type]
+                _report(graph.last_report)
+            if cards is not None:
+                batches.append(graph.add_model_cards(cards, errors=mode))  # type: ignore[arg-type]
+                _report(graph.last_report)
+            if transfergraph is not None:
+                batches.append(graph.add_transfergraph(transfergraph, zoo=zoo.value, errors=mode))  # type: ignore[arg-type]
+                _report(graph.last_report)
+            stats = graph.stats()
+    except _EXPECTED as exc:
+        fail(_one_line(exc))
+    for batch in batches:
+        typer.echo(f"batch {batch}")
+    typer.echo(", ".join(f"{k}={v}" for k, v in stats.items()))
+
+
+def _report(report: object) -> None:
+    if report is not None:
+        typer.echo(str(report), err=True)
+
+
+def _params(values: list[str]) -> dict[str, str]:
+    out = {}
+    for item in values:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            fail(f"--param {item!r} is not KEY=VALUE")
+        out[key.strip()] = value
+    return out
+
+
+def _emit(frame: pd.DataFrame, fmt: OutputFormat) -> None:
+    if fmt is OutputFormat.csv:
+        typer.echo(frame.to_csv(index=False), nl=False)
+    elif fmt is OutputFormat.json:
+        typer.echo(json.dumps(frame.to_dict(orient="records"), ensure_ascii=False, default=str))
+    elif frame.empty:
+        typer.echo("(no rows)")
+    else:
+        with pd.option_context(
+            "display.max_rows", None, "display.max_columns", None, "display.width", 200
+        ):
+            typer.echo(frame.to_string(index=False))
+
+
+@app.command()
+def query(
+    query_: Annotated[str, typer.Argument(metavar="QUERY", help="A named query or a .rq file.")],
+    param: Annotated[
+        list[str] | None, typer.Option("--param", "-p", help="KEY=VALUE, repeatable.")
+    ] = None,
+    limit: Annotated[int, typer.Option(help="Maximum rows (0 = all).")] = 100,
+    output: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = OutputFormat.table,
+    store: StoreOption = None,
+) -> None:
+    """Run a named query (see `kgtransfer query --help`) or a SPARQL file, read-only.
+
+    Named queries: best_sources, candidates, descendants, lineage, records,
+    records_for_dataset, similar_datasets, stats. In a .rq file, --param values
+    are bound to projected variables as string literals.
+    """
+    from kgtransfer.kg import ZooGraph, list_queries
+
+    params = _params(param or [])
+    path = Path(query_)
+    if path.suffix != ".rq" and query_ not in list_queries():
+        fail(f"unknown query {query_!r}: use one of {', '.join(list_queries())} or a .rq file")
+    if path.suffix == ".rq" and not path.is_file():
+        fail(f"query file {path} not found")
+    if not _store(store).is_dir():
+        fail(f"no graph store at {_store(store)}; run `kgtransfer ingest` first or pass --store")
+    try:
+        with ZooGraph.open(_store(store)) as graph:
+            if path.suffix == ".rq":
+                frame = graph.query(
+                    path.read_text(encoding="utf-8"), bindings=params, limit=limit or None
+                )
+            else:
+                frame = graph.named_query(query_, limit=limit or None, **params)
+    except _EXPECTED as exc:
+        fail(_one_line(exc))
+    _emit(frame, output)
+
+
+@app.command()
+def stats(store: StoreOption = None) -> None:
+    """Count models, datasets, records, ... in the graph."""
+    from kgtransfer.kg import ZooGraph
+
+    if not _store(store).is_dir():
+        fail(f"no graph store at {_store(store)}; run `kgtransfer ingest` first or pass --store")
+    try:
+        with ZooGraph.open(_store(store)) as graph:
+            counts = graph.stats()
+            counts["quads"] = len(graph)
+    except _EXPECTED as exc:
+        fail(_one_line(exc))
+    width = max(len(k) for k in counts)
+    for kind, n in counts.items():
+        typer.echo(f"{kind:<{width}}  {n}")
+
+
+@app.command()
+def export(
+    out: Annotated[Path, typer.Argument(dir_okay=False, help="Output file.")],
+    output: Annotated[
+        RdfFormat, typer.Option("--format", "-f", help="ttl, nt, jsonld (data) or nq (everything).")
+    ] = RdfFormat.ttl,
+    store: StoreOption = None,
+) -> None:
+    """Write the graph as Turtle, N-Triples, JSON-LD or N-Quads."""
+    from kgtransfer.kg import ZooGraph
+
+    if not _store(store).is_dir():
+        fail(f"no graph store at {_store(store)}; run `kgtransfer ingest` first or pass --store")
+    try:
+        with ZooGraph.open(_store(store)) as graph:
+            graph.export(out, format=output.value)
+    except _EXPECTED as exc:
+        fail(_one_line(exc))
+    typer.echo(f"wrote {out}")

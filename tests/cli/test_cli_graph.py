@@ -1,0 +1,139 @@
+"""``kgtransfer ingest | query | stats | export`` with typer's CliRunner."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from kgtransfer.cli import app
+from kgtransfer.cli.graph import default_store
+from kgtransfer.kg import ZooGraph
+
+runner = CliRunner()
+
+
+@pytest.fixture()
+def csvs(tmp_path: Path) -> dict[str, Path]:
+    files = {
+        "models": "model,architecture,modality,base_model,base_model_relation\n"
+        "base,vit,image,,\nft,vit,image,base,finetune\ntext-model,bert,text,,\n",
+        "datasets": "dataset,modality,n_classes\ncifar10,image,10\n",
+        "records": "model,dataset,value\nbase,cifar10,0.8\nft,cifar10,0.9\n",
+    }
+    out = {}
+    for name, text in files.items():
+        out[name] = tmp_path / f"{name}.csv"
+        out[name].write_text(text, encoding="utf-8")
+    return out
+
+
+def _ingest(csvs: dict[str, Path], store: Path) -> None:
+    args = ["ingest", "--store", str(store)]
+    for name, path in csvs.items():
+        args += [f"--{name}", str(path)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "models=3" in result.output and "records=2" in result.output
+
+
+def test_default_store_follows_kgtransfer_home(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("KGTRANSFER_HOME", str(tmp_path))
+    assert default_store() == tmp_path / "graph"
+    monkeypatch.delenv("KGTRANSFER_HOME")
+    assert default_store() == Path.home() / ".cache" / "kgtransfer" / "graph"
+
+
+def test_ingest_query_stats_export(csvs: dict[str, Path], tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    _ingest(csvs, store)
+
+    lineage = runner.invoke(app, ["query", "lineage", "-p", "model=ft", "--store", str(store)])
+    assert lineage.exit_code == 0, lineage.output
+    assert lineage.output.split() == ["ancestor", "child", "relation", "base", "ft", "finetune"]
+
+    best = runner.invoke(
+        app, ["query", "best_sources", "-p", "dataset=cifar10", "-f", "json", "--store", str(store)]
+    )
+    assert [r["model"] for r in json.loads(best.output)] == ["ft", "base"]
+
+    cands = runner.invoke(
+        app,
+        [
+            "query",
+            "candidates",
+            "-p",
+            "dataset=cifar10",
+            "-p",
+            "modality=text",
+            "-f",
+            "csv",
+            "--store",
+            str(store),
+        ],
+    )
+    assert cands.exit_code == 0, cands.output
+    assert cands.output.splitlines()[1].startswith("text-model,bert")
+
+    rq = tmp_path / "archs.rq"
+    rq.write_text(
+        "SELECT ?m ?arch WHERE { ?m kgt:architecture ?arch } ORDER BY ?m", encoding="utf-8"
+    )
+    custom = runner.invoke(
+        app, ["query", str(rq), "-p", "arch=vit", "-f", "csv", "--store", str(store)]
+    )
+    assert custom.exit_code == 0, custom.output
+    assert custom.output.splitlines() == ["m,arch", "base,vit", "ft,vit"]
+
+    stats = runner.invoke(app, ["stats", "--store", str(store)])
+    assert stats.exit_code == 0
+    counts = dict(line.split() for line in stats.output.splitlines())
+    assert counts["models"] == "3" and counts["lineage"] == "1" and counts["batches"] == "1"
+
+    out = tmp_path / "zoo.ttl"
+    exported = runner.invoke(app, ["export", str(out), "--store", str(store)])
+    assert exported.exit_code == 0 and out.is_file()
+    copy = ZooGraph()
+    copy.load_rdf(out)
+    assert copy.stats()["models"] == 3
+
+
+def test_default_store_is_used(csvs: dict[str, Path]) -> None:
+    result = runner.invoke(app, ["ingest", "--records", str(csvs["records"])])
+    assert result.exit_code == 1 and "unknown model 'base'" in result.output
+    result = runner.invoke(app, ["ingest", "--records", str(csvs["records"]), "--create-missing"])
+    assert result.exit_code == 0, result.output
+    assert default_store().is_dir()  # under the per-test KGTRANSFER_HOME
+    assert "records" in runner.invoke(app, ["stats"]).output
+
+
+def test_failures_are_one_line(csvs: dict[str, Path], tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    nothing = runner.invoke(app, ["ingest", "--store", str(store)])
+    assert nothing.exit_code == 1 and "nothing to ingest" in nothing.output
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("model,dataset,value\na,d,not-a-number\n", encoding="utf-8")
+    failed = runner.invoke(app, ["ingest", "--records", str(bad), "--store", str(store)])
+    assert failed.exit_code == 1
+    assert failed.output.startswith("error: ") and "not-a-number" in failed.output
+    assert len(failed.output.strip().splitlines()) == 1
+
+    missing = runner.invoke(app, ["stats", "--store", str(tmp_path / "nope")])
+    assert missing.exit_code == 1 and "no graph store" in missing.output
+
+    _ingest(csvs, store)
+    typo = runner.invoke(app, ["query", "linage", "--store", str(store)])
+    assert typo.exit_code == 1 and "unknown query 'linage'" in typo.output
+    no_param = runner.invoke(app, ["query", "lineage", "--store", str(store)])
+    assert no_param.exit_code == 1 and "needs parameter 'model'" in no_param.output
+    bad_param = runner.invoke(app, ["query", "lineage", "-p", "model", "--store", str(store)])
+    assert bad_param.exit_code == 1 and "KEY=VALUE" in bad_param.output
+    update = tmp_path / "drop.rq"
+    update.write_text("DROP ALL", encoding="utf-8")
+    refused = runner.invoke(app, ["query", str(update), "--store", str(store)])
+    assert refused.exit_code == 1 and "allow_update" in refused.output
