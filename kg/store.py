@@ -317,14 +317,14 @@ class ZooGraph:
         data_suffix = f" {graph} .\n"
         meta_suffix = f" {_META_GRAPH} .\n"
         if not replaced:
-            chunks = ["".join((piece + data_suffix).tolist()) for piece in pieces]
-            chunks.append("".join(line + data_suffix for line in extra))
+            extra_text = "".join(line + data_suffix for line in extra)
             commit = "".join(line + meta_suffix for line in meta).encode("utf-8")
             n_lines = sum(len(piece) for piece in pieces)
             if self._path is not None and n_lines >= _BULK_MIN_STATEMENTS:
-                self._bulk_write(graph, "".join(chunks).encode("utf-8"), commit)
+                self._bulk_write(graph, pieces, data_suffix, extra_text, commit)
             else:
-                data = "".join(chunks).encode("utf-8") + commit
+                chunks = ["".join((piece + data_suffix).tolist()) for piece in pieces]
+                data = ("".join(chunks) + extra_text).encode("utf-8") + commit
                 store.load(data, format=ox.RdfFormat.N_QUADS)
         else:
             inserts = [" .\n".join(piece.tolist()) + " .\n" for piece in pieces]
@@ -337,22 +337,35 @@ class ZooGraph:
             store.update(update)
         return batch_id
 
-    def _bulk_write(self, graph: str, data: bytes, commit: bytes) -> None:
+    def _bulk_write(
+        self, graph: str, pieces: list[pd.Series], suffix: str, extra: str, commit: bytes
+    ) -> None:
         """Write a large batch with pyoxigraph's bulk loader, then commit it.
 
-        The data goes to the batch's own named graph first; the batch's provenance
-        (the commit marker) is written afterwards in one transaction. A crash in
-        between leaves a graph without provenance, which :meth:`_recover` drops the
-        next time the store is opened, so readers never see a partial batch.
+        The statements are streamed to a temporary N-Quads file beside the store and
+        bulk-loaded into the batch's own named graph; the batch's provenance (the
+        commit marker) is written afterwards in one transaction. A crash in between
+        leaves a graph without provenance, which :meth:`_recover` drops the next time
+        the store is opened, so readers never see a partial batch.
         """
         store = self._live
+        assert self._path is not None
         node = ox.NamedNode(graph[1:-1])
+        fd, tmp = tempfile.mkstemp(
+            dir=self._path.parent, prefix=f".{self._path.name}.", suffix=".nq"
+        )
         try:
-            store.bulk_load(data, format=ox.RdfFormat.N_QUADS)
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                for piece in pieces:
+                    handle.write("".join((piece + suffix).tolist()))
+                handle.write(extra)
+            store.bulk_load(path=tmp, format=ox.RdfFormat.N_QUADS)
             store.load(commit, format=ox.RdfFormat.N_QUADS)
         except BaseException:
             store.remove_graph(node)
             raise
+        finally:
+            Path(tmp).unlink(missing_ok=True)
         store.flush()
 
     def _recover(self) -> list[str]:

@@ -211,13 +211,15 @@ CHILD = textwrap.dedent(
     from kgtransfer.kg import ZooGraph, ZooTables
     from kgtransfer.kg._example import typed
     path, n = sys.argv[1], int(sys.argv[2])
-    ids = [f"model-{i}" for i in range(n)]
-    tables = ZooTables(models=typed("models", {"model": ids, "architecture": ["arch"] * n,
-                                                "n_params": list(np.arange(n, dtype=float))}))
     graph = ZooGraph.open(path)
     print("ready", flush=True)
-    while True:
-        graph.add_zoo_tables(tables, source="child")
+    k = 0
+    while True:  # even k: new models (bulk path); odd k: the same again (replacing path)
+        ids = [f"kid{k // 2}-model-{i}" for i in range(n)]
+        tables = ZooTables(models=typed("models", {"model": ids, "architecture": [f"a{k}"] * n,
+                                                    "n_params": list(np.arange(n, dtype=float))}))
+        graph.add_zoo_tables(tables, source=f"child {k}")
+        k += 1
     """
 )
 
@@ -226,30 +228,64 @@ def test_killed_mid_ingest_leaves_a_consistent_store(tmp_path: Path) -> None:
     path = tmp_path / "graph"
     with ZooGraph.open(path) as graph:
         graph.add_zoo_tables(example_tables(), source="v1")
+    n = 6000
     proc = subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(path), "5000"], stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", CHILD, str(path), str(n)], stdout=subprocess.PIPE, text=True
     )
     assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
-    time.sleep(1.0)
+    time.sleep(1.5)
     proc.kill()
     proc.wait()
     with ZooGraph.open(path) as graph:
         tables = graph.to_tables()
-        n_batches = len(graph.batches())
-        child = tables.models[tables.models["model"].str.startswith("model-")]
-        # every committed batch is complete: 0 or 5000 child models, each fully described
-        assert len(child) in (0, 5000)
+        child = tables.models[tables.models["model"].str.startswith("kid")]
+        groups = child.groupby(child["model"].str.split("-").str[0])
+        # every committed batch is complete: each group of models is all there, fully described
+        assert all(len(group) == n for _, group in groups), groups.size().to_dict()
         assert child["architecture"].notna().all() and child["n_params"].notna().all()
-        assert n_batches >= 1
-        assert_tables_equal(
-            ZooTables(**{n: t for n, t in example_tables()} | {"models": example_tables().models}),
-            ZooTables(
-                **{
-                    n: (t[~t["model"].str.startswith("model-")] if n == "models" else t)
-                    for n, t in tables
-                }
-            ),
+        assert all(group["architecture"].nunique() == 1 for _, group in groups)
+        assert set(graph.batches()["source"]) >= {"v1"}
+        ours = ZooTables(
+            **{
+                name: (t[~t["model"].str.startswith("kid")] if name == "models" else t)
+                for name, t in tables
+            }
         )
+        assert_tables_equal(example_tables(), ours)
+
+
+def test_uncommitted_bulk_graph_is_dropped_on_open(tmp_path: Path) -> None:
+    """A crash between the bulk load and the commit marker leaves a graph that open() drops."""
+    path = tmp_path / "graph"
+    with ZooGraph.open(path) as graph:
+        graph.add_zoo_tables(example_tables(), source="v1")
+        before = len(graph)
+        orphan = graph.iri("batch", "crashed")
+        graph._live.bulk_extend(
+            [
+                ox.Quad(
+                    graph.iri("model", f"m{i}"),
+                    ox.NamedNode(str(KGT.architecture)),
+                    ox.Literal("x"),
+                    orphan,
+                )
+                for i in range(10)
+            ]
+        )
+        assert len(graph) == before + 10
+    with ZooGraph.open(path) as graph:
+        assert len(graph) == before
+        assert_tables_equal(example_tables(), graph.to_tables())
+
+
+def test_bulk_path_round_trip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import kgtransfer.kg.store as store_module
+
+    monkeypatch.setattr(store_module, "_BULK_MIN_STATEMENTS", 1)
+    with ZooGraph.open(tmp_path / "graph") as graph:
+        graph.add_zoo_tables(example_tables(), source="bulk")
+        assert_tables_equal(example_tables(), graph.to_tables())
+        assert [p.name for p in tmp_path.iterdir()] == ["graph"]  # temp file removed
 
 
 HOLDER = textwrap.dedent(
