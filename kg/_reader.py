@@ -24,15 +24,17 @@ _RELATION_NAMES = {iri: name for name, iri in RELATIONS.items()}
 _SPECIAL = {"INF": np.inf, "-INF": -np.inf, "+INF": np.inf, "NaN": np.nan}
 
 
-def _select(spec: TableSpec) -> str:
-    cols = [c.column for c in spec.columns]
-    head = " ".join(f"?{c}" for c in cols)
-    lines = [f"SELECT DISTINCT ?s {head} WHERE {{", f"  ?s a <{spec.types[0]}> ."]
+def _subjects_query(spec: TableSpec) -> str:
     if spec.name == "lineage":
-        lines.append(f"  ?model_iri <{PROV.qualifiedDerivation}> ?s .")
-    lines += [f"  OPTIONAL {{ ?s <{c.predicate}> ?{c.column} }}" for c in spec.columns]
-    lines.append("}")
-    return "\n".join(lines)
+        return f"SELECT DISTINCT ?s WHERE {{ ?model <{PROV.qualifiedDerivation}> ?s }}"
+    return f"SELECT DISTINCT ?s WHERE {{ ?s a <{spec.types[0]}> }}"
+
+
+def _column(store: ox.Store, predicate: str, subjects: pd.Index) -> pd.Series:
+    """Values of one predicate for the given subjects (first value when several)."""
+    pairs = _csv(store, f"SELECT ?s ?o WHERE {{ ?s <{predicate}> ?o }}")
+    pairs = pairs.drop_duplicates("s")
+    return pd.Series(pairs["o"].to_numpy(), index=pairs["s"].to_numpy()).reindex(subjects)
 
 
 def _csv(store: ox.Store, query: str) -> pd.DataFrame:
@@ -91,7 +93,10 @@ def _attributes(store: ox.Store, table: str) -> pd.DataFrame:
 
 
 def _read_table(store: ox.Store, spec: TableSpec) -> pd.DataFrame:
-    raw = _csv(store, _select(spec))
+    subjects = pd.Index(_csv(store, _subjects_query(spec))["s"].drop_duplicates())
+    raw = pd.DataFrame({"s": subjects.to_numpy()})
+    for col in spec.columns:
+        raw[col.column] = _column(store, col.predicate, subjects).to_numpy()
     out: dict[str, Any] = {}
     if spec.key is not None:
         out[spec.key] = _decode_iris(raw["s"], spec.kind)
