@@ -32,6 +32,7 @@ from kgtransfer.kg._queries import (
     uses_service,
 )
 from kgtransfer.kg._reader import read_tables
+from kgtransfer.kg._schema import SPECS
 from kgtransfer.kg._writer import render_tables, string_literal, term_iri
 from kgtransfer.kg.iri import ID_BASE, encode_id, id_of, to_iri
 from kgtransfer.kg.tables import COLUMNS, ZooTables
@@ -391,20 +392,15 @@ class ZooGraph:
         out: list[ox.Quad] = []
         for name, rdf_type in _ENTITY_TYPES.items():
             table = getattr(tables, name)
-            key = COLUMNS[name] and next(iter(COLUMNS[name]))
-            if table.empty or key not in table:
+            spec = SPECS[name]
+            if table.empty or spec.key not in table:
                 continue
             existing = {
                 q.subject.value
                 for q in store.quads_for_pattern(None, _TYPE, ox.NamedNode(str(rdf_type)), None)
             }
-            if not existing:
-                continue
-            kind = {"models": "model", "datasets": "dataset", "metrics": "metric"}[name]
-            for id_ in table[key].dropna().astype(str).unique():
-                if id_ == "":
-                    continue
-                iri = f"{ID_BASE}{kind}/{encode_id(id_)}"
+            for id_ in table[spec.key].dropna().astype(str).unique():
+                iri = f"{ID_BASE}{spec.kind}/{encode_id(id_)}" if id_ else ""
                 if iri in existing:
                     out += self._entity_quads(ox.NamedNode(iri))
         return out
