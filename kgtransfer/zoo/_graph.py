@@ -74,13 +74,15 @@ def sync_build_to_graph(
         return False
     with ZooGraph.open(graph_path(home)) as graph:
         _retract(graph, list(previous.get("batches", [])))
-        batches = [graph.add_tables(datasets=datasets, similarities=similarities)]
-        # only this spec's cards (the models folder may hold other specs' models too)
+        # Cards first: they mention datasets (task only), and a later dataset row
+        # replaces everything known about its dataset, so the full metadata wins.
+        # Only this spec's cards: the models folder may hold other specs' models too.
         with tempfile.TemporaryDirectory(prefix="kgtransfer-cards-") as tmp:
             for name in model_names:
                 (Path(tmp) / name).mkdir()
                 shutil.copyfile(model_dir(home, name) / "README.md", Path(tmp) / name / "README.md")
-            batches.append(graph.add_model_cards(tmp))
+            batches = [graph.add_model_cards(tmp)]
+        batches.append(graph.add_tables(datasets=datasets, similarities=similarities))
     state["build"] = {"digest": digest, "batches": batches, "spec": spec.name, "seed": seed}
     # dataset rows were rewritten without the grid's numeric attributes: resync the grid
     state.pop("grid", None)

@@ -331,31 +331,35 @@ def _family(
 
 
 #: The built-in zoo: 7 source datasets (6 digits domains/tasks + MNIST-1D signals),
-#: 4 architecture families, 26 models of which 10 are fine-tunes of shared bases,
-#: and 6 few-shot targets (10 examples per class).
+#: 4 architecture families, 24 models of which 10 are fine-tunes of 3 shared bases
+#: (siblings of one base make weight averaging meaningful), and 6 few-shot targets
+#: (10 examples per class) none of the sources saw.
 DEFAULT_ZOO = ZooSpec(
     name="default",
     sources=tuple(
         _family(
             "mlp",
             "digits",
-            ["digits_rotated", "digits_noisy", "digits_inverted"],
+            ["digits_rotated", "digits_noisy", "digits_inverted", "digits_parity"],
             ["digits_parity", "digits_0to4"],
         )
         + _family(
             "cnn_small",
             "digits",
             ["digits_rotated", "digits_noisy", "digits_parity"],
-            ["digits_rotated", "digits_inverted", "digits_0to4"],
+            ["digits_rotated", "digits_inverted", "digits_noisy", "digits_0to4"],
         )
         + _family(
             "resnet_small",
             "digits",
-            ["digits_rotated", "digits_inverted"],
+            ["digits_rotated", "digits_inverted", "digits_noisy"],
             ["digits_noisy", "digits_parity"],
         )
-        + _family("cnn1d", "mnist1d", [], [])
-        + _family("mlp", "mnist1d", [], [])
+        + [
+            SourceSpec("cnn1d.mnist1d", "mnist1d", budget=_BASE),
+            SourceSpec("cnn1d.mnist1d_v2", "mnist1d", budget=_BASE),  # a seed sibling
+            SourceSpec("mlp.mnist1d", "mnist1d", budget=_BASE),
+        ]
     ),
     targets=(
         TargetSpec("digits_blurred"),

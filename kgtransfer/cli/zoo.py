@@ -1,0 +1,159 @@
+"""``kgtransfer zoo``: build the built-in model zoo, run its transfer grid, list its models.
+
+Examples::
+
+    kgtransfer zoo build                 # train (or reuse) the default zoo, fill the graph
+    kgtransfer zoo grid --quiet          # fine-tune every source on every few-shot target
+    kgtransfer zoo list --spec tiny      # models of the tiny test zoo and their status
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from kgtransfer.cli._app import app, fail, progress_enabled
+from kgtransfer.errors import KGTransferError
+
+__all__ = ["default_home", "zoo_app"]
+
+zoo_app = typer.Typer(
+    help="Build the built-in model zoo and the transfer grid that is the graph's ground truth.",
+    no_args_is_help=True,
+)
+app.add_typer(zoo_app, name="zoo")
+
+
+def default_home() -> Path:
+    """``$KGTRANSFER_HOME``, or ``~/.cache/kgtransfer`` when it is unset or empty."""
+    env = os.environ.get("KGTRANSFER_HOME", "").strip()
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "kgtransfer"
+
+
+HomeOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--home",
+        help="kgtransfer home folder (default: $KGTRANSFER_HOME or ~/.cache/kgtransfer).",
+        file_okay=False,
+    ),
+]
+SpecOption = Annotated[str, typer.Option("--spec", help="Built-in zoo spec: default or tiny.")]
+SeedOption = Annotated[int, typer.Option("--seed", help="Global seed of training and splits.")]
+ForceOption = Annotated[bool, typer.Option("--force", help="Recompute even what is cached.")]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
+
+_EXPECTED = (KGTransferError, ValueError, KeyError, OSError)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+@zoo_app.command("build")
+def build(
+    home: HomeOption = None,
+    force: ForceOption = False,
+    seed: SeedOption = 0,
+    quiet: QuietOption = False,
+    spec: SpecOption = "default",
+) -> None:
+    """Train (or reuse) every zoo source model and write checkpoints, cards and the graph.
+
+    Example: kgtransfer zoo build --home /tmp/kgt --spec tiny
+    """
+    from kgtransfer.zoo import build_zoo, get_zoo_spec
+
+    home = home or default_home()
+    try:
+        result = build_zoo(
+            home,
+            spec=get_zoo_spec(spec),
+            seed=seed,
+            force=force,
+            progress=progress_enabled(quiet),
+        )
+    except _EXPECTED as exc:
+        fail(_one_line(exc))
+    typer.echo(
+        f"zoo {spec!r}: {len(result.models)} models ({result.n_built} built, "
+        f"{result.n_cached} cached), {len(result.datasets)} datasets, "
+        f"{len(result.similarities)} similarity edges in {result.seconds:.1f} s"
+    )
+    typer.echo(f"checkpoints: {home / 'zoo' / 'models'}")
+    typer.echo(f"graph: {result.graph_path} ({'updated' if result.graph_updated else 'unchanged'})")
+
+
+@zoo_app.command("grid")
+def grid(
+    home: HomeOption = None,
+    force: ForceOption = False,
+    seed: SeedOption = 0,
+    quiet: QuietOption = False,
+    spec: SpecOption = "default",
+) -> None:
+    """Fine-tune every source on every few-shot target, versus scratch; write the results.
+
+    Needs `kgtransfer zoo build` first. Results: HOME/zoo/grid.csv and the graph.
+
+    Example: kgtransfer zoo grid --home /tmp/kgt --spec tiny --quiet
+    """
+    from kgtransfer.zoo import get_zoo_spec, run_grid
+
+    home = home or default_home()
+    try:
+        frame = run_grid(
+            home,
+            spec=get_zoo_spec(spec),
+            seed=seed,
+            force=force,
+            progress=progress_enabled(quiet),
+        )
+    except _EXPECTED as exc:
+        fail(_one_line(exc))
+    ok = frame[(frame["status"] == "ok") & (frame["method"] != "scratch")]
+    typer.echo(f"{len(frame)} runs ({len(ok)} transfers ok); results: {home / 'zoo' / 'grid.csv'}")
+    typer.echo(f"{'target':<20} {'best source':<32} {'accuracy':>8} {'scratch':>8} {'gain':>7}")
+    for target, rows in ok.groupby("target", sort=False):
+        best = rows.loc[rows["accuracy"].idxmax()]
+        typer.echo(
+            f"{target:<20} {best['source']:<32} {best['accuracy']:>8.3f} "
+            f"{best['scratch']:>8.3f} {best['gain']:>+7.3f}"
+        )
+
+
+@zoo_app.command("list")
+def list_(
+    home: HomeOption = None,
+    seed: SeedOption = 0,
+    spec: SpecOption = "default",
+) -> None:
+    """List the zoo's models with their status (built, stale, missing) and test accuracy.
+
+    Example: kgtransfer zoo list --spec tiny
+    """
+    from kgtransfer.zoo import get_zoo_spec, zoo_status
+
+    home = home or default_home()
+    try:
+        frame = zoo_status(home, spec=get_zoo_spec(spec), seed=seed)
+    except _EXPECTED as exc:
+        fail(_one_line(exc))
+    typer.echo(
+        f"{'model':<32} {'architecture':<14} {'dataset':<16} {'base_model':<24} "
+        f"{'status':<8} {'test_acc':>8}"
+    )
+    for row in frame.itertuples(index=False):
+        acc = (
+            ""
+            if row.test_accuracy is None or row.test_accuracy != row.test_accuracy
+            else (f"{row.test_accuracy:.3f}")
+        )
+        typer.echo(
+            f"{row.model:<32} {row.architecture:<14} {row.dataset:<16} "
+            f"{row.base_model or '-':<24} {row.status:<8} {acc:>8}"
+        )

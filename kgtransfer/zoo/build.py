@@ -1,0 +1,376 @@
+"""Build the zoo: train every source of a spec, save checkpoints + model cards, fill the graph.
+
+Everything is cached under ``home/zoo``: a source whose folder holds a checkpoint
+written for the same spec-entry hash (see :meth:`ZooSpec.entry_hash`) is reused,
+and the graph is only rewritten when what it would receive changed.
+"""
+
+from __future__ import annotations
+
+import copy
+import platform
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from tqdm.auto import tqdm
+
+from kgtransfer.errors import did_you_mean
+from kgtransfer.models import ZooModel, create_model, list_models, load_checkpoint, save_checkpoint
+from kgtransfer.zoo._datasets import (
+    dataset_rows,
+    load_source_data,
+    similarity_rows,
+    validate_datasets,
+)
+from kgtransfer.zoo._graph import sync_build_to_graph
+from kgtransfer.zoo._io import read_json, write_json_atomic
+from kgtransfer.zoo._paths import datasets_dir, graph_path, model_dir, models_dir
+from kgtransfer.zoo._spec import DEFAULT_ZOO, SourceSpec, ZooSpec
+from kgtransfer.zoo._train import accuracy, seeded, train_classifier
+from kgtransfer.zoo._versions import versions
+
+__all__ = ["ZOO_ENTRY_FILE", "ZooBuildResult", "build_zoo", "load_zoo_model", "zoo_status"]
+
+#: Sidecar file in each model folder: the spec entry, its hash, seed and metrics.
+ZOO_ENTRY_FILE = "zoo.json"
+
+
+@dataclass
+class ZooBuildResult:
+    """What :func:`build_zoo` did.
+
+    Attributes:
+        home: The kgtransfer home folder.
+        models: One row per source: ``model, architecture, dataset, base_model,
+            status`` ("built" | "cached"), ``test_accuracy, n_params, seconds, path``.
+        datasets: The dataset metadata table written to the graph.
+        similarities: The dataset similarity table written to the graph.
+        graph_path: Folder of the on-disk graph store.
+        graph_updated: Whether the graph was (re)written in this call.
+        seconds: Wall time of the call.
+    """
+
+    home: Path
+    models: pd.DataFrame
+    datasets: pd.DataFrame
+    similarities: pd.DataFrame
+    graph_path: Path
+    graph_updated: bool
+    seconds: float
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def n_built(self) -> int:
+        """Number of sources trained in this call."""
+        return int((self.models["status"] == "built").sum())
+
+    @property
+    def n_cached(self) -> int:
+        """Number of sources reused from the cache."""
+        return int((self.models["status"] == "cached").sum())
+
+    def __repr__(self) -> str:
+        return (
+            f"ZooBuildResult(models={len(self.models)}, built={self.n_built}, "
+            f"cached={self.n_cached}, datasets={len(self.datasets)}, "
+            f"graph_updated={self.graph_updated}, seconds={self.seconds:.1f})"
+        )
+
+
+def _cached_entry(folder: Path, entry_hash: str) -> dict[str, Any] | None:
+    meta = read_json(folder / ZOO_ENTRY_FILE)
+    if not isinstance(meta, dict) or meta.get("spec_hash") != entry_hash:
+        return None
+    if not (folder / "model.safetensors").is_file() or not (folder / "config.json").is_file():
+        return None
+    return meta
+
+
+def _save_folder_atomically(folder: Path, write: Any) -> None:
+    """Write a model folder into a temp sibling, then swap it in (old one removed after)."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    try:
+        write(tmp)
+        old = None
+        if folder.exists():
+            old = folder.with_name(f".{folder.name}.old-{time.time_ns()}")
+            folder.rename(old)
+        tmp.rename(folder)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _card(
+    src: SourceSpec, model: ZooModel, data: Any, acc: float, meta: dict[str, Any]
+) -> dict[str, Any]:
+    n_params = int(sum(p.numel() for p in model.parameters()))
+    card: dict[str, Any] = {
+        "datasets": [src.dataset],
+        "pipeline_tag": f"{data.modality}-classification",
+        "tags": ["kgtransfer-zoo", src.arch, data.modality, data.task],
+        "license": "mit",
+        "library_name": "kgtransfer",
+        "architecture": src.arch,
+        "n_params": n_params,
+        "modality": data.modality,
+        "n_labels": int(data.n_classes),
+        "model-index": [
+            {
+                "name": src.name,
+                "results": [
+                    {
+                        "task": {"type": f"{data.modality}-classification", "name": data.task},
+                        "dataset": {"name": src.dataset, "type": src.dataset, "split": "test"},
+                        "metrics": [{"type": "accuracy", "value": round(float(acc), 6)}],
+                    }
+                ],
+            }
+        ],
+        "kgtransfer_zoo": {k: meta[k] for k in ("spec", "spec_hash", "seed", "train_seed")},
+    }
+    if src.base_model is not None:
+        card["base_model"] = src.base_model
+        card["base_model_relation"] = "finetune"
+    return card
+
+
+def _train_source(
+    src: SourceSpec, base: ZooModel | None, data: Any, seed: int, progress: bool
+) -> ZooModel:
+    n_classes = int(data.n_classes)
+    if base is None:
+        model: ZooModel = seeded(
+            seed,
+            lambda: create_model(
+                src.arch,
+                n_classes=n_classes,
+                input_shape=tuple(data.input_shape),
+                **dict(src.arch_kwargs),
+            ),
+        )
+    else:
+        model = copy.deepcopy(base)
+        if model.n_classes != n_classes:
+            seeded(seed, lambda: model.reset_classifier(n_classes))
+    train_classifier(
+        model,
+        data.train.x,
+        data.train.y,
+        budget=src.budget,
+        seed=seed,
+        progress=progress,
+        desc=src.name,
+    )
+    return model
+
+
+def validate_spec(spec: ZooSpec) -> None:
+    """Check every architecture and dataset name of ``spec`` against the registries.
+
+    Raises:
+        UnknownNameError: An unknown architecture or dataset (close names suggested).
+    """
+    known = set(list_models())
+    for src in spec.sources:
+        if src.arch not in known:
+            raise did_you_mean(
+                src.arch,
+                known,
+                what="architecture",
+                hint=f"(zoo model {src.name!r}) See list_models().",
+            )
+    validate_datasets([s.dataset for s in spec.sources] + [t.dataset for t in spec.targets])
+
+
+def build_zoo(
+    home: str | Path,
+    *,
+    spec: ZooSpec = DEFAULT_ZOO,
+    seed: int = 0,
+    force: bool = False,
+    progress: bool = False,
+) -> ZooBuildResult:
+    """Train the spec's source models and write checkpoints, cards and the graph.
+
+    Each source ``arch.tag`` is trained (seeded, the spec's budget) on its dataset's
+    train split, or fine-tuned from its ``base_model``; its test accuracy goes into the
+    model card's ``model-index``. Checkpoints + cards go to ``home/zoo/models/<name>/``,
+    dataset metadata to ``home/zoo/datasets/<name>.json``, and the graph at
+    ``home/graph`` receives the datasets (task, domain, modality, n_samples,
+    n_classes), their similarity edges (dataset fingerprints) and the models with
+    lineage (ingested from the cards).
+
+    Args:
+        home: The kgtransfer home folder (created if missing).
+        spec: The zoo to build.
+        seed: Global seed; each source's training seed is derived from it and its name.
+        force: Retrain every source and rewrite the graph even when cached.
+        progress: Show a tqdm bar on stderr.
+
+    Returns:
+        A :class:`ZooBuildResult` (which sources were built or reused, tables, timing).
+
+    Raises:
+        UnknownNameError: The spec names an unknown architecture or dataset.
+
+    Example:
+        >>> import tempfile
+        >>> from kgtransfer.zoo import TINY_ZOO, build_zoo
+        >>> result = build_zoo(tempfile.mkdtemp(), spec=TINY_ZOO)  # doctest: +SKIP
+        >>> result.n_built  # doctest: +SKIP
+        4
+    """
+    start = time.perf_counter()
+    home = Path(home)
+    validate_spec(spec)
+    models_dir(home).mkdir(parents=True, exist_ok=True)
+    cache: dict[str, Any] = {}  # dataset name -> SourceData
+    trained: dict[str, ZooModel] = {}
+    rows: list[dict[str, Any]] = []
+    bar = tqdm(spec.sources, desc="zoo build", disable=not progress)
+    for src in bar:
+        bar.set_postfix_str(src.name)
+        t0 = time.perf_counter()
+        folder = model_dir(home, src.name)
+        entry_hash = spec.entry_hash(src.name, seed)
+        meta = None if force else _cached_entry(folder, entry_hash)
+        status = "cached"
+        if meta is None:
+            status = "built"
+            if src.dataset not in cache:
+                cache[src.dataset] = load_source_data(src.dataset, seed)
+            data = cache[src.dataset]
+            base = None
+            if src.base_model is not None:
+                base = trained.get(src.base_model) or load_checkpoint(
+                    model_dir(home, src.base_model)
+                )
+            train_seed = spec.source_seed(src.name, seed)
+            model = _train_source(src, base, data, train_seed, progress)
+            acc = accuracy(model, data.test.x, data.test.y)
+            meta = {
+                "spec": spec.name,
+                "spec_hash": entry_hash,
+                "seed": seed,
+                "train_seed": train_seed,
+                "entry": src.to_dict(),
+                "test_accuracy": acc,
+                "n_params": int(sum(p.numel() for p in model.parameters())),
+                "n_train": len(data.train.y),
+                "n_test": len(data.test.y),
+                "split": f"load_dataset({src.dataset!r}, split='train'|'test', seed={seed})",
+                "train_seconds": round(time.perf_counter() - t0, 3),
+                "versions": versions(),
+                "host": platform.node(),
+            }
+            card = _card(src, model, data, acc, meta)
+            final_meta = meta
+
+            def write(
+                tmp: Path,
+                model: ZooModel = model,
+                card: dict[str, Any] = card,
+                meta: dict[str, Any] = final_meta,
+                name: str = src.name,
+            ) -> None:
+                save_checkpoint(model, tmp, name=name, card=card)
+                write_json_atomic(tmp / ZOO_ENTRY_FILE, meta)
+
+            _save_folder_atomically(folder, write)
+            trained[src.name] = model
+        rows.append(
+            {
+                "model": src.name,
+                "architecture": src.arch,
+                "dataset": src.dataset,
+                "base_model": src.base_model,
+                "status": status,
+                "test_accuracy": float(meta["test_accuracy"]),
+                "n_params": int(meta["n_params"]),
+                "seconds": round(time.perf_counter() - t0, 3),
+                "path": str(folder),
+            }
+        )
+    models = pd.DataFrame(rows)
+
+    datasets = dataset_rows(spec, seed, cache=cache, out_dir=datasets_dir(home))
+    similarities = similarity_rows(spec, seed, cache=cache)
+    updated = sync_build_to_graph(
+        home,
+        spec=spec,
+        seed=seed,
+        datasets=datasets,
+        similarities=similarities,
+        model_names=[s.name for s in spec.sources],
+        force=force,
+    )
+    return ZooBuildResult(
+        home=home,
+        models=models,
+        datasets=datasets,
+        similarities=similarities,
+        graph_path=graph_path(home),
+        graph_updated=updated,
+        seconds=time.perf_counter() - start,
+    )
+
+
+def load_zoo_model(home: str | Path, name: str) -> ZooModel:
+    """Load the zoo checkpoint ``name`` from ``home/zoo/models/<name>``.
+
+    Raises:
+        UnknownNameError: No such model in this home (close names suggested).
+
+    Example:
+        >>> model = load_zoo_model(home, "mlp.digits")  # doctest: +SKIP
+    """
+    folder = model_dir(home, name)
+    if not (folder / "config.json").is_file():
+        present = sorted(p.name for p in models_dir(home).glob("*") if p.is_dir())
+        raise did_you_mean(
+            name,
+            present,
+            what="zoo model",
+            hint=f"Zoo under {models_dir(home)} has {len(present)} models; run build_zoo(home).",
+        )
+    return load_checkpoint(folder)
+
+
+def zoo_status(home: str | Path, *, spec: ZooSpec = DEFAULT_ZOO, seed: int = 0) -> pd.DataFrame:
+    """One row per source of ``spec``: is its checkpoint built and current?
+
+    Columns: ``model, architecture, dataset, base_model, status`` ("built" = present and
+    matching the spec, "stale" = present for another spec entry/seed, "missing"),
+    ``test_accuracy`` (None unless built), ``path``.
+
+    Example:
+        >>> zoo_status(tempfile.mkdtemp(), spec=TINY_ZOO)["status"].unique().tolist()  # doctest: +SKIP
+        ['missing']
+    """
+    rows = []
+    for src in spec.sources:
+        folder = model_dir(home, src.name)
+        meta = read_json(folder / ZOO_ENTRY_FILE)
+        cached = _cached_entry(folder, spec.entry_hash(src.name, seed))
+        status = "built" if cached else ("stale" if isinstance(meta, dict) else "missing")
+        rows.append(
+            {
+                "model": src.name,
+                "architecture": src.arch,
+                "dataset": src.dataset,
+                "base_model": src.base_model,
+                "status": status,
+                "test_accuracy": float(cached["test_accuracy"]) if cached else None,
+                "path": str(folder),
+            }
+        )
+    return pd.DataFrame(rows)

@@ -1,0 +1,264 @@
+"""The transfer grid: every zoo source fine-tuned on every few-shot target, versus scratch.
+
+For each target and each architecture in the zoo, a from-scratch baseline is
+trained with the grid budget and seed; then each source is transferred to the
+target (the target model has the source's architecture with the target's input
+shape and classes: what fits is copied, the rest adapted or re-initialised, as the
+transfer report says). Rows are cached in ``home/zoo/grid.csv``, rewritten
+atomically after every run, and every result is written back into the graph as a
+transfer record with provenance and numeric ``scratch`` and ``gain`` attributes.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from tqdm.auto import tqdm
+
+from kgtransfer.zoo._datasets import load_target
+from kgtransfer.zoo._graph import sync_grid_to_graph
+from kgtransfer.zoo._io import write_csv_atomic
+from kgtransfer.zoo._paths import grid_path
+from kgtransfer.zoo._runs import RunOutcome, run_scratch, run_transfer
+from kgtransfer.zoo._spec import DEFAULT_ZOO, ZooSpec
+from kgtransfer.zoo._versions import versions
+from kgtransfer.zoo.build import load_zoo_model, zoo_status
+
+__all__ = ["GRID_COLUMNS", "read_grid", "run_grid"]
+
+#: Columns of ``home/zoo/grid.csv`` (and of :func:`run_grid`'s DataFrame), in order.
+#: Scratch rows have an empty ``source`` and ``method == "scratch"``.
+GRID_COLUMNS: list[str] = [
+    "source",
+    "architecture",
+    "target",
+    "method",
+    "seed",
+    "status",  # ok | skipped (incompatible input) | failed
+    "accuracy",
+    "scratch",
+    "gain",
+    "negative_transfer",
+    "n_train",
+    "n_test",
+    "seconds",
+    "run_hash",
+    "split",
+    "hparams",  # JSON
+    "report",  # JSON: the transfer report (copied / adapted / reinitialized / dropped)
+    "versions",  # JSON
+    "error",
+    "finished_at",
+]
+
+_KEY = ["source", "architecture", "target", "method", "seed"]
+#: Accuracy drop below scratch beyond which a transfer counts as negative transfer.
+NEGATIVE_TOLERANCE = 0.01
+
+
+def read_grid(home: str | Path) -> pd.DataFrame:
+    """The cached grid results of ``home`` (empty frame with :data:`GRID_COLUMNS` if none).
+
+    Example:
+        >>> read_grid(tempfile.mkdtemp()).columns.tolist()[:3]  # doctest: +SKIP
+        ['source', 'architecture', 'target']
+    """
+    path = grid_path(home)
+    if not path.is_file():
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in GRID_COLUMNS})
+    frame = pd.read_csv(
+        path,
+        dtype={"source": str, "error": str},
+        keep_default_na=False,
+        na_values={"accuracy": [""], "scratch": [""], "gain": [""]},
+    )
+    for col in GRID_COLUMNS:
+        if col not in frame.columns:
+            frame[col] = ""
+    for col in ("accuracy", "scratch", "gain", "seconds"):
+        frame[col] = pd.to_numeric(frame[col], errors="coerce")
+    frame["seed"] = frame["seed"].astype(int)
+    return frame[GRID_COLUMNS]
+
+
+@dataclass
+class _Grid:
+    home: Path
+    rows: dict[tuple[Any, ...], dict[str, Any]]
+
+    def get(self, key: tuple[Any, ...], run_hash: str) -> dict[str, Any] | None:
+        row = self.rows.get(key)
+        return row if row is not None and row["run_hash"] == run_hash else None
+
+    def put(self, row: dict[str, Any]) -> None:
+        self.rows[tuple(row[k] for k in _KEY)] = row
+        write_csv_atomic(grid_path(self.home), self.frame())
+
+    def frame(self) -> pd.DataFrame:
+        if not self.rows:
+            return read_grid(self.home).iloc[0:0]
+        return pd.DataFrame(list(self.rows.values()))[GRID_COLUMNS]
+
+
+def _row(
+    *,
+    source: str,
+    arch: str,
+    target: str,
+    method: str,
+    seed: int,
+    run_hash: str,
+    outcome: RunOutcome,
+    scratch: float | None,
+) -> dict[str, Any]:
+    acc = outcome.accuracy
+    gain = None if acc is None or scratch is None or method == "scratch" else acc - scratch
+    return {
+        "source": source,
+        "architecture": arch,
+        "target": target,
+        "method": method,
+        "seed": seed,
+        "status": outcome.status,
+        "accuracy": acc,
+        "scratch": scratch if method != "scratch" else acc,
+        "gain": gain,
+        "negative_transfer": bool(gain is not None and gain < -NEGATIVE_TOLERANCE),
+        "n_train": outcome.n_train,
+        "n_test": outcome.n_test,
+        "seconds": round(outcome.seconds, 3),
+        "run_hash": run_hash,
+        "split": outcome.split,
+        "hparams": json.dumps(outcome.hparams, sort_keys=True),
+        "report": json.dumps(outcome.report, sort_keys=True, default=str),
+        "versions": json.dumps(versions(), sort_keys=True),
+        "error": outcome.error or "",
+        "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+
+
+def run_grid(
+    home: str | Path,
+    *,
+    spec: ZooSpec = DEFAULT_ZOO,
+    seed: int = 0,
+    force: bool = False,
+    progress: bool = False,
+) -> pd.DataFrame:
+    """Transfer every source of ``spec`` to every target and compare with scratch.
+
+    Needs the zoo built with the same ``spec`` and ``seed`` (:func:`build_zoo`).
+    Per target: one scratch run per architecture of the zoo, then every source with
+    every method of ``spec.methods`` (default fine-tuning), all with
+    ``spec.grid_budget`` and ``seed`` on the target's fixed few-shot split
+    (:func:`load_target`), evaluated on its held-out test split. A source whose
+    architecture cannot take the target's input is a ``skipped`` row with the reason.
+
+    Each run is cached in ``home/zoo/grid.csv`` by (source, architecture, target,
+    method, seed) and a content hash of the spec entries involved; the file is
+    rewritten atomically after every run, so a crash loses at most one run. Then the
+    graph at ``home/graph`` receives every successful transfer as a record (value =
+    target test accuracy, metric ``accuracy``, the method, seed, provenance with
+    hyper-parameters, split, versions and wall time) with numeric attributes
+    ``scratch`` and ``gain``, and each target dataset gets ``scratch_accuracy`` (its
+    best scratch accuracy over the architectures).
+
+    Args:
+        home: The kgtransfer home folder holding the built zoo.
+        spec: The zoo spec (must match the build).
+        seed: Seed of the target splits, the transfers and the scratch runs.
+        force: Recompute every run even when cached.
+        progress: Show a tqdm bar on stderr.
+
+    Returns:
+        The grid for this spec and seed, one row per run, columns :data:`GRID_COLUMNS`.
+
+    Raises:
+        ValueError: The zoo is not built (or built for another spec/seed); run
+            :func:`build_zoo` first.
+
+    Example:
+        >>> grid = run_grid(home, spec=TINY_ZOO)  # doctest: +SKIP
+        >>> grid.groupby("target")["gain"].max()  # doctest: +SKIP
+    """
+    home = Path(home)
+    status = zoo_status(home, spec=spec, seed=seed)
+    not_built = status.loc[status["status"] != "built", "model"].tolist()
+    if not_built:
+        raise ValueError(
+            f"The zoo under {home} is not built for spec {spec.name!r} with seed {seed}: "
+            f"{len(not_built)} source(s) missing or stale (e.g. {not_built[0]!r}). "
+            "Run build_zoo(home, spec=..., seed=...) (CLI: kgtransfer zoo build) first."
+        )
+    cached = read_grid(home)
+    grid = _Grid(home, {tuple(r[k] for k in _KEY): r for r in cached.to_dict("records")})
+    archs = list(dict.fromkeys(s.arch for s in spec.sources))
+    n_runs = len(spec.targets) * (len(archs) + len(spec.sources) * len(spec.methods))
+    bar = tqdm(total=n_runs, desc="zoo grid", disable=not progress)
+    keep: list[tuple[Any, ...]] = []
+    models: dict[str, Any] = {}
+    for tgt in spec.targets:
+        train, test = load_target(spec, tgt.name, seed)
+        scratch_acc: dict[str, float | None] = {}
+        for arch in archs:
+            key = ("", arch, tgt.name, "scratch", seed)
+            run_hash = spec.grid_hash(None, arch, tgt.name, "scratch", seed)
+            row = None if force else grid.get(key, run_hash)
+            if row is None:
+                bar.set_postfix_str(f"{tgt.name} scratch {arch}")
+                outcome = run_scratch(arch, train, test, budget=spec.grid_budget, seed=seed)
+                row = _row(
+                    source="",
+                    arch=arch,
+                    target=tgt.name,
+                    method="scratch",
+                    seed=seed,
+                    run_hash=run_hash,
+                    outcome=outcome,
+                    scratch=None,
+                )
+                grid.put(row)
+            keep.append(key)
+            acc = row["accuracy"]
+            scratch_acc[arch] = None if acc is None or pd.isna(acc) else float(acc)
+            bar.update()
+        for src in spec.sources:
+            for method in spec.methods:
+                key = (src.name, src.arch, tgt.name, method, seed)
+                run_hash = spec.grid_hash(src.name, src.arch, tgt.name, method, seed)
+                row = None if force else grid.get(key, run_hash)
+                if row is None:
+                    bar.set_postfix_str(f"{tgt.name} {method} {src.name}")
+                    if src.name not in models:
+                        models[src.name] = load_zoo_model(home, src.name)
+                    outcome = run_transfer(
+                        method,
+                        models[src.name],
+                        src.arch,
+                        train,
+                        test,
+                        budget=spec.grid_budget,
+                        seed=seed,
+                    )
+                    row = _row(
+                        source=src.name,
+                        arch=src.arch,
+                        target=tgt.name,
+                        method=method,
+                        seed=seed,
+                        run_hash=run_hash,
+                        outcome=outcome,
+                        scratch=scratch_acc[src.arch],
+                    )
+                    grid.put(row)
+                keep.append(key)
+                bar.update()
+    bar.close()
+    frame = pd.DataFrame([grid.rows[k] for k in keep])[GRID_COLUMNS]
+    sync_grid_to_graph(home, spec=spec, seed=seed, grid=frame, force=force)
+    return frame.reset_index(drop=True)
