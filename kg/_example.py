@@ -7,6 +7,8 @@ one similarity, one estimator score and an extra numeric column (``flops``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 import pandas as pd
 
 from kgtransfer.kg.tables import COLUMNS, ZooTables
@@ -14,11 +16,13 @@ from kgtransfer.kg.tables import COLUMNS, ZooTables
 __all__ = ["example_tables", "typed"]
 
 
-def typed(name: str, rows: dict[str, list[object]]) -> pd.DataFrame:
+def typed(name: str, rows: Mapping[str, Sequence[object]]) -> pd.DataFrame:
     """A table with the canonical dtypes of ``name`` (missing columns all-NA, extras Float64)."""
     n = len(next(iter(rows.values())))
-    data = {c: pd.Series(rows.get(c, [None] * n), dtype=t) for c, t in COLUMNS[name].items()}
-    extras = {c: pd.Series(v, dtype="Float64") for c, v in rows.items() if c not in COLUMNS[name]}
+    data = {c: pd.Series(list(rows.get(c, [None] * n)), dtype=t) for c, t in COLUMNS[name].items()}
+    extras = {
+        c: pd.Series(list(v), dtype="Float64") for c, v in rows.items() if c not in COLUMNS[name]
+    }
     return pd.DataFrame({**data, **extras})
 
 

@@ -137,7 +137,9 @@ def _parse(name: str, text: str) -> NamedQuery:
         elif body.startswith("@hide"):
             hidden.update(body.split()[1:])
         elif body.startswith("@rename"):
-            renames.update(pair.split("=", 1) for pair in body.split()[1:])
+            for pair in body.split()[1:]:
+                old, _, new = pair.partition("=")
+                renames[old] = new
         else:
             description.append(body)
     return NamedQuery(name, text, " ".join(description), params, frozenset(hidden), renames)

@@ -39,6 +39,7 @@ def _column(store: ox.Store, predicate: str, subjects: pd.Index) -> pd.Series:
 
 def _csv(store: ox.Store, query: str) -> pd.DataFrame:
     result = store.query(query, use_default_graph_as_union=True)
+    assert isinstance(result, ox.QuerySolutions)
     data = result.serialize(format=ox.QueryResultsFormat.CSV)
     assert data is not None
     return pd.read_csv(
@@ -83,6 +84,7 @@ def _attributes(store: ox.Store, table: str) -> pd.DataFrame:
         use_default_graph_as_union=True,
         substitutions={ox.Variable("table"): ox.Literal(table)},
     )
+    assert isinstance(result, ox.QuerySolutions)
     data = result.serialize(format=ox.QueryResultsFormat.CSV)
     assert data is not None
     long = pd.read_csv(io.BytesIO(data), dtype=str, keep_default_na=False, na_values=[""])

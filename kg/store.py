@@ -200,7 +200,7 @@ class ZooGraph:
             if not self._read_only:
                 store.add(ox.Quad(_STORE_NODE, _VERSION, ox.Literal(FORMAT_VERSION), _META_GRAPH))
             return
-        version = int(found[0].object.value)
+        version = int(str(getattr(found[0].object, "value", "-1")))
         if version != FORMAT_VERSION:
             raise StoreVersionError(
                 f"{where} has store format version {version}, this kgtransfer reads version "
@@ -398,6 +398,7 @@ class ZooGraph:
             existing = {
                 q.subject.value
                 for q in store.quads_for_pattern(None, _TYPE, ox.NamedNode(str(rdf_type)), None)
+                if isinstance(q.subject, ox.NamedNode)
             }
             for id_ in table[spec.key].dropna().astype(str).unique():
                 iri = f"{ID_BASE}{spec.kind}/{encode_id(id_)}" if id_ else ""
@@ -614,7 +615,9 @@ class ZooGraph:
         if kind not in rdf_type:
             raise ValueError(f"ids() takes 'model', 'dataset' or 'metric', got {kind!r}.")
         nodes = self._live.quads_for_pattern(None, _TYPE, ox.NamedNode(str(rdf_type[kind])), None)
-        return sorted({id_of(q.subject.value, kind) for q in nodes})
+        return sorted(
+            {id_of(q.subject.value, kind) for q in nodes if isinstance(q.subject, ox.NamedNode)}
+        )
 
     def remove_model(self, model: str, *, records: bool = True) -> int:
         """Retract a model: its attributes, its lineage edges and (by default) its
@@ -635,7 +638,8 @@ class ZooGraph:
         if records:
             source = ox.NamedNode(str(KGT.sourceModel))
             for q in list(self._live.quads_for_pattern(None, source, node, None)):
-                quads += self._row_quads(q.subject)
+                if isinstance(q.subject, ox.NamedNode | ox.BlankNode):
+                    quads += self._row_quads(q.subject)
         self._delete(quads)
         return len(quads)
 
@@ -767,7 +771,9 @@ class ZooGraph:
                 )
             self._writable().update(sparql, prefixes=PREFIXES)
             return pd.DataFrame()
-        substitutions = {ox.Variable(k): _binding(k, v) for k, v in (bindings or {}).items()}
+        substitutions: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = {
+            ox.Variable(k): _binding(k, v) for k, v in (bindings or {}).items()
+        }
         result = self._live.query(
             sparql,
             prefixes=PREFIXES,
@@ -888,12 +894,15 @@ class ZooGraph:
         if rdf_format == ox.RdfFormat.N_QUADS:
             payload = store.dump(format=rdf_format)
         else:
-            graphs = [g for g in store.named_graphs() if g != _META_GRAPH]
+            graphs: list[ox.NamedNode | ox.BlankNode | ox.DefaultGraph] = [
+                g for g in store.named_graphs() if g != _META_GRAPH
+            ]
             if not graphs:
                 payload = b""
             else:
                 triples = store.query("CONSTRUCT WHERE { ?s ?p ?o }", default_graph=graphs)
-                payload = ox.serialize(triples, format=rdf_format, prefixes=PREFIXES)
+                assert isinstance(triples, ox.QueryTriples)
+                payload = ox.serialize(iter(triples), format=rdf_format, prefixes=PREFIXES)
         assert payload is not None
         if isinstance(target, (str, os.PathLike)):
             _atomic_write(Path(target), payload)

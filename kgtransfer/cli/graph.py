@@ -119,13 +119,13 @@ def ingest(
             if any(tables.values()):
                 batches.append(
                     graph.add_tables(**tables, errors=mode, create_missing=create_missing)
-                )  # type: ignore[arg-type]
+                )
                 _report(graph.last_report)
             if cards is not None:
-                batches.append(graph.add_model_cards(cards, errors=mode))  # type: ignore[arg-type]
+                batches.append(graph.add_model_cards(cards, errors=mode))
                 _report(graph.last_report)
             if transfergraph is not None:
-                batches.append(graph.add_transfergraph(transfergraph, zoo=zoo.value, errors=mode))  # type: ignore[arg-type]
+                batches.append(graph.add_transfergraph(transfergraph, zoo=zoo.value, errors=mode))
                 _report(graph.last_report)
             stats = graph.stats()
     except _EXPECTED as exc:
