@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import tempfile
 import warnings
 from collections.abc import Iterable, Mapping
@@ -22,6 +23,7 @@ from uuid import uuid4
 
 import pandas as pd
 import pyoxigraph as ox
+from tqdm import tqdm
 
 from kgtransfer.errors import StoreLockedError, StoreVersionError, did_you_mean
 from kgtransfer.kg._queries import (
@@ -265,7 +267,9 @@ class ZooGraph:
         return store
 
     # ------------------------------------------------------------------ writing
-    def add_zoo_tables(self, tables: ZooTables, *, source: str, report: Any = None) -> str:
+    def add_zoo_tables(
+        self, tables: ZooTables, *, source: str, report: Any = None, progress: bool = False
+    ) -> str:
         """Write normalised tables as one ingest batch (one transaction).
 
         Rows of ``models``, ``datasets`` and ``metrics`` replace everything previously
@@ -277,6 +281,7 @@ class ZooGraph:
             tables: Normalised tables (see :mod:`kgtransfer.kg.tables`).
             source: Where the rows came from (file, folder or a short label).
             report: The ingestion report, stored as JSON on the batch.
+            progress: Show a progress bar (render, write, commit) on stderr.
 
         Returns:
             The batch id (for :meth:`remove_batch`).
@@ -285,7 +290,9 @@ class ZooGraph:
             IngestError: A missing key, empty id, unknown relation or non-numeric extra
                 column; nothing is written then.
         """
-        return self._write_batch(tables, source=source, report=report, batch_id=_new_batch_id())
+        return self._write_batch(
+            tables, source=source, report=report, batch_id=_new_batch_id(), progress=progress
+        )
 
     def _write_batch(
         self,
@@ -295,10 +302,17 @@ class ZooGraph:
         report: Any,
         batch_id: str,
         extra: Iterable[str] = (),
+        progress: bool = False,
     ) -> str:
         store = self._writable()
         started = _now()
+        bar = tqdm(
+            total=2, desc=f"ingest {source}", unit="step", disable=not progress, file=sys.stderr
+        )
+        bar.set_postfix_str("rendering")
         pieces, counts = render_tables(tables, batch_id)
+        bar.update()
+        bar.set_postfix_str("writing")
         graph = term_iri(to_iri("batch", batch_id))
         activity = graph
         meta = [
@@ -336,6 +350,8 @@ class ZooGraph:
                 f"GRAPH {_META_GRAPH} {{\n" + "".join(line + " .\n" for line in meta) + "} }"
             )
             store.update(update)
+        bar.update()
+        bar.close()
         return batch_id
 
     def _bulk_write(
@@ -414,6 +430,33 @@ class ZooGraph:
             if q.predicate == derivation and isinstance(q.object, ox.NamedNode):
                 quads += store.quads_for_pattern(q.object, None, None, None)
         return quads
+
+    def add_records(self, records: pd.DataFrame, *, source: str = "add_records") -> str:
+        """Write back several transfer results (a ``records`` table) as one batch.
+
+        Missing canonical columns are filled with NA; extra numeric columns become
+        numeric attributes of each record.
+
+        Returns:
+            The batch id.
+
+        Example:
+            >>> g = ZooGraph()
+            >>> _ = g.add_records(pd.DataFrame({"model": ["a", "b"], "dataset": ["d", "d"],
+            ...                                 "value": [0.5, 0.6], "seed": [0, 0]}))
+            >>> g.best_sources("d")["model"].tolist()
+            ['b', 'a']
+        """
+        columns = COLUMNS["records"]
+        full = pd.DataFrame(
+            {
+                c: (records[c] if c in records else pd.Series(pd.NA, index=records.index))
+                for c in columns
+            }
+        ).astype(columns)
+        extra = records[[c for c in records.columns if c not in columns]]
+        table = pd.concat([full, extra], axis=1)
+        return self.add_zoo_tables(ZooTables(records=table), source=source)
 
     def add_record(
         self,
@@ -514,6 +557,7 @@ class ZooGraph:
         errors: ErrorMode = "raise",
         create_missing: bool = False,
         path: str | os.PathLike[str] | None = None,
+        progress: bool = False,
     ) -> ZooGraph:
         """Build a graph from CSV files or DataFrames (normalised by ``kgtransfer.kg.ingest``).
 
@@ -531,6 +575,7 @@ class ZooGraph:
                 column_map=column_map,
                 errors=errors,
                 create_missing=create_missing,
+                progress=progress,
             )
         except BaseException:
             graph.close()
@@ -548,6 +593,7 @@ class ZooGraph:
         column_map: Mapping[str, Any] | None = None,
         errors: ErrorMode = "raise",
         create_missing: bool = False,
+        progress: bool = False,
     ) -> str:
         """Normalise tables (CSV paths or DataFrames) and write them as one batch.
 
@@ -578,7 +624,9 @@ class ZooGraph:
             if isinstance(x, (str, os.PathLike))
         ]
         self.last_report = report
-        return self.add_zoo_tables(tables, source=", ".join(sources) or "tables", report=report)
+        return self.add_zoo_tables(
+            tables, source=", ".join(sources) or "tables", report=report, progress=progress
+        )
 
     def add_model_cards(self, path: str | os.PathLike[str], *, errors: ErrorMode = "raise") -> str:
         """Ingest model cards (YAML front matter) from a file or folder as one batch."""

@@ -24,7 +24,7 @@ from typing import Annotated
 import pandas as pd
 import typer
 
-from kgtransfer.cli._app import app, fail
+from kgtransfer.cli._app import app, fail, progress_enabled
 from kgtransfer.errors import KGTransferError
 
 __all__ = ["default_store"]
@@ -102,6 +102,7 @@ def ingest(
     errors: Annotated[
         Errors, typer.Option(help="raise: stop at the first bad row; warn/collect: keep going.")
     ] = Errors.raise_,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Add tables, model cards or a TransferGraph folder to the graph (one batch each)."""
     from kgtransfer.kg import ZooGraph
@@ -118,7 +119,12 @@ def ingest(
             batches = []
             if any(tables.values()):
                 batches.append(
-                    graph.add_tables(**tables, errors=mode, create_missing=create_missing)
+                    graph.add_tables(
+                        **tables,
+                        errors=mode,
+                        create_missing=create_missing,
+                        progress=progress_enabled(quiet),
+                    )
                 )
                 _report(graph.last_report)
             if cards is not None:
@@ -170,6 +176,14 @@ def query(
     param: Annotated[
         list[str] | None, typer.Option("--param", "-p", help="KEY=VALUE, repeatable.")
     ] = None,
+    entity: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--entity",
+            "-e",
+            help="KEY=KIND:ID binds an entity IRI in a .rq file, e.g. m=model:resnet50.",
+        ),
+    ] = None,
     limit: Annotated[int, typer.Option(help="Maximum rows (0 = all).")] = 100,
     output: Annotated[
         OutputFormat, typer.Option("--format", "-f", help="Output format.")
@@ -195,8 +209,14 @@ def query(
     try:
         with ZooGraph.open(_store(store)) as graph:
             if path.suffix == ".rq":
+                bindings: dict[str, object] = dict(params)
+                for key, value in _params(entity or []).items():
+                    kind, sep, id_ = value.partition(":")
+                    if not sep or not id_:
+                        fail(f"--entity {key}={value!r} is not KEY=KIND:ID")
+                    bindings[key] = graph.iri(kind, id_)
                 frame = graph.query(
-                    path.read_text(encoding="utf-8"), bindings=params, limit=limit or None
+                    path.read_text(encoding="utf-8"), bindings=bindings, limit=limit or None
                 )
             else:
                 frame = graph.named_query(query_, limit=limit or None, **params)

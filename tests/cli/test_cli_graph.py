@@ -31,7 +31,7 @@ def csvs(tmp_path: Path) -> dict[str, Path]:
 
 
 def _ingest(csvs: dict[str, Path], store: Path) -> None:
-    args = ["ingest", "--store", str(store)]
+    args = ["ingest", "--store", str(store), "--quiet"]
     for name, path in csvs.items():
         args += [f"--{name}", str(path)]
     result = runner.invoke(app, args)
@@ -88,6 +88,18 @@ def test_ingest_query_stats_export(csvs: dict[str, Path], tmp_path: Path) -> Non
     )
     assert custom.exit_code == 0, custom.output
     assert custom.output.splitlines() == ["m,arch", "base,vit", "ft,vit"]
+
+    rq2 = tmp_path / "arch_of.rq"
+    rq2.write_text("SELECT ?arch ?m WHERE { ?m kgt:architecture ?arch }", encoding="utf-8")
+    bound = runner.invoke(
+        app, ["query", str(rq2), "-e", "m=model:text-model", "-f", "json", "--store", str(store)]
+    )
+    assert bound.exit_code == 0, bound.output
+    assert json.loads(bound.output) == [{"arch": "bert", "m": "text-model"}]
+    bad_entity = runner.invoke(
+        app, ["query", str(rq2), "-e", "m=text-model", "--store", str(store)]
+    )
+    assert bad_entity.exit_code == 1 and "KEY=KIND:ID" in bad_entity.output
 
     stats = runner.invoke(app, ["stats", "--store", str(store)])
     assert stats.exit_code == 0

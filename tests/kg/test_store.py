@@ -122,6 +122,23 @@ def test_remove_batch_is_exact() -> None:
     assert sorted(str(q) for q in graph._live) == before
 
 
+def test_add_records_and_progress(capsys: pytest.CaptureFixture[str]) -> None:
+    graph = ZooGraph()
+    frame = pd.DataFrame(
+        {"model": ["a", "b"], "dataset": ["d", "d"], "value": [0.5, 0.6], "lr": [0.1, 0.01]}
+    )
+    batch = graph.add_records(frame)
+    back = graph.to_tables().records
+    assert back[["model", "value", "lr"]].values.tolist() == [["a", 0.5, 0.1], ["b", 0.6, 0.01]]
+    assert back["metric"].isna().all()
+    graph.add_zoo_tables(example_tables(), source="example", progress=True)
+    assert "ingest example" in capsys.readouterr().err
+    graph.remove_batch(batch)
+    assert set(graph.records(limit=None)["model"]) == {
+        "google/vit-base", "vit-ft-cifar", "vit-ft-ft", "bert base",
+    }  # fmt: skip
+
+
 def test_add_record_provenance() -> None:
     graph = ZooGraph()
     rid = graph.add_record(
