@@ -346,7 +346,8 @@ def test_read_only_view(tmp_path: Path) -> None:
         ZooGraph.open(tmp_path / "missing", read_only=True)
 
 
-def test_version_mismatch_refused(tmp_path: Path) -> None:
+@pytest.mark.parametrize("other", [FORMAT_VERSION - 1, FORMAT_VERSION + 1])
+def test_version_mismatch_refused(tmp_path: Path, other: int) -> None:
     path = tmp_path / "graph"
     ZooGraph.open(path).close()
     store = ox.Store(str(path))
@@ -354,12 +355,10 @@ def test_version_mismatch_refused(tmp_path: Path) -> None:
     node = ox.NamedNode(to_iri("graph", "store"))
     version = ox.NamedNode(str(KGT.formatVersion))
     store.remove(ox.Quad(node, version, ox.Literal(FORMAT_VERSION), meta))
-    store.add(ox.Quad(node, version, ox.Literal(FORMAT_VERSION + 1), meta))
+    store.add(ox.Quad(node, version, ox.Literal(other), meta))
     store.flush()
     del store
-    with pytest.raises(
-        StoreVersionError, match=f"version {FORMAT_VERSION + 1}.*reads version {FORMAT_VERSION}"
-    ):
+    with pytest.raises(StoreVersionError, match=f"version {other}.*reads version {FORMAT_VERSION}"):
         ZooGraph.open(path)
 
 
