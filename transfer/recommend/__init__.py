@@ -1,0 +1,27 @@
+"""Source-model recommendation: a heterogeneous GNN, baselines and their evaluation."""
+
+from ._metrics import (
+    interval_coverage,
+    pearson_r,
+    ranking_metrics,
+    top1_regret,
+    top1_relative,
+    weighted_tau,
+)
+from ._registry import get_recommender, list_recommenders, register_recommender
+from .baselines import PopularityRecommender, ScoreRecommender, SimilarityRecommender
+
+__all__ = [
+    "PopularityRecommender",
+    "ScoreRecommender",
+    "SimilarityRecommender",
+    "get_recommender",
+    "interval_coverage",
+    "list_recommenders",
+    "pearson_r",
+    "ranking_metrics",
+    "register_recommender",
+    "top1_regret",
+    "top1_relative",
+    "weighted_tau",
+]

@@ -1,0 +1,295 @@
+"""The fit/rank machinery every recommender shares (candidates, filters, scale, evidence)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from kgtransfer.errors import NotFittedError, did_you_mean
+from kgtransfer.kg.tables import ZooTables
+
+from ._data import Truth, as_tables, similarity_matrix, truth_table
+
+__all__ = ["FILTERS", "BaseRecommender"]
+
+#: Keyword filters of :meth:`BaseRecommender.rank` and what they compare.
+FILTERS: dict[str, str] = {
+    "license": "models.license equals the value (or is one of a list)",
+    "task": "models.task equals the value (or is one of a list)",
+    "modality": "models.modality equals the value (or is one of a list)",
+    "model_type": "models.model_type equals the value (or is one of a list)",
+    "architecture": "models.architecture equals the value (or is one of a list)",
+    "trained_on": "models.trained_on equals the value (or is one of a list)",
+    "max_params": "models.n_params <= value (unknown sizes are excluded)",
+    "min_params": "models.n_params >= value (unknown sizes are excluded)",
+}
+_Z90 = 1.6448536269514722
+
+
+class BaseRecommender:
+    """Shared state: the zoo's models, the training truth and dataset similarities.
+
+    Subclasses implement :meth:`_fit` and :meth:`_predict_z`; predictions are
+    z-scores within the target (higher is better), turned into the target
+    metric's scale by :meth:`rank`.
+    """
+
+    #: Registry key (also the CLI ``--methods`` name).
+    name: str = "base"
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "truth_"):
+            raise NotFittedError(
+                f"This {type(self).__name__} is not fitted yet; call fit(graph) before rank()."
+            )
+
+    # ----------------------------------------------------------------- fit
+    def fit(self, graph: Any, exclude_datasets: Iterable[str] = ()) -> BaseRecommender:
+        """Learn from a :class:`ZooTables` or ``ZooGraph``.
+
+        Args:
+            graph: The zoo (``ZooTables`` or an object with ``to_tables()``).
+            exclude_datasets: Datasets whose records are never seen (held-out targets).
+
+        Returns:
+            self
+        """
+        tables = as_tables(graph)
+        self._prepare(tables, exclude_datasets)
+        self._fit(tables)
+        return self
+
+    def _prepare(self, tables: ZooTables, exclude_datasets: Iterable[str]) -> None:
+        self.excluded_datasets_ = sorted({str(d) for d in exclude_datasets})
+        truth = truth_table(tables, exclude_datasets=self.excluded_datasets_)
+        models = tables.models.copy()
+        models["model"] = models["model"].astype(str)
+        extra = sorted(set(truth.values["model"]) - set(models["model"]))
+        if extra:
+            models = pd.concat([models, pd.DataFrame({"model": extra})], ignore_index=True)
+        self.models_ = models.drop_duplicates("model").set_index("model", drop=False)
+        names = set(tables.datasets["dataset"].dropna().astype(str))
+        names |= set(tables.records["dataset"].dropna().astype(str))
+        names |= set(tables.similarities["dataset_a"].dropna().astype(str))
+        names |= set(tables.similarities["dataset_b"].dropna().astype(str))
+        names |= (
+            set(self.models_["trained_on"].dropna().astype(str))
+            if "trained_on" in models
+            else set()
+        )
+        self.datasets_ = sorted(names)
+        self.dataset_index_ = {d: i for i, d in enumerate(self.datasets_)}
+        self.similarity_ = similarity_matrix(tables, self.datasets_)
+        self.truth_: Truth = truth
+        self.n_suspect_ = truth.n_suspect
+
+    def _fit(self, tables: ZooTables) -> None:
+        raise NotImplementedError
+
+    def _predict_z(self, dataset: str, models: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Predicted z (higher is better) and a half-width in z units, per model."""
+        raise NotImplementedError
+
+    # ----------------------------------------------------------- helpers
+    def _train_z(self, dataset: str | None = None) -> pd.DataFrame:
+        """model × dataset z matrix of the training truth, without ``dataset``."""
+        v = self.truth_.values
+        if dataset is not None:
+            v = v.loc[v["dataset"] != dataset]
+        return v.pivot(index="model", columns="dataset", values="z")
+
+    def _target_sims(self, dataset: str, columns: Sequence[str]) -> np.ndarray:
+        i = self.dataset_index_.get(dataset)
+        if i is None:
+            return np.zeros(len(columns))
+        idx = [self.dataset_index_[c] for c in columns]
+        return self.similarity_[i, idx]
+
+    def _scale(self, dataset: str) -> tuple[float, float, float, bool]:
+        """(mean, std, uncertainty of mean, higher_is_better) of the target's goodness scale.
+
+        A target without records gets the similarity-weighted mean scale of the
+        training datasets (same metric), and the weighted spread of their means as
+        the uncertainty of its own mean.
+        """
+        stats = self.truth_.stats
+        if dataset in stats.index:
+            row = stats.loc[dataset]
+            return float(row["mean"]), float(row["std"]), 0.0, bool(row["higher_is_better"])
+        if len(stats) == 0:
+            return 0.0, 1.0, 0.0, True
+        metric = stats["metric"].value_counts().index[0]
+        same = stats.loc[stats["metric"] == metric]
+        w = self._target_sims(dataset, list(same.index)) + 1e-3
+        mean = float(np.average(same["mean"], weights=w))
+        std = float(np.average(same["std"], weights=w))
+        spread = float(np.sqrt(np.average((same["mean"] - mean) ** 2, weights=w)))
+        return mean, std, spread, bool(same["higher_is_better"].iloc[0])
+
+    def _candidates(
+        self, candidates: Iterable[str] | None, filters: dict[str, Any]
+    ) -> pd.DataFrame:
+        unknown = sorted(set(filters) - set(FILTERS))
+        if unknown:
+            raise TypeError(
+                f"Unknown rank() filter(s) {unknown}; valid filters are {sorted(FILTERS)}."
+            )
+        if candidates is None:
+            table = self.models_
+        else:
+            names = [str(c) for c in candidates]
+            missing = [c for c in names if c not in self.models_.index]
+            if missing:
+                raise did_you_mean(
+                    missing[0],
+                    self.models_.index,
+                    what="candidate model",
+                    hint="Candidates must be models of the fitted graph; add them and refit.",
+                )
+            table = self.models_.loc[list(dict.fromkeys(names))]
+        keep = np.ones(len(table), dtype=bool)
+        for key, value in filters.items():
+            if value is None:
+                continue
+            if key in ("max_params", "min_params"):
+                col = (
+                    table["n_params"]
+                    if "n_params" in table
+                    else pd.Series(np.nan, index=table.index)
+                )
+                p = pd.to_numeric(col, errors="coerce").astype(float).to_numpy()
+                with np.errstate(invalid="ignore"):
+                    ok = p <= float(value) if key == "max_params" else p >= float(value)
+                keep &= np.nan_to_num(ok, nan=0).astype(bool)
+            else:
+                allowed = {value} if isinstance(value, str) else {str(v) for v in value}
+                col = table[key] if key in table else pd.Series(pd.NA, index=table.index)
+                keep &= col.astype("object").isin(allowed).to_numpy()
+        return table.loc[keep]
+
+    # ---------------------------------------------------------------- rank
+    def rank(
+        self,
+        dataset: str,
+        candidates: Iterable[str] | None = None,
+        k: int | None = None,
+        *,
+        n_evidence: int = 5,
+        **filters: Any,
+    ) -> pd.DataFrame:
+        """Rank candidate source models for ``dataset`` (best first).
+
+        Args:
+            dataset: Target dataset (may be unknown to the graph: cold start).
+            candidates: Model names; default every model in the graph.
+            k: Keep the top ``k`` rows.
+            n_evidence: Rows that get an ``evidence`` text (the rest get "").
+            **filters: See :data:`FILTERS`, e.g. ``license="mit"``, ``max_params=1e8``.
+
+        Returns:
+            DataFrame ``model, score, predicted, low, high, rank, evidence``:
+            ``score`` is the predicted z within the target (higher is better),
+            ``predicted`` and ``[low, high]`` are in the target metric's scale.
+
+        Raises:
+            NotFittedError: Before ``fit``.
+            UnknownNameError: A candidate is not in the graph.
+            TypeError: An unknown filter.
+        """
+        self._check_fitted()
+        if k is not None and k < 1:
+            raise ValueError(f"k must be a positive integer or None, got {k!r}.")
+        table = self._candidates(candidates, filters)
+        models = table.index.to_numpy(dtype=object)
+        if len(models):
+            z, half = self._predict_z(str(dataset), models)
+        else:
+            z, half = np.zeros(0), np.zeros(0)
+        mean, std, mean_sd, hib = self._scale(str(dataset))
+        good = mean + z * std
+        width = np.sqrt((half * std) ** 2 + (_Z90 * mean_sd) ** 2)
+        lo_g, hi_g = good - width, good + width
+        sign = 1.0 if hib else -1.0
+        pred, lo, hi = sign * good, sign * (lo_g if hib else hi_g), sign * (hi_g if hib else lo_g)
+        out = pd.DataFrame(
+            {"model": models.astype(str), "score": z, "predicted": pred, "low": lo, "high": hi}
+        )
+        out = out.sort_values(["score", "model"], ascending=[False, True], kind="stable")
+        out = out.reset_index(drop=True)
+        out["rank"] = np.arange(1, len(out) + 1)
+        if k is not None:
+            out = out.head(k)
+        out["evidence"] = ""
+        n_ev = min(n_evidence, len(out))
+        if n_ev:
+            out.loc[: n_ev - 1, "evidence"] = [
+                self._evidence(str(dataset), m) for m in out["model"].iloc[:n_ev]
+            ]
+        return out
+
+    def predict(self, dataset: str, models: Iterable[str]) -> np.ndarray:
+        """Predicted values (metric scale) of ``models`` on ``dataset``, in the given order."""
+        names = [str(m) for m in models]
+        r = self.rank(dataset, candidates=names, n_evidence=0).set_index("model")
+        return r.loc[names, "predicted"].to_numpy(dtype=float)
+
+    # ------------------------------------------------------------ evidence
+    def _evidence(self, dataset: str, model: str) -> str:
+        parts: list[str] = []
+        v = self.truth_.values
+        own = v.loc[(v["model"] == model) & (v["dataset"] != dataset)]
+        if len(own):
+            parts.append(
+                f"mean normalised score {own['z'].mean():+.2f} on {len(own)} other target"
+                f"{'s' if len(own) != 1 else ''}"
+            )
+            sims = self._target_sims(dataset, list(own["dataset"]))
+            if sims.size and sims.max() > 0:
+                j = int(np.argmax(sims))
+                row = own.iloc[j]
+                parts.append(
+                    f"{row['value']:.3g} {row['metric']} on {row['dataset']}, "
+                    f"similar to the target ({sims[j]:.2f})"
+                )
+        trained = self.models_.at[model, "trained_on"] if "trained_on" in self.models_ else None
+        if (
+            trained is not None
+            and not (isinstance(trained, float) and math.isnan(trained))
+            and pd.notna(trained)
+        ):
+            s = self._target_sims(dataset, [str(trained)])
+            if str(trained) == dataset:
+                parts.append(f"trained on {trained}, the target itself")
+            elif s.size and s[0] > 0:
+                parts.append(f"trained on {trained}, similar to the target ({s[0]:.2f})")
+            else:
+                parts.append(f"trained on {trained}")
+        if not parts:
+            parts.append("no records or lineage: ranked from metadata only")
+        return "; ".join(parts)
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({params})"
+
+    def get_params(self, deep: bool = True) -> dict[str, Any]:
+        """Constructor parameters (scikit-learn convention)."""
+        import inspect
+
+        sig = inspect.signature(type(self).__init__)
+        return {p: getattr(self, p) for p in sig.parameters if p != "self"}
+
+    def set_params(self, **params: Any) -> BaseRecommender:
+        """Set constructor parameters (scikit-learn convention)."""
+        valid = self.get_params()
+        for key, value in params.items():
+            if key not in valid:
+                raise ValueError(
+                    f"Invalid parameter {key!r} for {type(self).__name__}; valid: {sorted(valid)}."
+                )
+            setattr(self, key, value)
+        return self

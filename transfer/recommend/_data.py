@@ -1,0 +1,200 @@
+"""Ground-truth values and per-target normalisation shared by every recommender."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from kgtransfer.errors import IngestError
+from kgtransfer.kg.tables import ZooTables
+
+__all__ = ["Truth", "as_tables", "metric_directions", "similarity_matrix", "truth_table"]
+
+
+def as_tables(graph: Any) -> ZooTables:
+    """Accept a :class:`ZooTables` or anything with ``to_tables()`` (a ``ZooGraph``)."""
+    if isinstance(graph, ZooTables):
+        return graph
+    to_tables = getattr(graph, "to_tables", None)
+    if callable(to_tables):
+        tables = to_tables()
+        if isinstance(tables, ZooTables):
+            return tables
+    raise TypeError(
+        f"Expected a ZooTables or a ZooGraph, got {type(graph).__name__!r}; "
+        "build one with kgtransfer.kg.ingest.normalize_tables(...) or ZooGraph.from_tables(...)."
+    )
+
+
+def metric_directions(tables: ZooTables) -> dict[str, bool]:
+    """``metric -> higher_is_better``; metrics not listed count as higher-is-better."""
+    out: dict[str, bool] = {}
+    for metric, hib in zip(
+        tables.metrics["metric"], tables.metrics["higher_is_better"], strict=True
+    ):
+        if pd.notna(metric):
+            out[str(metric)] = True if pd.isna(hib) else bool(hib)
+    return out
+
+
+@dataclass
+class Truth:
+    """One value per (model, dataset): the best non-suspect run, plus per-dataset scale.
+
+    Attributes:
+        values: DataFrame ``model, dataset, value, metric, goodness, z`` where
+            ``goodness`` is ``value`` (or ``-value`` when lower is better) and ``z``
+            is goodness z-scored within its dataset (higher is always better).
+        stats: DataFrame indexed by dataset with ``mean``, ``std`` (of goodness),
+            ``metric``, ``higher_is_better`` and ``n`` (records).
+        n_suspect: Records left out because they are flagged ``suspect``.
+    """
+
+    values: pd.DataFrame
+    stats: pd.DataFrame
+    n_suspect: int
+
+
+def truth_table(tables: ZooTables, *, exclude_datasets: Iterable[str] = ()) -> Truth:
+    """Reduce records to one value per (model, dataset) and z-score it per dataset.
+
+    Suspect records (probable failed runs) are never learned from. When a pair has
+    several runs (e.g. full fine-tuning and LoRA), the best run is the value, as in
+    the TransferGraph paper's ground truth. A dataset with several metrics keeps its
+    most frequent one.
+
+    Args:
+        tables: The zoo.
+        exclude_datasets: Datasets whose records are dropped (held-out targets).
+
+    Returns:
+        A :class:`Truth`.
+
+    Raises:
+        IngestError: A record has a missing model, dataset or value.
+
+    Example:
+        >>> import pandas as pd
+        >>> from kgtransfer.kg.tables import ZooTables
+        >>> recs = pd.DataFrame({"model": ["a", "b", "a"], "dataset": ["d", "d", "d"],
+        ...                      "value": [0.5, 0.7, 0.9]})
+        >>> t = truth_table(ZooTables(records=recs))
+        >>> t.values[["model", "value"]].to_dict("records")
+        [{'model': 'a', 'value': 0.9}, {'model': 'b', 'value': 0.7}]
+    """
+    rec = tables.records
+    excluded = {str(d) for d in exclude_datasets}
+    cols = ["model", "dataset", "value"]
+    missing = [c for c in cols if c not in rec.columns]
+    if missing:
+        raise IngestError(f"records table lacks column(s) {missing}; it needs {cols}.")
+    rec = rec.loc[~rec["dataset"].isin(excluded)] if excluded else rec
+    bad = rec[cols].isna().any(axis=1)
+    if bool(bad.any()):
+        row = rec.loc[bad].iloc[0]
+        raise IngestError(
+            f"record {row.to_dict()} has a missing model, dataset or value; "
+            "drop it or fill it in before fitting."
+        )
+    suspect = (
+        rec["suspect"].fillna(False).astype(bool)
+        if "suspect" in rec.columns
+        else pd.Series(False, index=rec.index)
+    )
+    n_suspect = int(suspect.sum())
+    rec = rec.loc[~suspect.to_numpy()]
+    metric = (
+        rec["metric"].astype("object").where(rec["metric"].notna(), "accuracy")
+        if "metric" in rec.columns
+        else pd.Series("accuracy", index=rec.index, dtype="object")
+    )
+    df = pd.DataFrame(
+        {
+            "model": rec["model"].astype(str).to_numpy(),
+            "dataset": rec["dataset"].astype(str).to_numpy(),
+            "value": rec["value"].astype(float).to_numpy(),
+            "metric": metric.astype(str).to_numpy(),
+        }
+    )
+    directions = metric_directions(tables)
+    if len(df):
+        main = df.groupby("dataset")["metric"].agg(lambda s: s.value_counts().index[0])
+        df = df.loc[df["metric"].to_numpy() == main.loc[df["dataset"]].to_numpy()]
+    hib = df["metric"].map(lambda m: directions.get(m, True)).astype(bool)
+    df["goodness"] = np.where(hib, df["value"], -df["value"])
+    df = df.sort_values("goodness", ascending=False, kind="stable")
+    df = df.drop_duplicates(["model", "dataset"]).sort_values(["dataset", "model"])
+    df = df.reset_index(drop=True)
+    g = df.groupby("dataset")["goodness"]
+    mean = g.transform("mean")
+    std = g.transform(lambda s: s.std(ddof=0)).replace(0.0, np.nan).fillna(1.0)
+    df["z"] = (df["goodness"] - mean) / std
+    stats = df.groupby("dataset").agg(
+        mean=("goodness", "mean"),
+        std=("goodness", lambda s: s.std(ddof=0) or 1.0),
+        metric=("metric", "first"),
+        n=("goodness", "size"),
+    )
+    stats["higher_is_better"] = stats["metric"].map(lambda m: directions.get(m, True))
+    return Truth(values=df, stats=stats, n_suspect=n_suspect)
+
+
+def similarity_matrix(tables: ZooTables, names: list[str]) -> np.ndarray:
+    """Dense symmetric dataset similarity in [0, 1] over ``names`` (0 = unknown).
+
+    Similarities are used as given (clipped to [0, 1]); distances become
+    ``exp(-d / median_d)`` per method, so each method's typical pair scores ~0.37.
+    Several methods are averaged.
+
+    Shapes:
+        Returns (D, D) with D = ``len(names)``; the diagonal is 1.
+
+    Example:
+        >>> import pandas as pd
+        >>> from kgtransfer.kg.tables import ZooTables
+        >>> sims = pd.DataFrame({"dataset_a": ["x"], "dataset_b": ["y"], "distance": [2.0]})
+        >>> similarity_matrix(ZooTables(similarities=sims), ["x", "y"]).round(3).tolist()
+        [[1.0, 0.368], [0.368, 1.0]]
+    """
+    index = {n: i for i, n in enumerate(names)}
+    n = len(names)
+    total = np.zeros((n, n))
+    count = np.zeros((n, n))
+    sims = tables.similarities
+    if len(sims):
+        method = (
+            sims["method"].astype("object").fillna("")
+            if "method" in sims.columns
+            else pd.Series("", index=sims.index)
+        )
+        for _, part in sims.groupby(method.to_numpy()):
+            a = part["dataset_a"].astype(str).map(index)
+            b = part["dataset_b"].astype(str).map(index)
+            s = part["similarity"].astype(float) if "similarity" in part else None
+            d = part["distance"].astype(float) if "distance" in part else None
+            val = pd.Series(np.nan, index=part.index)
+            if s is not None:
+                val = s.clip(0.0, 1.0)
+            if d is not None and d.notna().any():
+                med = float(np.nanmedian(d.to_numpy(dtype=float))) or 1.0
+                val = val.fillna(np.exp(-d / med))
+            ok = a.notna() & b.notna() & val.notna()
+            ia = a[ok].astype(int).to_numpy()
+            ib = b[ok].astype(int).to_numpy()
+            v = val[ok].to_numpy(dtype=float)
+            m_sum = np.zeros((n, n))
+            m_cnt = np.zeros((n, n))
+            np.add.at(m_sum, (ia, ib), v)
+            np.add.at(m_cnt, (ia, ib), 1.0)
+            np.add.at(m_sum, (ib, ia), v)
+            np.add.at(m_cnt, (ib, ia), 1.0)
+            has = m_cnt > 0
+            total[has] += m_sum[has] / m_cnt[has]
+            count[has] += 1.0
+    out = np.divide(total, count, out=np.zeros_like(total), where=count > 0)
+    np.fill_diagonal(out, 1.0)
+    return out
