@@ -1,10 +1,13 @@
 """The model-zoo knowledge graph: :class:`ZooGraph`, an RDF store on pyoxigraph.
 
 Every write is one *ingest batch*: a ``kgt:IngestBatch`` (a ``prov:Activity`` with its
-source, time and row counts) whose triples live in a named graph of their own, written
-in a single pyoxigraph transaction. A crash mid-write therefore leaves the previous
-state intact, and ``remove_batch`` retracts exactly what a batch wrote. The store
-records its format version in a metadata graph and refuses to open another version.
+source, time and row counts) whose triples live in a named graph of their own, so
+``remove_batch`` retracts exactly what a batch wrote. Small batches and batches that
+replace existing models are written in one pyoxigraph transaction; large new batches on
+disk go through the bulk loader and become visible when their provenance (the commit
+marker) is written, and a graph left without it by a crash is dropped on the next open.
+Either way a crash mid-write leaves the previous state intact. The store records its
+format version in a metadata graph and refuses to open another version.
 """
 
 from __future__ import annotations
@@ -822,12 +825,20 @@ class ZooGraph:
         substitutions: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = {
             ox.Variable(k): _binding(k, v) for k, v in (bindings or {}).items()
         }
-        result = self._live.query(
-            sparql,
-            prefixes=PREFIXES,
-            use_default_graph_as_union=True,
-            substitutions=substitutions or None,
-        )
+        try:
+            result = self._live.query(
+                sparql,
+                prefixes=PREFIXES,
+                use_default_graph_as_union=True,
+                substitutions=substitutions or None,
+            )
+        except RuntimeError as exc:
+            if "projection" in str(exc):
+                raise ValueError(
+                    f"{exc}: a bound variable must appear in the SELECT clause "
+                    "(pyoxigraph substitutes projected variables only)."
+                ) from None
+            raise
         return _result_frame(result, limit=limit, iris=iris)
 
     def named_query(self, name: str, *, limit: int | None = 100, **params: Any) -> pd.DataFrame:

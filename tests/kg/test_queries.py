@@ -202,6 +202,8 @@ def test_query_bindings_and_cells() -> None:
         "SELECT ?arch ?m WHERE { ?m kgt:architecture ?arch }", bindings={"m": graph.iri("model", V)}
     )
     assert frame["arch"].tolist() == ["vit"]
+    with pytest.raises(ValueError, match="must appear in the SELECT clause"):
+        graph.query("SELECT ?arch WHERE { ?m kgt:architecture ?arch }", bindings={"m": "x"})
     raw = graph.query("SELECT ?m WHERE { ?m kgt:architecture 'bert' }", iris=True)
     assert raw["m"].tolist() == ["https://w3id.org/kgtransfer/id/model/bert%20base"]
     assert graph.query("ASK { ?m kgt:architecture 'vit' }")["ask"].tolist() == [True]
