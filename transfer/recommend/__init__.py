@@ -1,5 +1,6 @@
 """Source-model recommendation: a heterogeneous GNN, baselines and their evaluation."""
 
+from ._hetero import build_hetero_data
 from ._metrics import (
     interval_coverage,
     pearson_r,
@@ -10,11 +11,16 @@ from ._metrics import (
 )
 from ._registry import get_recommender, list_recommenders, register_recommender
 from .baselines import PopularityRecommender, ScoreRecommender, SimilarityRecommender
+from .evaluate import evaluate_recommender
+from .gnn import GNNRecommender
 
 __all__ = [
+    "GNNRecommender",
     "PopularityRecommender",
     "ScoreRecommender",
     "SimilarityRecommender",
+    "build_hetero_data",
+    "evaluate_recommender",
     "get_recommender",
     "interval_coverage",
     "list_recommenders",

@@ -28,6 +28,8 @@ FILTERS: dict[str, str] = {
     "min_params": "models.n_params >= value (unknown sizes are excluded)",
 }
 _Z90 = 1.6448536269514722
+#: Datasets with fewer non-suspect records are not learned from (z-scores of 2 runs are ±1).
+_MIN_RECORDS = 3
 
 
 class BaseRecommender:
@@ -65,7 +67,9 @@ class BaseRecommender:
 
     def _prepare(self, tables: ZooTables, exclude_datasets: Iterable[str]) -> None:
         self.excluded_datasets_ = sorted({str(d) for d in exclude_datasets})
-        truth = truth_table(tables, exclude_datasets=self.excluded_datasets_)
+        truth = truth_table(
+            tables, exclude_datasets=self.excluded_datasets_, min_records=_MIN_RECORDS
+        )
         models = tables.models.copy()
         models["model"] = models["model"].astype(str)
         extra = sorted(set(truth.values["model"]) - set(models["model"]))

@@ -59,7 +59,9 @@ class Truth:
     n_suspect: int
 
 
-def truth_table(tables: ZooTables, *, exclude_datasets: Iterable[str] = ()) -> Truth:
+def truth_table(
+    tables: ZooTables, *, exclude_datasets: Iterable[str] = (), min_records: int = 1
+) -> Truth:
     """Reduce records to one value per (model, dataset) and z-score it per dataset.
 
     Suspect records (probable failed runs) are never learned from. When a pair has
@@ -70,6 +72,8 @@ def truth_table(tables: ZooTables, *, exclude_datasets: Iterable[str] = ()) -> T
     Args:
         tables: The zoo.
         exclude_datasets: Datasets whose records are dropped (held-out targets).
+        min_records: Datasets with fewer (non-suspect) models are dropped: their
+            z-scores are noise (e.g. 2 surviving runs always get z = ±1).
 
     Returns:
         A :class:`Truth`.
@@ -128,6 +132,9 @@ def truth_table(tables: ZooTables, *, exclude_datasets: Iterable[str] = ()) -> T
     df["goodness"] = np.where(hib, df["value"], -df["value"])
     df = df.sort_values("goodness", ascending=False, kind="stable")
     df = df.drop_duplicates(["model", "dataset"]).sort_values(["dataset", "model"])
+    if min_records > 1:
+        sizes = df.groupby("dataset")["model"].transform("size")
+        df = df.loc[sizes >= min_records]
     df = df.reset_index(drop=True)
     g = df.groupby("dataset")["goodness"]
     mean = g.transform("mean")
