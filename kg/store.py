@@ -644,9 +644,14 @@ class ZooGraph:
         folder: str | os.PathLike[str],
         *,
         zoo: Literal["image", "text"] = "image",
-        errors: ErrorMode = "raise",
+        errors: ErrorMode = "warn",
     ) -> str:
-        """Ingest a TransferGraph benchmark folder (``zoo`` = image or text) as one batch."""
+        """Ingest a TransferGraph benchmark folder (``zoo`` = image or text) as one batch.
+
+        The public tables hold a few malformed rows (truncated score lines, text
+        runs whose dataset is ``0.1`` or ``lora``), so the default ``errors="warn"``
+        rejects those with a warning each and keeps the rest; ``last_report`` lists them.
+        """
         from kgtransfer.kg.ingest import read_transfergraph
 
         tables, report = read_transfergraph(folder, zoo=zoo, errors=errors)

@@ -15,4 +15,6 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from an uninstalled tree
     __version__ = "0.0.0"
 
-__all__ = ["__version__"]
+from kgtransfer.kg import ZooGraph
+
+__all__ = ["ZooGraph", "__version__"]

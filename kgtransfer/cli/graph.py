@@ -100,8 +100,12 @@ def ingest(
     ] = False,
     store: StoreOption = None,
     errors: Annotated[
-        Errors, typer.Option(help="raise: stop at the first bad row; warn/collect: keep going.")
-    ] = Errors.raise_,
+        Errors | None,
+        typer.Option(
+            help="raise: stop at the first bad row; warn/collect: keep going. "
+            "Default: raise, but warn for --transfergraph (its public tables have bad rows)."
+        ),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Add tables, model cards or a TransferGraph folder to the graph (one batch each)."""
@@ -113,7 +117,7 @@ def ingest(
         fail(
             "nothing to ingest: give --models/--datasets/--records/..., --cards or --transfergraph"
         )
-    mode = errors.value
+    mode = errors.value if errors is not None else "raise"
     try:
         with ZooGraph.open(_store(store)) as graph:
             batches = []
@@ -131,7 +135,13 @@ def ingest(
                 batches.append(graph.add_model_cards(cards, errors=mode))
                 _report(graph.last_report)
             if transfergraph is not None:
-                batches.append(graph.add_transfergraph(transfergraph, zoo=zoo.value, errors=mode))
+                batches.append(
+                    graph.add_transfergraph(
+                        transfergraph,
+                        zoo=zoo.value,
+                        errors=errors.value if errors is not None else "warn",
+                    )
+                )
                 _report(graph.last_report)
             stats = graph.stats()
     except _EXPECTED as exc:
