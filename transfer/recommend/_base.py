@@ -72,7 +72,7 @@ class BaseRecommender:
         )
         models = tables.models.copy()
         models["model"] = models["model"].astype(str)
-        extra = sorted(set(truth.values["model"]) - set(models["model"]))
+        extra = sorted(set(tables.records["model"].dropna().astype(str)) - set(models["model"]))
         if extra:
             models = pd.concat([models, pd.DataFrame({"model": extra})], ignore_index=True)
         self.models_ = models.drop_duplicates("model").set_index("model", drop=False)
