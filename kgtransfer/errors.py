@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 __all__ = [
     "CardParseError",
+    "CheckpointError",
     "IngestError",
     "KGTransferError",
     "NotFittedError",
@@ -39,6 +40,10 @@ class NotFittedError(KGTransferError, ValueError, AttributeError):
 
 class CardParseError(KGTransferError, ValueError):
     """A model card's YAML front matter is malformed or has a bad field."""
+
+
+class CheckpointError(KGTransferError, ValueError):
+    """A checkpoint is missing, corrupt, a refused format (pickle) or does not match its model."""
 
 
 class IngestError(KGTransferError, ValueError):

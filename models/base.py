@@ -1,18 +1,19 @@
 """The one feature interface every kgtransfer model has.
 
 Built-in architectures subclass :class:`ZooModel`; a user's own ``nn.Module`` is
-wrapped into it. Transfer methods, feature extraction and estimators rely only
-on this interface.
+wrapped into it (:func:`~kgtransfer.models.wrap_module`). Transfer methods, feature
+extraction and estimators rely only on this interface.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from typing import Any
 
 import torch
 from torch import nn
 
-__all__ = ["ZooModel"]
+__all__ = ["BlockModel", "ZooModel"]
 
 
 class ZooModel(nn.Module, ABC):
@@ -22,7 +23,10 @@ class ZooModel(nn.Module, ABC):
 
     Attributes:
         feature_dim: Width D of ``forward_features``' output.
-        n_classes: Number of outputs of the head (0 = no head, features only).
+        n_classes: Number of outputs of the head.
+        input_shape: Shape of one input, without the batch dimension.
+        arch: Registry key it was built from ("" for wrapped user modules).
+        arch_kwargs: Keyword arguments it was built with (enough to rebuild it).
 
     Shapes:
         - forward_features: (N, *input_shape) -> (N, D)
@@ -31,6 +35,9 @@ class ZooModel(nn.Module, ABC):
 
     feature_dim: int
     n_classes: int
+    input_shape: tuple[int, ...] = ()
+    arch: str = ""
+    arch_kwargs: dict[str, Any]
 
     @abstractmethod
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
@@ -44,5 +51,57 @@ class ZooModel(nn.Module, ABC):
     def reset_classifier(self, n_classes: int) -> None:
         """Replace the head by a freshly initialised one with ``n_classes`` outputs."""
 
+    def blocks(self) -> list[nn.Module]:
+        """Backbone blocks in forward order (for fine-tuning only the last k)."""
+        return []
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.forward_head(self.forward_features(x))
+
+
+class BlockModel(ZooModel):
+    """A backbone of sequential ``body`` blocks, a parameter-free ``pool`` and a linear ``head``.
+
+    The built-in architectures are all of this form.
+    """
+
+    def __init__(
+        self,
+        body: list[nn.Module],
+        pool: nn.Module,
+        *,
+        feature_dim: int,
+        n_classes: int,
+        input_shape: tuple[int, ...],
+    ) -> None:
+        super().__init__()
+        self.body = nn.ModuleList(body)
+        self.pool = pool
+        self.head = nn.Linear(feature_dim, n_classes)
+        self.feature_dim = feature_dim
+        self.n_classes = n_classes
+        self.input_shape = tuple(input_shape)
+        self.arch_kwargs = {}
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        for block in self.body:
+            x = block(x)
+        return torch.flatten(self.pool(x), 1)
+
+    def forward_head(self, features: torch.Tensor) -> torch.Tensor:
+        return self.head(features)
+
+    def reset_classifier(self, n_classes: int) -> None:
+        if isinstance(n_classes, bool) or not isinstance(n_classes, int) or n_classes < 1:
+            raise ValueError(f"n_classes must be a positive int, got {n_classes!r}.")
+        self.head = nn.Linear(self.feature_dim, n_classes)
+        self.n_classes = n_classes
+
+    def blocks(self) -> list[nn.Module]:
+        return list(self.body)
+
+    def extra_repr(self) -> str:
+        return (
+            f"arch={self.arch!r}, input_shape={self.input_shape}, "
+            f"feature_dim={self.feature_dim}, n_classes={self.n_classes}"
+        )

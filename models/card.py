@@ -1,0 +1,85 @@
+"""Hugging Face-style model cards: a README.md with YAML front matter."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kgtransfer.errors import CardParseError
+
+__all__ = ["read_card", "write_card"]
+
+
+def write_card(path: str | os.PathLike[str], meta: dict[str, Any], body: str = "") -> Path:
+    """Write ``meta`` as YAML front matter plus a Markdown ``body`` to ``path`` atomically.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> p = pathlib.Path(tempfile.mkdtemp()) / "README.md"
+        >>> _ = write_card(p, {"base_model": "mlp.digits", "datasets": ["digits_rotated"]})
+        >>> read_card(p)["base_model"]
+        'mlp.digits'
+    """
+    path = Path(path)
+    text = "---\n" + yaml.safe_dump(meta, sort_keys=False, allow_unicode=True) + "---\n" + body
+    atomic_write_bytes(path, text.encode("utf-8"))
+    return path
+
+
+def read_card(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The YAML front matter of a model card as a dict (``yaml.safe_load``; no network).
+
+    Raises:
+        CardParseError: No front matter, malformed YAML (file and line named), or not a mapping.
+    """
+    path = Path(path)
+    if path.is_dir():
+        path = path / "README.md"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CardParseError(f"Cannot read model card {str(path)!r}: {exc}") from exc
+    lines = text.splitlines()
+    if not lines or lines[0].strip() != "---":
+        raise CardParseError(
+            f"Model card {str(path)!r} has no YAML front matter: the first line must be '---'."
+        )
+    try:
+        end = next(i for i, line in enumerate(lines[1:], 1) if line.strip() == "---")
+    except StopIteration:
+        raise CardParseError(
+            f"Model card {str(path)!r}: the YAML front matter opened on line 1 is never "
+            "closed by a '---' line."
+        ) from None
+    try:
+        meta = yaml.safe_load("\n".join(lines[1:end]))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 2}" if mark is not None else ""
+        raise CardParseError(f"Malformed YAML in model card {str(path)!r}{where}: {exc}") from exc
+    if meta is None:
+        return {}
+    if not isinstance(meta, dict):
+        raise CardParseError(
+            f"Model card {str(path)!r}: front matter must be a mapping, got {type(meta).__name__}."
+        )
+    return meta
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder + ``os.replace``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,118 @@
+"""The model registry: ``register_model``, ``create_model``, ``list_models``.
+
+Keys are architecture names (``mlp``, ``cnn_small``, ...); zoo checkpoints are named
+``arch.tag`` on top of them (``cnn_small.digits``).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from kgtransfer.errors import did_you_mean
+from kgtransfer.models.base import ZooModel
+
+__all__ = ["ModelConfig", "create_model", "get_model_config", "list_models", "register_model"]
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """What the registry knows about an architecture.
+
+    Attributes:
+        name: Registry key.
+        family: Architecture family (``mlp``, ``cnn``, ``resnet``, ``cnn1d``).
+        modality: Inputs it is meant for (``image``, ``signal``, ``tabular``, ``any``).
+        default_input_shape: Input shape used when ``create_model`` gets none.
+        description: One line for ``list_models``-style listings.
+    """
+
+    name: str
+    family: str
+    modality: str
+    default_input_shape: tuple[int, ...]
+    description: str = ""
+
+
+Builder = Callable[..., ZooModel]
+B = TypeVar("B", bound=Builder)
+
+_REGISTRY: dict[str, tuple[ModelConfig, Builder]] = {}
+
+
+def register_model(
+    name: str,
+    *,
+    family: str,
+    modality: str,
+    default_input_shape: tuple[int, ...],
+    description: str = "",
+) -> Callable[[B], B]:
+    """Register ``builder(n_classes=..., input_shape=..., **kwargs) -> ZooModel`` as ``name``."""
+
+    def deco(builder: B) -> B:
+        if name in _REGISTRY:
+            raise ValueError(f"Model {name!r} is already registered; choose another name.")
+        config = ModelConfig(name, family, modality, tuple(default_input_shape), description)
+        _REGISTRY[name] = (config, builder)
+        return builder
+
+    return deco
+
+
+def list_models(pattern: str = "*") -> list[str]:
+    """Registered architecture names matching a shell-style ``pattern``, sorted.
+
+    Example:
+        >>> "cnn_small" in list_models("cnn*")
+        True
+    """
+    return sorted(n for n in _REGISTRY if fnmatch.fnmatchcase(n, pattern))
+
+
+def get_model_config(name: str) -> ModelConfig:
+    """The :class:`ModelConfig` of ``name``; unknown names suggest close ones."""
+    if name not in _REGISTRY:
+        raise did_you_mean(name, _REGISTRY, what="model", hint="See list_models().")
+    return _REGISTRY[name][0]
+
+
+def create_model(
+    name: str,
+    *,
+    n_classes: int,
+    input_shape: tuple[int, ...] | None = None,
+    **kwargs: Any,
+) -> ZooModel:
+    """Build a freshly initialised ``name`` model (seed with ``torch.manual_seed`` first).
+
+    Args:
+        name: Architecture key (see :func:`list_models`).
+        n_classes: Outputs of the classifier head (>= 1).
+        input_shape: Shape of one input without the batch dimension; the
+            architecture's default when ``None``.
+        **kwargs: Architecture options, e.g. ``width``, ``depth``.
+
+    Raises:
+        UnknownNameError: ``name`` is not registered (close names suggested).
+        ValueError: ``n_classes`` < 1 or an input shape the architecture cannot take.
+
+    Example:
+        >>> import torch
+        >>> model = create_model("mlp", n_classes=3, input_shape=(1, 8, 8))
+        >>> model(torch.zeros(2, 1, 8, 8)).shape
+        torch.Size([2, 3])
+    """
+    config = get_model_config(name)
+    if isinstance(n_classes, bool) or not isinstance(n_classes, int) or n_classes < 1:
+        raise ValueError(f"n_classes must be a positive int, got {n_classes!r}.")
+    shape = tuple(int(d) for d in (input_shape or config.default_input_shape))
+    if not shape or any(d < 1 for d in shape):
+        raise ValueError(f"input_shape must be positive dimensions, got {input_shape!r}.")
+    builder = _REGISTRY[name][1]
+    model = builder(n_classes=n_classes, input_shape=shape, **kwargs)
+    model.arch = name
+    model.arch_kwargs = dict(kwargs)
+    return model
