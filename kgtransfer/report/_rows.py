@@ -1,0 +1,257 @@
+"""Turn recommendations, DataFrames or row dicts into the report's two tidy tables.
+
+The report has one row per (target, candidate) — :data:`CANDIDATE_COLUMNS` — and
+one summary per target — :data:`TARGET_FIELDS` — plus, per target, an optional
+*context* (neighbour datasets, what each model was trained on, lineage) used to
+draw the evidence subgraph.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "CANDIDATE_COLUMNS",
+    "TARGET_FIELDS",
+    "ReportData",
+    "collect_report_data",
+    "plain",
+]
+
+ErrorMode = Literal["raise", "warn", "collect"]
+
+#: Columns of the tidy candidate table (CSV), in this order; extra columns follow.
+CANDIDATE_COLUMNS: tuple[str, ...] = (
+    "target",
+    "rank",
+    "model",
+    "score",
+    "predicted",
+    "low",
+    "high",
+    "scratch",
+    "predicted_gain",
+    "risk",
+    "actual",
+    "actual_gain",
+    "evidence",
+)
+_REQUIRED = ("target", "model", "predicted")
+_NUMERIC = (
+    "rank",
+    "score",
+    "predicted",
+    "low",
+    "high",
+    "scratch",
+    "predicted_gain",
+    "risk",
+    "actual",
+    "actual_gain",
+)
+
+#: Fields of a per-target summary (JSON ``targets`` and ``targets.csv``); extra keys follow.
+TARGET_FIELDS: tuple[str, ...] = (
+    "target",
+    "kind",
+    "n_candidates",
+    "recommended",
+    "recommended_predicted",
+    "recommended_actual",
+    "scratch",
+    "scratch_source",
+    "predicted_gain",
+    "risk",
+    "best_in_hindsight",
+    "best_actual",
+    "regret",
+)
+
+
+def plain(value: Any) -> Any:
+    """A JSON-ready Python scalar: NaN/NA become None, numpy scalars become Python ones."""
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, (np.generic,)):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        pass
+    return value
+
+
+@dataclass
+class ReportData:
+    """Everything a report shows, already normalised.
+
+    Attributes:
+        candidates: One row per (target, candidate), columns :data:`CANDIDATE_COLUMNS`
+            first, sorted by target order then rank.
+        targets: One summary dict per target (keys :data:`TARGET_FIELDS` first).
+        contexts: Per target, the evidence context (``neighbours``, ``trained_on``,
+            ``base_model``) or an empty dict.
+        problems: Inputs that could not be used (``errors="warn"|"collect"``): each
+            names the item and why; shown in every output format.
+    """
+
+    candidates: pd.DataFrame
+    targets: list[dict[str, Any]]
+    contexts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+
+
+def _frame_of(item: Any) -> tuple[pd.DataFrame, dict[str, Any], dict[str, Any]]:
+    """(candidate rows, summary, context) of one input item."""
+    if isinstance(item, pd.DataFrame):
+        return item.copy(), {}, {}
+    to_frame = getattr(item, "to_frame", None)
+    if callable(to_frame):
+        frame = to_frame()
+        if not isinstance(frame, pd.DataFrame):
+            raise TypeError(f"{type(item).__name__}.to_frame() did not return a DataFrame.")
+        summary = item.summary() if callable(getattr(item, "summary", None)) else {}
+        context = getattr(item, "context", None) or {}
+        return frame.copy(), dict(summary), dict(context)
+    if isinstance(item, Mapping):
+        return pd.DataFrame([dict(item)]), {}, {}
+    raise TypeError(
+        f"Cannot report a {type(item).__name__!r}: pass Recommendation objects, a "
+        "DataFrame with columns target, model, predicted (and rank, low, high, ...), "
+        "or dicts with those keys."
+    )
+
+
+def _check(frame: pd.DataFrame, what: str) -> pd.DataFrame:
+    missing = [c for c in _REQUIRED if c not in frame.columns]
+    if missing:
+        raise ValueError(
+            f"{what} lacks column(s) {missing}; a report needs at least {list(_REQUIRED)} "
+            "(rename your columns, e.g. frame.rename(columns={'dataset': 'target'}))."
+        )
+    out = frame.copy()
+    for col in _NUMERIC:
+        if col not in out.columns:
+            out[col] = np.nan
+        else:
+            converted = pd.to_numeric(out[col], errors="coerce")
+            bad = converted.isna() & out[col].notna()
+            if bad.any():
+                raise ValueError(
+                    f"{what}: column {col!r} has non-numeric value {out[col][bad].iloc[0]!r}; "
+                    "pass numbers (or leave the cell empty)."
+                )
+            out[col] = converted.astype(float)
+    if "evidence" not in out.columns:
+        out["evidence"] = ""
+    out["evidence"] = out["evidence"].fillna("").astype(str)
+    out["target"] = out["target"].astype(str)
+    out["model"] = out["model"].astype(str)
+    if out["rank"].isna().all():
+        out = out.sort_values(["target", "predicted"], ascending=[True, False], kind="stable")
+        out["rank"] = out.groupby("target").cumcount() + 1.0
+    if "actual_gain" in out and out["actual_gain"].isna().all():
+        out["actual_gain"] = out["actual"] - out["scratch"]
+    if out["predicted_gain"].isna().all():
+        out["predicted_gain"] = out["predicted"] - out["scratch"]
+    return out
+
+
+def _summary(target: str, rows: pd.DataFrame, given: Mapping[str, Any]) -> dict[str, Any]:
+    rows = rows.sort_values("rank", kind="stable")
+    top = rows.iloc[0] if len(rows) else None
+    out: dict[str, Any] = {"target": target, "kind": None, "n_candidates": len(rows)}
+    if top is not None:
+        out.update(
+            recommended=top["model"],
+            recommended_predicted=top["predicted"],
+            recommended_actual=top["actual"],
+            scratch=top["scratch"],
+            predicted_gain=top["predicted_gain"],
+            risk=top["risk"],
+        )
+    known = rows.dropna(subset=["actual"])
+    if len(known):
+        best = known.sort_values(["actual", "rank"], ascending=[False, True]).iloc[0]
+        out["best_in_hindsight"] = best["model"]
+        out["best_actual"] = best["actual"]
+        if top is not None and pd.notna(top["actual"]):
+            out["regret"] = float(best["actual"]) - float(top["actual"])
+    out.update({k: v for k, v in given.items() if v is not None or k not in out})
+    ordered = {k: plain(out.get(k)) for k in TARGET_FIELDS}
+    ordered.update({k: plain(v) for k, v in out.items() if k not in ordered})
+    return ordered
+
+
+def collect_report_data(
+    items: Any,
+    *,
+    summaries: Iterable[Mapping[str, Any]] | pd.DataFrame | None = None,
+    errors: ErrorMode = "raise",
+) -> ReportData:
+    """Normalise report input (see :func:`kgtransfer.report.write_report`).
+
+    Raises:
+        ValueError: ``errors="raise"`` and an item is malformed, or nothing is left.
+        TypeError: An item of an unsupported type (with ``errors="raise"``).
+    """
+    if errors not in ("raise", "warn", "collect"):
+        raise ValueError(f"errors must be 'raise', 'warn' or 'collect', got {errors!r}.")
+    if isinstance(items, (pd.DataFrame, Mapping)) or hasattr(items, "to_frame"):
+        items = [items]
+    frames: list[pd.DataFrame] = []
+    given: dict[str, dict[str, Any]] = {}
+    contexts: dict[str, dict[str, Any]] = {}
+    problems: list[str] = []
+    for i, item in enumerate(items):
+        what = f"report item {i} ({type(item).__name__})"
+        try:
+            frame, summary, context = _frame_of(item)
+            frame = _check(frame, what)
+        except (TypeError, ValueError) as exc:
+            if errors == "raise":
+                raise
+            problems.append(f"{what} skipped: {exc}")
+            if errors == "warn":
+                warnings.warn(f"{what} skipped: {exc}", UserWarning, stacklevel=3)
+            continue
+        frames.append(frame)
+        for target in frame["target"].unique():
+            if summary:
+                given.setdefault(str(target), {}).update(summary)
+            if context:
+                contexts[str(target)] = context
+    if summaries is not None:
+        records = summaries.to_dict("records") if isinstance(summaries, pd.DataFrame) else summaries
+        for row in records:
+            if "target" not in row:
+                raise ValueError(f"A target summary lacks the 'target' key: {dict(row)!r}.")
+            given.setdefault(str(row["target"]), {}).update(dict(row))
+    if not frames:
+        raise ValueError(
+            "Nothing to report: no usable recommendation rows"
+            + (f" ({len(problems)} item(s) skipped: {problems[0]})" if problems else "")
+            + "."
+        )
+    table = pd.concat(frames, ignore_index=True)
+    order = list(dict.fromkeys(table["target"]))
+    table["_order"] = table["target"].map({t: i for i, t in enumerate(order)})
+    table = table.sort_values(["_order", "rank", "model"], kind="stable").drop(columns="_order")
+    extra = [c for c in table.columns if c not in CANDIDATE_COLUMNS]
+    table = table[list(CANDIDATE_COLUMNS) + extra].reset_index(drop=True)
+    targets = [_summary(t, table[table["target"] == t], given.get(t, {})) for t in order]
+    return ReportData(candidates=table, targets=targets, contexts=contexts, problems=problems)
