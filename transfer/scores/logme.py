@@ -34,11 +34,12 @@ so one iteration costs O(C r) for all classes together (r <= min(N, D)).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
+import torch
 
-from kgtransfer.transfer.scores._checks import check_features_labels
+from kgtransfer.transfer.scores._checks import ScoreInputError, check_features_labels
 from kgtransfer.transfer.scores._registry import register_score
 
 __all__ = ["logme_score"]
@@ -46,21 +47,31 @@ __all__ = ["logme_score"]
 _LOG_2PI = float(np.log(2.0 * np.pi))
 
 
-def _gram_spectrum(f: np.ndarray, y_onehot: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Non-zero eigenvalues ``sigma`` (r,) of F^T F and ``p = (U^T Y)^2`` (r, C)."""
+def _gram_spectrum(
+    f: np.ndarray, y_onehot: np.ndarray, dtype: torch.dtype
+) -> tuple[np.ndarray, np.ndarray]:
+    """Non-zero eigenvalues ``sigma`` (r,) of F^T F and ``p = (U^T Y)^2`` (r, C), in float64.
+
+    The Gram matrix and its eigendecomposition are computed in ``dtype`` with torch
+    (whose LAPACK eigh is several times faster than numpy's here).
+    """
     n, d = f.shape
-    if n > d:
-        sig, v = np.linalg.eigh(f.T @ f)
-        keep = sig > sig.max() * max(n, d) * np.finfo(np.float64).eps
-        sig, v = sig[keep], v[:, keep]
-        # u_i = F v_i / sqrt(sigma_i), so U^T Y = diag(1/sqrt(sigma)) V^T (F^T Y)
-        uty = (v.T @ (f.T @ y_onehot)) / np.sqrt(sig)[:, None]
-    else:
-        sig, u = np.linalg.eigh(f @ f.T)
-        keep = sig > sig.max() * max(n, d) * np.finfo(np.float64).eps
-        sig, u = sig[keep], u[:, keep]
-        uty = u.T @ y_onehot
-    return sig, uty**2
+    ft = torch.from_numpy(np.ascontiguousarray(f)).to(dtype)
+    yt = torch.from_numpy(y_onehot).to(dtype)
+    eps = float(torch.finfo(dtype).eps)
+    with torch.no_grad():
+        if n > d:
+            sig, v = torch.linalg.eigh(ft.T @ ft)
+            keep = sig > sig.max() * max(n, d) * eps
+            sig, v = sig[keep], v[:, keep]
+            # u_i = F v_i / sqrt(sigma_i), so U^T Y = diag(1/sqrt(sigma)) V^T (F^T Y)
+            uty = (v.T @ (ft.T @ yt)) / torch.sqrt(sig)[:, None]
+        else:
+            sig, u = torch.linalg.eigh(ft @ ft.T)
+            keep = sig > sig.max() * max(n, d) * eps
+            sig, u = sig[keep], u[:, keep]
+            uty = u.T @ yt
+    return sig.double().numpy(), (uty.double() ** 2).numpy()
 
 
 def _evidence(
@@ -98,7 +109,14 @@ def _evidence(
 
 
 @register_score("logme")
-def logme_score(features: Any, labels: Any, *, tol: float = 1e-8, max_iter: int = 1000) -> float:
+def logme_score(
+    features: Any,
+    labels: Any,
+    *,
+    tol: float = 1e-8,
+    max_iter: int = 1000,
+    precision: Literal["float64", "float32"] = "float64",
+) -> float:
     r"""LogME (You et al., ICML 2021): mean per-sample log maximum evidence.
 
     See the module docstring for the maths. One eigendecomposition of the smaller Gram
@@ -110,6 +128,9 @@ def logme_score(features: Any, labels: Any, *, tol: float = 1e-8, max_iter: int 
         labels: Target labels, shape (N,); any hashable values.
         tol: Relative change of alpha and beta at which the fixed point has converged.
         max_iter: Most fixed-point iterations per class.
+        precision: Precision of the Gram matrix and its eigendecomposition (the
+            fixed point always runs in float64). ``"float32"`` is about twice as
+            fast on large D and typically agrees to ~1e-5 relative.
 
     Returns:
         Per-sample log evidence averaged over classes. Higher means better expected
@@ -135,7 +156,9 @@ def logme_score(features: Any, labels: Any, *, tol: float = 1e-8, max_iter: int 
     n, d = f.shape
     y = np.zeros((n, n_classes))
     y[np.arange(n), codes] = 1.0
-    sig, p = _gram_spectrum(f, y)
+    if precision not in ("float64", "float32"):
+        raise ScoreInputError(f"precision must be 'float64' or 'float32', got {precision!r}.")
+    sig, p = _gram_spectrum(f, y, torch.float64 if precision == "float64" else torch.float32)
     ev = _evidence(sig, p, y.sum(axis=0), n, d, tol=tol, max_iter=max_iter)
     return float(ev.mean())
 
