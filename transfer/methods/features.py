@@ -1,0 +1,190 @@
+"""Feature transfer: a frozen source encoder and a new head trained on the target."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, Literal
+
+import torch
+from torch import nn
+
+from kgtransfer.models import ZooModel
+from kgtransfer.transfer.methods._base import Classifier
+from kgtransfer.transfer.methods._report import TensorNote, TransferReport
+from kgtransfer.transfer.methods._train import (
+    TrainHistory,
+    accuracy_of,
+    as_arrays,
+    batched_predict,
+    check_budget,
+    train_loop,
+)
+
+__all__ = ["FeatureTransfer"]
+
+HEADS = ("linear", "mlp")
+
+
+class FeatureTransfer(Classifier):
+    r"""Frozen source features with a new head: :math:`f(x) = g(h(x))`.
+
+    ``h`` is the source's ``forward_features`` (frozen, eval mode); ``g`` is a linear
+    layer or a one-hidden-layer MLP trained with cross-entropy on the target.
+
+    Args:
+        head: ``"linear"`` (a linear probe) or ``"mlp"`` (hidden layer of ``hidden``).
+        epochs: Passes over the target data.
+        lr: Adam learning rate of the head.
+        batch_size: Mini-batch size.
+        weight_decay: Adam L2 penalty.
+        hidden: Width of the MLP head.
+        standardize: Scale features to zero mean and unit variance (train statistics).
+        seed: Seeds the head's initialisation and the batch order.
+        progress: Show a tqdm bar on stderr.
+
+    Attributes:
+        encoder_: A frozen copy of the source.
+        head_: The trained head.
+        n_classes_: Number of target classes.
+        report_: :class:`TransferReport` (source tensors copied, head new).
+        history_: The training history.
+
+    Shapes:
+        - predict_proba: (N, *input_shape) -> (N, n_classes_)
+
+    Example:
+        >>> import torch
+        >>> from kgtransfer.models import create_model
+        >>> src = create_model("mlp", n_classes=3, input_shape=(4,))
+        >>> x, y = torch.randn(20, 4), torch.arange(20) % 2
+        >>> ft = FeatureTransfer(epochs=2, seed=0).fit(src, (x, y))
+        >>> ft.predict(x).shape
+        (20,)
+    """
+
+    _fitted_attr = "head_"
+
+    def __init__(
+        self,
+        *,
+        head: Literal["linear", "mlp"] = "linear",
+        epochs: int = 50,
+        lr: float = 1e-2,
+        batch_size: int = 32,
+        weight_decay: float = 0.0,
+        hidden: int = 128,
+        standardize: bool = True,
+        seed: int = 0,
+        progress: bool = False,
+    ) -> None:
+        self.head = head
+        self.epochs = epochs
+        self.lr = lr
+        self.batch_size = batch_size
+        self.weight_decay = weight_decay
+        self.hidden = hidden
+        self.standardize = standardize
+        self.seed = seed
+        self.progress = progress
+
+    def get_params(self) -> dict[str, Any]:
+        """Constructor settings."""
+        keys = (
+            "head",
+            "epochs",
+            "lr",
+            "batch_size",
+            "weight_decay",
+            "hidden",
+            "standardize",
+            "seed",
+        )
+        return {k: getattr(self, k) for k in keys}
+
+    def _features(self, x: torch.Tensor) -> torch.Tensor:
+        f = self.encoder_.forward_features(x)
+        return (f - self.mean_) / self.std_
+
+    def _logits(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head_(self._features(x))
+
+    def fit(self, source: ZooModel, train_data: Any, val_data: Any = None) -> FeatureTransfer:
+        """Train a head on the frozen source features of ``train_data``.
+
+        Args:
+            source: Source model with ``forward_features`` (left unchanged).
+            train_data: Target training set (dataset with x/y, TensorDataset, or pair).
+            val_data: Optional validation set; the head of best validation accuracy
+                is kept.
+
+        Returns:
+            self.
+
+        Raises:
+            ValueError: Unknown head, bad budget, NaN inputs/labels, or NaN features.
+        """
+        if self.head not in HEADS:
+            raise ValueError(f"head must be one of {HEADS}, got {self.head!r}.")
+        check_budget(self.epochs, self.lr, self.batch_size, self.weight_decay)
+        x, y = as_arrays(train_data, what="train_data")
+        encoder = copy.deepcopy(source).eval()
+        for p in encoder.parameters():
+            p.requires_grad_(False)
+        self.encoder_ = encoder
+        feats = batched_predict(encoder.forward_features, x)
+        if not torch.isfinite(feats).all():
+            raise ValueError(
+                "The source encoder produced NaN or inf features on train_data; "
+                "check the source weights and the input scaling."
+            )
+        self.mean_ = feats.mean(0) if self.standardize else torch.zeros(feats.shape[1])
+        std = feats.std(0) if self.standardize and len(feats) > 1 else torch.ones(feats.shape[1])
+        self.std_ = torch.where(std > 1e-8, std, torch.ones_like(std))
+        z = (feats - self.mean_) / self.std_
+        n_classes = int(y.max()) + 1
+        d = z.shape[1]
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(int(self.seed))
+            head: nn.Module = (
+                nn.Linear(d, n_classes)
+                if self.head == "linear"
+                else nn.Sequential(
+                    nn.Linear(d, self.hidden), nn.ReLU(), nn.Linear(self.hidden, n_classes)
+                )
+            )
+        loss_fn = nn.CrossEntropyLoss()
+        val_fn = None
+        if val_data is not None:
+            xv, yv = as_arrays(val_data, what="val_data")
+            zv = (batched_predict(encoder.forward_features, xv) - self.mean_) / self.std_
+            val_fn = lambda: accuracy_of(head(zv), yv)  # noqa: E731
+        self.history_: TrainHistory = train_loop(
+            head,
+            [{"params": list(head.parameters()), "lr": self.lr}],
+            len(z),
+            lambda idx: loss_fn(head(z[idx]), y[idx]),
+            epochs=self.epochs,
+            batch_size=self.batch_size,
+            seed=self.seed,
+            weight_decay=self.weight_decay,
+            val_accuracy=val_fn,
+            progress=self.progress,
+            desc="feature transfer",
+        )
+        self.head_ = head
+        self.n_classes_ = n_classes
+        report = TransferReport(method=f"features_{self.head}")
+        src_heads = {f"head.{k}" for k in getattr(source, "head", nn.Identity()).state_dict()}
+        for name, t in source.state_dict().items():
+            note = TensorNote(name, tuple(t.shape), "frozen encoder")
+            if name in src_heads:
+                report.dropped.append(TensorNote(name, tuple(t.shape), "source head unused"))
+            else:
+                report.copied.append(note)
+        for name, t in head.state_dict().items():
+            report.reinitialized.append(
+                TensorNote(f"new_head.{name}", tuple(t.shape), f"new {self.head} head, trained")
+            )
+        report.notes.append(f"{len(z)} training samples, {n_classes} classes, feature dim {d}")
+        self.report_ = report
+        return self

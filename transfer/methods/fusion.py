@@ -1,0 +1,143 @@
+"""Fusing several sources: weight averaging and a top-k probability ensemble."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from kgtransfer.errors import TransferError
+from kgtransfer.transfer.methods._base import Classifier
+from kgtransfer.transfer.methods._train import as_arrays, batched_predict
+
+__all__ = ["TopKEnsemble", "average_weights"]
+
+
+def average_weights(
+    models: Sequence[nn.Module], weights: Sequence[float] | None = None
+) -> nn.Module:
+    """A new model whose floating-point tensors are the weighted mean of ``models``'.
+
+    Integer buffers (e.g. batch-norm counters) are taken from the first model.
+
+    Args:
+        models: Models of the same architecture (same tensor names and shapes).
+        weights: Non-negative weights, one per model (normalised); equal by default.
+
+    Returns:
+        A deep copy of ``models[0]`` holding the averaged tensors.
+
+    Raises:
+        ValueError: No models, or bad weights.
+        TransferError: The models differ in a tensor's name or shape (named).
+
+    Example:
+        >>> from torch import nn
+        >>> a, b = nn.Linear(2, 1), nn.Linear(2, 1)
+        >>> m = average_weights([a, b])
+        >>> bool(torch.allclose(m.bias, (a.bias + b.bias) / 2))
+        True
+    """
+    models = list(models)
+    if not models:
+        raise ValueError("average_weights needs at least one model, got none.")
+    w = np.ones(len(models)) if weights is None else np.asarray(weights, dtype=float)
+    if w.shape != (len(models),) or not np.isfinite(w).all() or (w < 0).any() or w.sum() <= 0:
+        raise ValueError(
+            f"weights must be {len(models)} finite non-negative numbers with a positive sum, "
+            f"got {weights!r}."
+        )
+    w = w / w.sum()
+    states = [m.state_dict() for m in models]
+    ref = states[0]
+    for i, state in enumerate(states[1:], start=1):
+        if set(state) != set(ref):
+            extra = sorted(set(state) ^ set(ref))[0]
+            raise TransferError(
+                f"Model {i} and model 0 have different tensors: {extra!r} is in only one "
+                "of them. average_weights needs models of the same architecture."
+            )
+        for name, t in state.items():
+            if t.shape != ref[name].shape:
+                raise TransferError(
+                    f"Tensor {name!r} has shape {list(t.shape)} in model {i} but "
+                    f"{list(ref[name].shape)} in model 0; average_weights needs models of "
+                    "the same architecture (and the same number of classes)."
+                )
+    avg = {}
+    for name, t in ref.items():
+        if t.is_floating_point():
+            avg[name] = sum(float(wi) * s[name].double() for wi, s in zip(w, states, strict=True))
+            avg[name] = avg[name].to(t.dtype)
+        else:
+            avg[name] = t.clone()
+    out = copy.deepcopy(models[0])
+    out.load_state_dict(avg, strict=True)
+    return out
+
+
+class TopKEnsemble(Classifier):
+    """Average the class probabilities of the k best (or first k) models.
+
+    Args:
+        models: Candidate models with the same classes (e.g. ranked by a recommender).
+        k: How many to keep.
+
+    Attributes:
+        models_: The kept models.
+        selected_: Their indices in ``models``.
+        accuracies_: Each candidate's accuracy on the ``fit`` data (if given).
+
+    Example:
+        >>> from torch import nn
+        >>> m = nn.Linear(3, 2)
+        >>> ens = TopKEnsemble([m, m], k=2).fit()
+        >>> ens.predict_proba(torch.zeros(4, 3)).shape
+        (4, 2)
+    """
+
+    _fitted_attr = "models_"
+
+    def __init__(self, models: Sequence[nn.Module], k: int) -> None:
+        self.models = models
+        self.k = k
+
+    def get_params(self) -> dict[str, Any]:
+        """Constructor settings (models by count)."""
+        return {"k": self.k, "n_models": len(self.models)}
+
+    def fit(self, data: Any = None) -> TopKEnsemble:
+        """Keep the k models most accurate on ``data``, or the first k without data."""
+        models = list(self.models)
+        if isinstance(self.k, bool) or not isinstance(self.k, int) or not 1 <= self.k:
+            raise ValueError(f"k must be an int >= 1, got {self.k!r}.")
+        if self.k > len(models):
+            raise ValueError(f"k={self.k} but only {len(models)} models were given.")
+        if data is None:
+            self.selected_ = list(range(self.k))
+            self.accuracies_: list[float] | None = None
+        else:
+            x, y = as_arrays(data, what="data")
+            accs = []
+            for m in models:
+                m.eval()
+                accs.append(float((batched_predict(m, x).argmax(1) == y).float().mean()))
+            self.accuracies_ = accs
+            self.selected_ = sorted(range(len(models)), key=lambda i: (-accs[i], i))[: self.k]
+        self.models_ = [models[i].eval() for i in self.selected_]
+        return self
+
+    def _logits(self, x: torch.Tensor) -> torch.Tensor:
+        outs = [torch.softmax(m(x), 1) for m in self.models_]
+        widths = {o.shape[1] for o in outs}
+        if len(widths) > 1:
+            raise TransferError(
+                f"TopKEnsemble: the kept models predict different numbers of classes "
+                f"{sorted(widths)}; ensemble models of the same target classes."
+            )
+        probs = torch.stack(outs).mean(0)
+        return torch.log(probs.clamp_min(1e-12))
