@@ -1,0 +1,150 @@
+"""The dataset registry: ``register_dataset``, ``load_dataset``, ``list_datasets``."""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Callable
+from typing import Any, Literal, TypeVar
+
+import numpy as np
+
+from kgtransfer.data.dataset import ArrayDataset
+from kgtransfer.data.split import stratified_split
+from kgtransfer.errors import did_you_mean
+
+__all__ = ["add_dataset", "list_datasets", "load_dataset", "register_dataset"]
+
+Loader = Callable[..., ArrayDataset]
+L = TypeVar("L", bound=Loader)
+
+_LOADERS: dict[str, Loader] = {}
+_CACHE: dict[tuple[str, tuple[tuple[str, Any], ...]], ArrayDataset] = {}
+_SPLITS = ("train", "test", "all")
+
+#: Fraction of each class held out as the test split when a loader sets none.
+DEFAULT_TEST_SIZE = 0.25
+
+
+def register_dataset(name: str, *, overwrite: bool = False) -> Callable[[L], L]:
+    """Register a loader under ``name`` (decorator).
+
+    The loader takes keyword arguments only and returns the *whole* dataset as an
+    :class:`ArrayDataset`; :func:`load_dataset` draws the seeded, stratified
+    train/test split (fraction ``metadata["test_size"]``, default 0.25).
+
+    Raises:
+        ValueError: ``name`` is already registered and ``overwrite`` is False.
+
+    Example:
+        >>> import numpy as np
+        >>> @register_dataset("toy_doc", overwrite=True)
+        ... def load_toy() -> ArrayDataset:
+        ...     return ArrayDataset(np.eye(8), np.arange(8) % 2, ["even", "odd"], name="toy_doc")
+        >>> len(load_dataset("toy_doc", split="test"))
+        2
+    """
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"A dataset name must be a non-empty string, got {name!r}.")
+
+    def decorate(fn: L) -> L:
+        if name in _LOADERS and not overwrite:
+            raise ValueError(
+                f"Dataset {name!r} is already registered; pick another name or pass overwrite=True."
+            )
+        _LOADERS[name] = fn
+        for key in [k for k in _CACHE if k[0] == name]:
+            del _CACHE[key]
+        return fn
+
+    return decorate
+
+
+def add_dataset(ds: ArrayDataset, *, name: str | None = None, overwrite: bool = False) -> str:
+    """Register an in-memory dataset (e.g. from :func:`from_arrays`) so ``load_dataset`` finds it.
+
+    Returns:
+        The name it was registered under (``name`` or ``ds.name``).
+    """
+    key = name or ds.name
+    frozen = ds.subset(np.arange(len(ds)))
+
+    def load() -> ArrayDataset:
+        return frozen
+
+    register_dataset(key, overwrite=overwrite)(load)
+    return key
+
+
+def list_datasets(pattern: str = "*") -> list[str]:
+    """Sorted names of registered datasets matching a shell-style ``pattern``.
+
+    Example:
+        >>> "digits_parity" in list_datasets("digits_*")
+        True
+    """
+    return sorted(n for n in _LOADERS if fnmatch.fnmatchcase(n, pattern))
+
+
+def _full(name: str, kwargs: dict[str, Any]) -> ArrayDataset:
+    if name not in _LOADERS:
+        raise did_you_mean(name, _LOADERS, what="dataset", hint="See list_datasets().")
+    try:
+        key: tuple[str, tuple[tuple[str, Any], ...]] | None = (name, tuple(sorted(kwargs.items())))
+        hash(key)
+    except TypeError:
+        key = None
+    if key is not None and key in _CACHE:
+        return _CACHE[key]
+    ds = _LOADERS[name](**kwargs)
+    if not isinstance(ds, ArrayDataset):
+        raise TypeError(
+            f"The loader of dataset {name!r} returned a {type(ds).__name__}, not an ArrayDataset."
+        )
+    if key is not None:
+        _CACHE[key] = ds
+    return ds
+
+
+def load_dataset(
+    name: str,
+    *,
+    split: Literal["train", "test", "all"] = "train",
+    seed: int = 0,
+    test_size: float | None = None,
+    **kwargs: Any,
+) -> ArrayDataset:
+    """Load a registered dataset's seeded, stratified train or test split (or all of it).
+
+    The same ``(name, seed, test_size, kwargs)`` always gives the same rows, and the
+    train and test splits of one seed are disjoint. Nothing touches the network.
+
+    Args:
+        name: A name from :func:`list_datasets`.
+        split: ``"train"``, ``"test"`` or ``"all"``.
+        seed: Seed of the train/test split.
+        test_size: Held-out fraction per class; default the loader's ``metadata["test_size"]``
+            or 0.25.
+        **kwargs: Passed to the loader (e.g. ``num_samples`` for ``mnist1d``).
+
+    Returns:
+        A fresh :class:`ArrayDataset`; its ``metadata`` records ``split`` and ``split_seed``.
+
+    Raises:
+        UnknownNameError: ``name`` is not registered (close names are suggested).
+        ValueError: ``split`` is not one of train/test/all.
+
+    Example:
+        >>> ds = load_dataset("digits", split="test", seed=0)
+        >>> ds.input_shape, ds.n_classes
+        ((1, 8, 8), 10)
+    """
+    if split not in _SPLITS:
+        raise ValueError(f"split must be one of {_SPLITS}, got {split!r}.")
+    full = _full(name, kwargs)
+    if split == "all":
+        return full.subset(np.arange(len(full)), split="all", loader_kwargs=dict(kwargs))
+    size = test_size if test_size is not None else full.metadata.get("test_size", DEFAULT_TEST_SIZE)
+    train, test = stratified_split(full, float(size), seed=seed)
+    out = train if split == "train" else test
+    out.metadata["loader_kwargs"] = dict(kwargs)
+    return out
