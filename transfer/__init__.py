@@ -20,3 +20,35 @@ __all__ = [
     "get_recommender",
     "list_recommenders",
 ]
+
+from kgtransfer.transfer.evaluate import (
+    TransferResult,
+    evaluate_transfer,
+    list_transfer_methods,
+)
+from kgtransfer.transfer.methods import (
+    Budget,
+    Distill,
+    FeatureTransfer,
+    FineTune,
+    TopKEnsemble,
+    TransferReport,
+    WeightTransfer,
+    average_weights,
+    transfer_weights,
+)
+
+__all__ += [
+    "Budget",
+    "Distill",
+    "FeatureTransfer",
+    "FineTune",
+    "TopKEnsemble",
+    "TransferReport",
+    "TransferResult",
+    "WeightTransfer",
+    "average_weights",
+    "evaluate_transfer",
+    "list_transfer_methods",
+    "transfer_weights",
+]

@@ -113,7 +113,7 @@ class TopKEnsemble(Classifier):
     def fit(self, data: Any = None) -> TopKEnsemble:
         """Keep the k models most accurate on ``data``, or the first k without data."""
         models = list(self.models)
-        if isinstance(self.k, bool) or not isinstance(self.k, int) or not 1 <= self.k:
+        if isinstance(self.k, bool) or not isinstance(self.k, int) or self.k < 1:
             raise ValueError(f"k must be an int >= 1, got {self.k!r}.")
         if self.k > len(models):
             raise ValueError(f"k={self.k} but only {len(models)} models were given.")
