@@ -12,6 +12,7 @@ Example:
 """
 
 from kgtransfer.data import _builtin  # noqa: F401  (registers the built-ins)
+from kgtransfer.data.augment import Augment, augment
 from kgtransfer.data.convert import from_arrays, from_csv, from_torch
 from kgtransfer.data.dataset import MODALITIES, ArrayDataset
 from kgtransfer.data.fingerprint import (
@@ -21,14 +22,19 @@ from kgtransfer.data.fingerprint import (
     fingerprint,
     similarity_table,
 )
+from kgtransfer.data.preprocess import CleaningReport, clean
 from kgtransfer.data.registry import add_dataset, list_datasets, load_dataset, register_dataset
 from kgtransfer.data.split import few_shot, stratified_split
 
 __all__ = [
     "MODALITIES",
     "ArrayDataset",
+    "Augment",
+    "CleaningReport",
     "DatasetFingerprint",
     "add_dataset",
+    "augment",
+    "clean",
     "dataset_metadata_table",
     "dataset_similarity",
     "few_shot",
