@@ -259,6 +259,7 @@ def evaluate_transfer(
     target_name: str | None = None,
     source_name: str | None = None,
     tolerance: float = 0.01,
+    unlabeled: Any = None,
     progress: bool = False,
 ) -> TransferResult:
     """Transfer ``source`` to a target and compare with training that target from scratch.
@@ -282,6 +283,7 @@ def evaluate_transfer(
         target_name: Target dataset id (default: ``train.name``).
         source_name: Source model id (default: ``source.arch``).
         tolerance: ``negative_transfer`` is set when ``gain < -tolerance``.
+        unlabeled: Extra unlabeled target inputs for distillation methods only.
         progress: Show tqdm bars on stderr.
 
     Returns:
@@ -334,8 +336,15 @@ def evaluate_transfer(
         name = _method_name(method)
 
     t0 = time.perf_counter()
+    if unlabeled is not None and not isinstance(method, Distill):
+        raise ValueError(
+            f"unlabeled inputs are only used by distillation, not by {name!r}; "
+            "drop unlabeled=... or use 'distill_logit' / 'distill_feature'."
+        )
     if isinstance(method, FineTune):
         method.fit(source, (x, y), target=copy.deepcopy(target))
+    elif isinstance(method, Distill):
+        method.fit(source, (x, y), unlabeled=unlabeled)
     else:
         method.fit(source, (x, y))
     acc = method.score((xt, yt))
@@ -352,7 +361,10 @@ def evaluate_transfer(
         "method": name,
         "hyperparameters": {**method.get_params(), "budget": b.to_dict()},
         "seed": int(seed),
-        "split": _split(train, test, len(x), len(xt)),
+        "split": _split(train, test, len(x), len(xt))
+        + (
+            f"; {len(unlabeled)} unlabeled inputs for distillation" if unlabeled is not None else ""
+        ),
         "target_architecture": getattr(target, "arch", "") or type(target).__name__,
         "versions": _versions(),
         "timestamp": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any, Literal
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -135,8 +136,20 @@ class Distill(Classifier):
                 f"{self.student.n_classes}. Fine-tune the teacher first or use kind='feature'."
             )
 
-    def fit(self, teacher: ZooModel, train_data: Any, val_data: Any = None) -> Distill:
+    def fit(
+        self, teacher: ZooModel, train_data: Any, val_data: Any = None, *, unlabeled: Any = None
+    ) -> Distill:
         """Distil ``teacher`` (unchanged) into a copy of the student on ``train_data``.
+
+        Args:
+            teacher: Source model (its head on the target classes for ``kind="logit"``).
+            train_data: Labelled target data (dataset with x/y, TensorDataset or pair).
+            val_data: Optional validation set (the best student state is kept).
+            unlabeled: Optional extra target inputs (array/tensor (M, *input_shape)) used
+                only by the distillation term: the teacher labels them softly.
+
+        Returns:
+            self.
 
         Raises:
             ValueError: Bad settings, NaN inputs/labels, labels beyond the student's classes.
@@ -144,6 +157,23 @@ class Distill(Classifier):
         """
         x, y = as_arrays(train_data, what="train_data")
         self._check(teacher, y)
+        n_unlabeled = 0
+        if unlabeled is not None:
+            xu = (
+                torch.as_tensor(np.asarray(unlabeled, dtype=np.float32))
+                if not torch.is_tensor(unlabeled)
+                else unlabeled.float()
+            )
+            if xu.shape[1:] != x.shape[1:]:
+                raise ValueError(
+                    f"unlabeled inputs have shape {tuple(xu.shape[1:])} per sample but "
+                    f"train_data has {tuple(x.shape[1:])}; pass inputs of the target task."
+                )
+            if not torch.isfinite(xu).all():
+                raise ValueError("unlabeled inputs contain NaN or inf; clean them first.")
+            n_unlabeled = len(xu)
+            x = torch.cat([x, xu])
+            y = torch.cat([y, torch.full((n_unlabeled,), -1, dtype=torch.long)])
         teacher = teacher.eval()
         with torch.no_grad():
             target = batched_predict(
@@ -164,7 +194,13 @@ class Distill(Classifier):
         def batch_loss(idx: torch.Tensor) -> torch.Tensor:
             feats = student.forward_features(x[idx])
             logits = student.forward_head(feats)
-            ce = F.cross_entropy(logits, y[idx])
+            yb = y[idx]
+            labelled = yb >= 0
+            ce = (
+                F.cross_entropy(logits[labelled], yb[labelled])
+                if bool(labelled.any())
+                else logits.sum() * 0.0
+            )
             if projector is None:
                 kl = F.kl_div(
                     F.log_softmax(logits / t, 1),
@@ -207,6 +243,9 @@ class Distill(Classifier):
             )
         for name, tensor in teacher.state_dict().items():
             report.dropped.append(TensorNote(name, tuple(tensor.shape), "teacher, not copied"))
-        report.notes.append(f"kind={self.kind}, T={t}, alpha={a}")
+        report.notes.append(
+            f"kind={self.kind}, T={t}, alpha={a}, {len(x) - n_unlabeled} labelled and "
+            f"{n_unlabeled} unlabeled inputs"
+        )
         self.report_ = report
         return self
