@@ -298,7 +298,7 @@ def zoo_targets(spec: ZooSpec) -> list[str]:
     return [t.name for t in spec.targets]
 
 
-_TINY_SRC = Budget(epochs=4, lr=3e-3, batch_size=64)
+_TINY_SRC = Budget(epochs=2, lr=3e-3, batch_size=64)
 
 #: Four models (one fine-tune), two source datasets, two architectures, two targets.
 #: Builds in a few seconds: used by the tests.

@@ -6,7 +6,8 @@ loop instead; this one only pre-trains the zoo's sources.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TypeVar
 
 import numpy as np
@@ -16,9 +17,29 @@ from tqdm.auto import tqdm
 
 from kgtransfer.zoo._spec import Budget
 
-__all__ = ["accuracy", "seeded", "train_classifier"]
+__all__ = ["accuracy", "seeded", "torch_threads", "train_classifier"]
 
 T = TypeVar("T")
+
+
+@contextmanager
+def torch_threads(n: int | None) -> Iterator[None]:
+    """Use ``n`` torch intra-op threads inside the block, restoring the old count after.
+
+    ``None`` leaves the setting alone. Tiny models train fastest on one thread: more
+    threads only add synchronisation, badly so on a shared, busy machine.
+    """
+    if n is None:
+        yield
+        return
+    if not (isinstance(n, int) and n >= 1):
+        raise ValueError(f"num_threads must be an int >= 1 or None, got {n!r}.")
+    old = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(old)
 
 
 def seeded(seed: int, build: Callable[[], T]) -> T:

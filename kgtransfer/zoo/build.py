@@ -31,7 +31,7 @@ from kgtransfer.zoo._graph import sync_build_to_graph
 from kgtransfer.zoo._io import read_json, write_json_atomic
 from kgtransfer.zoo._paths import datasets_dir, graph_path, model_dir, models_dir
 from kgtransfer.zoo._spec import DEFAULT_ZOO, SourceSpec, ZooSpec
-from kgtransfer.zoo._train import accuracy, seeded, train_classifier
+from kgtransfer.zoo._train import accuracy, seeded, torch_threads, train_classifier
 from kgtransfer.zoo._versions import versions
 
 __all__ = ["ZOO_ENTRY_FILE", "ZooBuildResult", "build_zoo", "load_zoo_model", "zoo_status"]
@@ -198,6 +198,7 @@ def build_zoo(
     seed: int = 0,
     force: bool = False,
     progress: bool = False,
+    num_threads: int | None = 1,
 ) -> ZooBuildResult:
     """Train the spec's source models and write checkpoints, cards and the graph.
 
@@ -215,6 +216,8 @@ def build_zoo(
         seed: Global seed; each source's training seed is derived from it and its name.
         force: Retrain every source and rewrite the graph even when cached.
         progress: Show a tqdm bar on stderr.
+        num_threads: torch threads while training (restored afterwards); ``None``
+            keeps the current setting. One is fastest for these tiny models.
 
     Returns:
         A :class:`ZooBuildResult` (which sources were built or reused, tables, timing).
@@ -229,6 +232,13 @@ def build_zoo(
         >>> result.n_built  # doctest: +SKIP
         4
     """
+    with torch_threads(num_threads):
+        return _build(home, spec=spec, seed=seed, force=force, progress=progress)
+
+
+def _build(
+    home: str | Path, *, spec: ZooSpec, seed: int, force: bool, progress: bool
+) -> ZooBuildResult:
     start = time.perf_counter()
     home = Path(home)
     validate_spec(spec)

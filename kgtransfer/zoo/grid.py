@@ -26,6 +26,7 @@ from kgtransfer.zoo._io import write_csv_atomic
 from kgtransfer.zoo._paths import grid_path
 from kgtransfer.zoo._runs import RunOutcome, run_scratch, run_transfer
 from kgtransfer.zoo._spec import DEFAULT_ZOO, ZooSpec
+from kgtransfer.zoo._train import torch_threads
 from kgtransfer.zoo._versions import versions
 from kgtransfer.zoo.build import load_zoo_model, zoo_status
 
@@ -149,6 +150,7 @@ def run_grid(
     seed: int = 0,
     force: bool = False,
     progress: bool = False,
+    num_threads: int | None = 1,
 ) -> pd.DataFrame:
     """Transfer every source of ``spec`` to every target and compare with scratch.
 
@@ -174,6 +176,8 @@ def run_grid(
         seed: Seed of the target splits, the transfers and the scratch runs.
         force: Recompute every run even when cached.
         progress: Show a tqdm bar on stderr.
+        num_threads: torch threads while training (restored afterwards); ``None``
+            keeps the current setting.
 
     Returns:
         The grid for this spec and seed, one row per run, columns :data:`GRID_COLUMNS`.
@@ -186,6 +190,13 @@ def run_grid(
         >>> grid = run_grid(home, spec=TINY_ZOO)  # doctest: +SKIP
         >>> grid.groupby("target")["gain"].max()  # doctest: +SKIP
     """
+    with torch_threads(num_threads):
+        return _grid(home, spec=spec, seed=seed, force=force, progress=progress)
+
+
+def _grid(
+    home: str | Path, *, spec: ZooSpec, seed: int, force: bool, progress: bool
+) -> pd.DataFrame:
     home = Path(home)
     status = zoo_status(home, spec=spec, seed=seed)
     not_built = status.loc[status["status"] != "built", "model"].tolist()
