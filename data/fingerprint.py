@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -300,7 +300,10 @@ def dataset_metadata_table(
           dataset  n_classes
         0    wine        3.0
     """
-    pairs = datasets.items() if isinstance(datasets, Mapping) else ((d.name, d) for d in datasets)
+    if isinstance(datasets, Mapping):
+        pairs = list(datasets.items())
+    else:
+        pairs = [(d.name, d) for d in cast(Iterable[ArrayDataset], datasets)]
     rows = [
         {
             "dataset": name,
