@@ -1,4 +1,8 @@
-"""One grid run: a from-scratch baseline or a transfer from a zoo source, on one target."""
+"""One grid run: a transfer from a zoo source, or a from-scratch baseline, on one target.
+
+Both go through :func:`kgtransfer.transfer.evaluate_transfer`, so transfers and
+baselines share one training loop, budget and seed.
+"""
 
 from __future__ import annotations
 
@@ -10,15 +14,16 @@ import torch
 
 from kgtransfer.errors import TransferError
 from kgtransfer.models import ZooModel, create_model
+from kgtransfer.transfer import evaluate_transfer
 from kgtransfer.zoo._spec import Budget
-from kgtransfer.zoo._train import accuracy, seeded, train_classifier
+from kgtransfer.zoo._train import seeded
 
 __all__ = ["RunOutcome", "run_scratch", "run_transfer"]
 
 
 @dataclass
 class RunOutcome:
-    """Result of one grid run (status ``ok`` | ``skipped``)."""
+    """Result of one grid run: status ``ok``, or ``skipped`` with the reason in ``error``."""
 
     status: str
     accuracy: float | None
@@ -31,21 +36,17 @@ class RunOutcome:
     error: str | None = None
 
 
-def _split(train: Any, test: Any) -> str:
-    return (
-        f"train: few-shot {len(train)} examples of {getattr(train, 'name', '?')}; "
-        f"test: {len(test)} held-out examples"
-    )
+def _fresh_target(arch: str, train: Any, seed: int) -> ZooModel:
+    """``arch`` built for the target's input shape and classes; raises if it cannot be.
 
-
-def _new_target_model(arch: str, train: Any, seed: int) -> ZooModel:
-    """The target model: ``arch`` with the target's input shape and classes (seeded init)."""
-    input_shape = tuple(int(d) for d in train.input_shape)
+    A forward pass on two examples catches shapes an architecture accepts at build time
+    but cannot process.
+    """
+    shape = tuple(int(d) for d in train.input_shape)
     model: ZooModel = seeded(
-        seed,
-        lambda: create_model(arch, n_classes=int(train.n_classes), input_shape=input_shape),
+        seed, lambda: create_model(arch, n_classes=int(train.n_classes), input_shape=shape)
     )
-    with torch.no_grad():  # a probe: some architectures cannot take some input shapes
+    with torch.no_grad():
         model.eval()
         model(torch.as_tensor(train.x[:2], dtype=torch.float32))
     return model
@@ -54,91 +55,77 @@ def _new_target_model(arch: str, train: Any, seed: int) -> ZooModel:
 def _skipped(
     train: Any, test: Any, t0: float, why: Exception, hparams: dict[str, Any]
 ) -> RunOutcome:
+    first = (str(why).strip().splitlines() or [""])[0]
     return RunOutcome(
         status="skipped",
         accuracy=None,
         n_train=len(train),
         n_test=len(test),
         seconds=time.perf_counter() - t0,
-        split=_split(train, test),
+        split="",
         hparams=hparams,
-        error=f"{type(why).__name__}: {why}".splitlines()[0],
+        error=f"{type(why).__name__}: {first}",
     )
-
-
-def run_scratch(arch: str, train: Any, test: Any, *, budget: Budget, seed: int) -> RunOutcome:
-    """Train ``arch`` from scratch on ``train`` with ``budget`` and ``seed``; test accuracy."""
-    t0 = time.perf_counter()
-    hparams = {"method": "scratch", "architecture": arch, **budget.to_dict()}
-    try:
-        model = _new_target_model(arch, train, seed)
-    except (ValueError, TypeError, RuntimeError) as exc:
-        return _skipped(train, test, t0, exc, hparams)
-    train_classifier(model, train.x, train.y, budget=budget, seed=seed)
-    return RunOutcome(
-        status="ok",
-        accuracy=accuracy(model, test.x, test.y),
-        n_train=len(train),
-        n_test=len(test),
-        seconds=time.perf_counter() - t0,
-        split=_split(train, test),
-        hparams=hparams,
-    )
-
-
-def _copy_matching(source: ZooModel, target: ZooModel) -> dict[str, Any]:
-    """Copy every backbone tensor whose name and shape match; report the rest."""
-    head_prefix = "head."
-    src_state = source.state_dict()
-    copied, reinit, dropped = [], [], []
-    new_state = target.state_dict()
-    for name, tensor in new_state.items():
-        other = src_state.get(name)
-        if name.startswith(head_prefix):
-            reinit.append({"name": name, "shape": list(tensor.shape), "reason": "new head"})
-        elif other is None or other.shape != tensor.shape:
-            reinit.append(
-                {
-                    "name": name,
-                    "shape": list(tensor.shape),
-                    "reason": "missing in source"
-                    if other is None
-                    else f"shape {list(other.shape)} in source",
-                }
-            )
-        else:
-            new_state[name] = other.clone()
-            copied.append(name)
-    for name, tensor in src_state.items():
-        if name not in new_state or (name.startswith(head_prefix)):
-            dropped.append({"name": name, "shape": list(tensor.shape), "reason": "not used"})
-    if not copied:
-        raise TransferError("No source tensor matches the target by name and shape.")
-    target.load_state_dict(new_state, strict=True)
-    return {"copied": copied, "reinitialized": reinit, "dropped": dropped}
 
 
 def run_transfer(
     method: str, source: ZooModel, arch: str, train: Any, test: Any, *, budget: Budget, seed: int
 ) -> RunOutcome:
-    """Transfer ``source`` (architecture ``arch``) to the target and fine-tune it."""
+    """Transfer ``source`` (architecture ``arch``) to the target with ``method``.
+
+    The target model is ``arch`` with the target's input shape and classes: tensors that
+    fit are copied, the rest adapted or re-initialised, as the transfer report says.
+    An architecture that cannot take the target's inputs, or a source sharing no
+    tensor with the target, gives a ``skipped`` outcome with the reason.
+    """
     t0 = time.perf_counter()
     hparams = {"method": method, "architecture": arch, **budget.to_dict()}
-    if method != "finetune":
-        raise ValueError(f"Unknown grid method {method!r}; use 'finetune'.")
     try:
-        model = _new_target_model(arch, train, seed)
-        report = _copy_matching(source, model)
-    except (ValueError, TypeError, RuntimeError) as exc:
+        _fresh_target(arch, train, seed)
+    except (ValueError, RuntimeError) as exc:  # input shape the architecture cannot take
         return _skipped(train, test, t0, exc, hparams)
-    train_classifier(model, train.x, train.y, budget=budget, seed=seed)
+    try:
+        result = evaluate_transfer(
+            method, source, arch, train, test, budget=budget, seed=seed, scratch=False
+        )
+    except TransferError as exc:
+        return _skipped(train, test, t0, exc, hparams)
+    prov = result.provenance
     return RunOutcome(
         status="ok",
-        accuracy=accuracy(model, test.x, test.y),
+        accuracy=float(result.accuracy),
         n_train=len(train),
         n_test=len(test),
         seconds=time.perf_counter() - t0,
-        split=_split(train, test),
+        split=str(prov.get("split", "")),
+        hparams={"method": method, "architecture": arch, **prov.get("hyperparameters", {})},
+        report=dict(prov.get("report", {})),
+    )
+
+
+def run_scratch(arch: str, train: Any, test: Any, *, budget: Budget, seed: int) -> RunOutcome:
+    """Train ``arch`` from scratch on the target with ``budget`` and ``seed``.
+
+    Runs :func:`evaluate_transfer` with ``scratch=True`` from a freshly initialised
+    ``arch`` model and keeps only its baseline: the very loop, budget, seed and
+    initialisation every transfer of the grid is compared with.
+    """
+    t0 = time.perf_counter()
+    hparams = {"method": "scratch", "architecture": arch, **budget.to_dict()}
+    try:
+        fresh = _fresh_target(arch, train, seed)
+    except (ValueError, RuntimeError) as exc:
+        return _skipped(train, test, t0, exc, hparams)
+    result = evaluate_transfer(
+        "finetune", fresh, arch, train, test, budget=budget, seed=seed, scratch=True
+    )
+    assert result.scratch_accuracy is not None  # scratch=True always sets it
+    return RunOutcome(
+        status="ok",
+        accuracy=float(result.scratch_accuracy),
+        n_train=len(train),
+        n_test=len(test),
+        seconds=float(result.scratch_wall_time or 0.0),
+        split=str(result.provenance.get("split", "")),
         hparams=hparams,
-        report=report,
     )
