@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import random
 from collections.abc import Callable
 from functools import lru_cache
@@ -21,6 +22,14 @@ from kgtransfer.data.registry import register_dataset
 __all__: list[str] = []
 
 _DIGITS_CLASSES = list(range(10))
+
+
+def _version(package: str) -> dict[str, str]:
+    """``{"source_version": ...}`` of the package the data comes from (provenance)."""
+    try:
+        return {"source_version": f"{package}=={importlib.metadata.version(package)}"}
+    except importlib.metadata.PackageNotFoundError:  # pragma: no cover
+        return {"source_version": f"{package}==unknown"}
 
 
 @lru_cache(maxsize=1)
@@ -45,7 +54,7 @@ def _digits(name: str, domain: str, x: np.ndarray, **meta: Any) -> ArrayDataset:
         modality="image",
         task="digit-classification",
         domain=domain,
-        metadata={"source": "sklearn.datasets.load_digits", **meta},
+        metadata={"source": "sklearn.datasets.load_digits", **_version("scikit-learn"), **meta},
     )
 
 
@@ -218,6 +227,7 @@ def _mnist1d(
         domain=domain,
         metadata={
             "source": "mnist1d.data.make_dataset",
+            **_version("mnist1d"),
             "num_samples": num_samples,
             "data_seed": data_seed,
             **meta,
@@ -277,6 +287,7 @@ def _tabular(name: str, loader: str, task: str, domain: str) -> None:
             domain=domain,
             metadata={
                 "source": f"sklearn.datasets.{loader}",
+                **_version("scikit-learn"),
                 "feature_names": [str(f) for f in bunch.feature_names],
                 "standardised": "whole set, per feature (no labels used)",
             },

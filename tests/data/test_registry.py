@@ -98,6 +98,7 @@ def test_derived_domains_differ_from_the_base() -> None:
 
 def test_derived_tasks_relabel() -> None:
     base = load_dataset("digits", split="all")
+    assert base.metadata["source_version"].startswith("scikit-learn==")
     parity = load_dataset("digits_parity", split="all")
     assert parity.classes == ["even", "odd"]
     assert np.array_equal(parity.y, base.y % 2)
