@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import pytest
+import torch
+
+from kgtransfer.errors import NotFittedError, TransferError
+from kgtransfer.models import create_model
+from kgtransfer.transfer.methods import FineTune
+
+
+def test_improves_over_scratch(task, source, scratch_accuracy) -> None:
+    ft = FineTune(
+        n_classes=10, lr_backbone=3e-3, lr_head=3e-3, epochs=30, batch_size=16, seed=0
+    ).fit(source, task.train)
+    acc = ft.score(task.test)
+    assert acc > scratch_accuracy + 0.05, (acc, scratch_accuracy)
+    r = ft.report_
+    assert r.method == "finetune"
+    assert {t.name for t in r.reinitialized} == {"head.weight", "head.bias"}
+    assert "all backbone blocks trained" in r.notes
+
+
+def test_last_k_blocks(task, source) -> None:
+    ft = FineTune(n_classes=10, train_blocks=1, epochs=3, seed=0).fit(source, task.train)
+    blocks_src, blocks_ft = source.blocks(), ft.model_.blocks()
+    assert torch.equal(blocks_ft[0][1].weight, blocks_src[0][1].weight)  # frozen
+    assert not torch.equal(blocks_ft[1][0].weight, blocks_src[1][0].weight)  # trained
+    assert all(p.requires_grad for p in ft.model_.parameters())  # unfrozen afterwards
+    probe = FineTune(n_classes=10, train_blocks=0, epochs=3, seed=0).fit(source, task.train)
+    for a, b in zip(probe.model_.blocks(), source.blocks(), strict=True):
+        for pa, pb in zip(a.parameters(), b.parameters(), strict=True):
+            assert torch.equal(pa, pb)
+
+
+def test_other_input_shape_through_target(task, source) -> None:
+    x, y = task.train
+    target = create_model("mlp", n_classes=10, input_shape=(64,))
+    ft = FineTune(n_classes=10, epochs=2, seed=0).fit(source, (x, y), target=target)
+    assert len(ft.report_.copied) == 4
+
+
+def test_augment_is_used(task, source) -> None:
+    calls = []
+
+    def noise(x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+        calls.append(len(x))
+        return x + 0.01 * torch.randn(x.shape, generator=gen)
+
+    ft = FineTune(n_classes=10, epochs=2, batch_size=16, seed=0, augment=noise)
+    ft.fit(source, task.train)
+    assert sum(calls) == 2 * 30 - 2 * 0  # every sample of every epoch, batches 16 + 14
+    assert ft.get_params()["augment"] == "noise"
+
+
+def test_errors(task, source) -> None:
+    with pytest.raises(ValueError, match=r"labels up to 9 \(10 classes\) but n_classes=5"):
+        FineTune(n_classes=5, epochs=1).fit(source, task.train)
+    with pytest.raises(ValueError, match="train_blocks must be 'all' or an int >= 0"):
+        FineTune(n_classes=10, train_blocks=-1).fit(source, task.train)
+    with pytest.raises(ValueError, match="train_blocks=5 but the model has 2 blocks"):
+        FineTune(n_classes=10, train_blocks=5).fit(source, task.train)
+    with pytest.raises(NotFittedError):
+        FineTune(n_classes=10).predict(task.test[0])
+    with pytest.raises(TransferError, match="architectures do not overlap"):
+        other = create_model("cnn_small", n_classes=10, input_shape=(1, 8, 8), width=4)
+        FineTune(n_classes=10, epochs=1).fit(
+            source, (task.train[0].view(-1, 1, 8, 8), task.train[1]), target=other
+        )
