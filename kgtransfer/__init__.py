@@ -15,6 +15,9 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from an uninstalled tree
     __version__ = "0.0.0"
 
+from kgtransfer.data import load_dataset
 from kgtransfer.kg import ZooGraph
+from kgtransfer.models import create_model
+from kgtransfer.transfer import GNNRecommender
 
-__all__ = ["ZooGraph", "__version__"]
+__all__ = ["GNNRecommender", "ZooGraph", "__version__", "create_model", "load_dataset"]
