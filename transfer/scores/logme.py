@@ -45,6 +45,7 @@ from kgtransfer.transfer.scores._registry import register_score
 __all__ = ["logme_score"]
 
 _LOG_2PI = float(np.log(2.0 * np.pi))
+_RES_FLOOR = 1e-20
 
 
 def _gram_spectrum(
@@ -82,6 +83,10 @@ def _evidence(
     alpha = np.ones(n_classes)
     beta = np.ones(n_classes)
     outside = np.maximum(y_sq - p.sum(axis=0), 0.0)  # part of y orthogonal to span(F)
+    # When N <= D the features can interpolate y: the residual -> 0, beta -> inf and the
+    # evidence tends to a finite limit. Flooring the residual at a relative 1e-20 stops
+    # beta there (the evidence is then at its limit to float precision) instead of overflowing.
+    res_floor = _RES_FLOOR * y_sq
     s = sig[:, None]
     active = np.ones(n_classes, dtype=bool)
     for _ in range(max_iter):
@@ -91,7 +96,7 @@ def _evidence(
         mm = (b**2 * s * pa / den**2).sum(axis=0)
         res = (pa * (a / den) ** 2).sum(axis=0) + outside[active]
         new_a = gamma / np.maximum(mm, 1e-300)
-        new_b = (n - gamma) / np.maximum(res, 1e-300)
+        new_b = (n - gamma) / np.maximum(res, res_floor[active])
         done = (np.abs(new_a - a) <= tol * np.abs(a)) & (np.abs(new_b - b) <= tol * np.abs(b))
         alpha[active], beta[active] = new_a, new_b
         idx = np.flatnonzero(active)
@@ -100,7 +105,7 @@ def _evidence(
             break
     den = alpha + beta * s
     mm = (beta**2 * s * p / den**2).sum(axis=0)
-    res = (p * (alpha / den) ** 2).sum(axis=0) + outside
+    res = np.maximum((p * (alpha / den) ** 2).sum(axis=0) + outside, res_floor)
     logdet = np.log(den).sum(axis=0) + (d - len(sig)) * np.log(alpha)
     ev = (
         n * np.log(beta) + d * np.log(alpha) - n * _LOG_2PI - beta * res - alpha * mm - logdet
@@ -186,7 +191,7 @@ def _logme_reference(
             a_inv = np.linalg.inv(a_mat)
             m = beta * (a_inv @ fty)
             gamma = d - alpha * float(np.trace(a_inv))
-            res = float(np.sum((f @ m - y) ** 2))
+            res = max(float(np.sum((f @ m - y) ** 2)), _RES_FLOOR * float(y @ y))
             mm = float(m @ m)
             new_alpha, new_beta = gamma / mm, (n - gamma) / res
             if abs(new_alpha - alpha) <= tol * abs(alpha) and abs(new_beta - beta) <= tol * abs(
@@ -197,7 +202,7 @@ def _logme_reference(
             alpha, beta = new_alpha, new_beta
         a_mat = alpha * eye + beta * ftf
         m = beta * np.linalg.solve(a_mat, fty)
-        res = float(np.sum((f @ m - y) ** 2))
+        res = max(float(np.sum((f @ m - y) ** 2)), _RES_FLOOR * float(y @ y))
         logdet = float(np.linalg.slogdet(a_mat)[1])
         ev = 0.5 * (
             n * np.log(beta)
