@@ -308,8 +308,8 @@ def evaluate_transfer(
     x, y = as_arrays(train, what="train")
     xt, yt = as_arrays(test, what="test")
     n_classes = int(getattr(train, "n_classes", 0) or int(max(y.max(), yt.max())) + 1)
-    check_n_classes(y, n_classes, what="train", model=f"the target ({n_classes} classes)")
-    check_n_classes(yt, n_classes, what="test", model=f"the target ({n_classes} classes)")
+    check_n_classes(y, n_classes, what="train", model="the target model")
+    check_n_classes(yt, n_classes, what="test", model="the target model")
     if not (isinstance(tolerance, int | float) and math.isfinite(tolerance) and tolerance >= 0):
         raise ValueError(f"tolerance must be a finite number >= 0, got {tolerance!r}.")
     src_id = source_name or getattr(source, "arch", "") or type(source).__name__
