@@ -1,0 +1,1 @@
+"""Implementation of :mod:`kgtransfer.api` (import from there)."""

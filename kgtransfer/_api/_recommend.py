@@ -1,0 +1,487 @@
+"""``recommend``: one call from a target (known or new) to ranked sources with expected gain."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from kgtransfer._api._target import ResolvedTarget, resolve_target
+from kgtransfer._api._versions import versions
+from kgtransfer.errors import NotFittedError
+from kgtransfer.kg.tables import ZooTables
+
+__all__ = ["Recommendation", "recommend"]
+
+_Z90 = 1.6448536269514722
+#: Columns of :meth:`Recommendation.to_frame` (after ``target``).
+RECOMMENDATION_COLUMNS = (
+    "rank",
+    "model",
+    "score",
+    "predicted",
+    "low",
+    "high",
+    "scratch",
+    "predicted_gain",
+    "gain_low",
+    "gain_high",
+    "risk",
+    "negative_rate",
+    "actual",
+    "actual_gain",
+    "evidence",
+)
+
+
+@dataclass
+class Recommendation:
+    """Ranked source models for one target, with the expected gain over scratch.
+
+    Attributes:
+        target: The target's dataset id.
+        kind: ``"known"`` (a dataset of the graph) or ``"new"`` (joined by similarity).
+        frame: One row per candidate, best first: ``rank, model, score, predicted, low,
+            high`` (the recommender's prediction and 90 % interval, in the target
+            metric), ``scratch`` (the target's from-scratch accuracy, measured or
+            predicted), ``predicted_gain, gain_low, gain_high`` (over scratch),
+            ``risk`` (probability that the gain is negative), ``negative_rate`` (how
+            often this source transferred negatively to other targets), ``actual`` and
+            ``actual_gain`` (ground truth where the graph has it), ``evidence``, and the
+            re-ranking estimator's score when ``rerank`` was used.
+        scratch: The target's scratch accuracy (None when unknown).
+        scratch_source: ``"measured"``, ``"predicted from neighbours"`` or None.
+        neighbours: The target's nearest datasets (``dataset, similarity``).
+        context: Neighbours, ``trained_on`` and ``base_model`` of the candidates (for
+            the report's evidence subgraph).
+        metadata: Seed, k, recommender, re-ranking, held-out datasets, versions, notes.
+    """
+
+    target: str
+    kind: str
+    frame: pd.DataFrame
+    scratch: float | None = None
+    scratch_source: str | None = None
+    neighbours: pd.DataFrame = field(default_factory=pd.DataFrame)
+    context: dict[str, Any] = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The ranking with a leading ``target`` column (one row per candidate)."""
+        return self.frame.assign(target=self.target)[["target", *self.frame.columns]]
+
+    @property
+    def best(self) -> str:
+        """The top-ranked source model."""
+        if self.frame.empty:
+            raise ValueError(f"No candidate source model for {self.target!r}; relax the filters.")
+        return str(self.frame["model"].iloc[0])
+
+    def summary(self) -> dict[str, Any]:
+        """Target-level facts for reports: kind, scratch, neighbours, notes."""
+        near = self.neighbours.head(3)
+        return {
+            "target": self.target,
+            "kind": self.kind,
+            "scratch_source": self.scratch_source,
+            "neighbours": ", ".join(
+                f"{d} ({s:.2f})" for d, s in zip(near["dataset"], near["similarity"], strict=True)
+            )
+            if len(near)
+            else None,
+            "note": "; ".join(self.metadata.get("notes", [])) or None,
+        }
+
+    def __repr__(self) -> str:
+        top = ", ".join(self.frame["model"].head(3).astype(str))
+        return f"Recommendation(target={self.target!r}, kind={self.kind!r}, top=[{top}])"
+
+    def _repr_html_(self) -> str:  # pragma: no cover - notebooks
+        return str(self.to_frame()._repr_html_())
+
+
+def _as_tables(graph: Any) -> ZooTables:
+    if isinstance(graph, ZooTables):
+        return graph
+    to_tables = getattr(graph, "to_tables", None)
+    if callable(to_tables):
+        return to_tables()
+    raise TypeError(
+        f"recommend() needs a ZooGraph or ZooTables, got {type(graph).__name__!r}; "
+        "open one with ZooGraph.open(path)."
+    )
+
+
+def _fit_recommender(
+    recommender: Any,
+    tables: ZooTables,
+    *,
+    exclude: list[str],
+    new_target: bool,
+    seed: int,
+    progress: bool,
+) -> tuple[Any, str]:
+    """A recommender fitted on ``tables`` without ``exclude``'s records; how it was got."""
+    from kgtransfer.transfer import GNNRecommender
+
+    if recommender is None:
+        return GNNRecommender(seed=seed, progress=progress).fit(tables, exclude), "fitted"
+    fitted = hasattr(recommender, "truth_")
+    held = set(getattr(recommender, "excluded_datasets_", []))
+    if fitted and not new_target and set(exclude) <= held:
+        return recommender, "given"
+    params = recommender.get_params() if hasattr(recommender, "get_params") else {}
+    fresh = type(recommender)(**params)
+    reason = "refitted: a new target joined the graph" if new_target else "refitted"
+    return fresh.fit(tables, sorted(set(exclude) | held)), reason
+
+
+def _scratch(tables: ZooTables, resolved: ResolvedTarget) -> tuple[float | None, float, str | None]:
+    """(scratch accuracy, its standard error, source) of the target."""
+    ds = tables.datasets
+    if "scratch_accuracy" not in ds.columns:
+        return None, 0.0, None
+    values = pd.to_numeric(ds["scratch_accuracy"], errors="coerce").astype(float)
+    by_name = dict(zip(ds["dataset"].astype(str), values, strict=True))
+    own = by_name.get(resolved.name)
+    if own is not None and np.isfinite(own):
+        return float(own), 0.0, "measured"
+    near = resolved.neighbours
+    pairs = [
+        (by_name[d], s)
+        for d, s in zip(near["dataset"], near["similarity"], strict=True)
+        if np.isfinite(by_name.get(d, np.nan))
+    ]
+    if not pairs:
+        return None, 0.0, None
+    v = np.array([p[0] for p in pairs])
+    w = np.array([max(p[1], 1e-6) for p in pairs])
+    mean = float(np.average(v, weights=w))
+    spread = float(np.sqrt(np.average((v - mean) ** 2, weights=w)))
+    return mean, spread, "predicted from neighbours"
+
+
+def _truth(tables: ZooTables, target: str) -> pd.DataFrame:
+    """Best non-suspect value (and its gain) per model on ``target``."""
+    rec = tables.records
+    rec = rec[rec["dataset"].astype(str) == target]
+    if "suspect" in rec.columns:
+        rec = rec[~rec["suspect"].fillna(False).astype(bool)]
+    if rec.empty:
+        return pd.DataFrame({"model": [], "actual": [], "actual_gain": []})
+    out = pd.DataFrame(
+        {
+            "model": rec["model"].astype(str),
+            "actual": pd.to_numeric(rec["value"], errors="coerce").astype(float),
+            "actual_gain": (
+                pd.to_numeric(rec["gain"], errors="coerce").astype(float)
+                if "gain" in rec.columns
+                else np.nan
+            ),
+        }
+    )
+    out = out.sort_values("actual", ascending=False, kind="stable")
+    return out.drop_duplicates("model").reset_index(drop=True)
+
+
+def _negative_rates(tables: ZooTables, target: str) -> dict[str, float]:
+    """Per model: Laplace-smoothed share of negative gains on the *other* targets."""
+    rec = tables.records
+    if "gain" not in rec.columns:
+        return {}
+    rec = rec[(rec["dataset"].astype(str) != target)]
+    gain = pd.to_numeric(rec["gain"], errors="coerce").astype(float)
+    frame = pd.DataFrame({"model": rec["model"].astype(str), "neg": gain < 0, "ok": gain.notna()})
+    frame = frame[frame["ok"]]
+    grouped = frame.groupby("model")["neg"].agg(["sum", "count"])
+    return {
+        str(m): (float(r["sum"]) + 1.0) / (float(r["count"]) + 2.0) for m, r in grouped.iterrows()
+    }
+
+
+def _normal_cdf(x: np.ndarray) -> np.ndarray:
+    return np.array([0.5 * (1.0 + math.erf(v / math.sqrt(2.0))) for v in x.ravel()]).reshape(
+        x.shape
+    )
+
+
+def _add_gain(
+    frame: pd.DataFrame, scratch: float | None, scratch_sd: float, rates: Mapping[str, float]
+) -> pd.DataFrame:
+    out = frame.copy()
+    out["scratch"] = np.nan if scratch is None else float(scratch)
+    sd_pred = (out["high"] - out["low"]).abs().to_numpy(dtype=float) / (2 * _Z90)
+    if scratch is None:
+        for col in ("predicted_gain", "gain_low", "gain_high", "risk"):
+            out[col] = np.nan
+    else:
+        mean = out["predicted"].to_numpy(dtype=float) - float(scratch)
+        sd = np.sqrt(sd_pred**2 + float(scratch_sd) ** 2)
+        out["predicted_gain"] = mean
+        out["gain_low"] = mean - _Z90 * sd
+        out["gain_high"] = mean + _Z90 * sd
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = np.where(sd > 0, -mean / np.where(sd > 0, sd, 1.0), np.where(mean < 0, 9.0, -9.0))
+        out["risk"] = _normal_cdf(z)
+    out["negative_rate"] = [rates.get(str(m), np.nan) for m in out["model"]]
+    return out
+
+
+def _loader(checkpoints: Any) -> Callable[[str], Any]:
+    from kgtransfer.models import load_checkpoint
+
+    if callable(checkpoints):
+        return checkpoints
+    if isinstance(checkpoints, Mapping):
+        return lambda name: checkpoints[name]
+    folder = Path(checkpoints)
+    return lambda name: load_checkpoint(folder / name)
+
+
+def _rerank(
+    frame: pd.DataFrame,
+    *,
+    n: int,
+    estimator: str,
+    data: Any,
+    checkpoints: Any,
+    sample: int,
+    seed: int,
+    notes: list[str],
+) -> pd.DataFrame:
+    """Re-order the top ``n`` rows by a content-based estimator on a seeded sample."""
+    from kgtransfer.models import extract_features, predict_proba
+    from kgtransfer.transfer.scores import get_score, score_input
+
+    score_fn = get_score(estimator)
+    kind = score_input(estimator)
+    if data is None:
+        raise ValueError(
+            f"rerank={n} needs the target's data to run {estimator!r}; the target is not a "
+            "registered dataset, so pass data=... (or rerank=0)."
+        )
+    if checkpoints is None:
+        raise ValueError(
+            f"rerank={n} needs the candidates' weights: pass checkpoints=<folder with one "
+            "checkpoint folder per model> (e.g. home/zoo/models), a {name: model} mapping "
+            "or a loader function."
+        )
+    load = _loader(checkpoints)
+    rng = np.random.default_rng(seed)
+    idx = np.arange(len(data.y))
+    if len(idx) > sample:
+        idx = np.sort(rng.choice(len(idx), sample, replace=False))
+    x = np.ascontiguousarray(data.x[idx])
+    y = np.asarray(data.y)[idx]
+    head = frame.head(n).copy()
+    values = []
+    for model_name in head["model"]:
+        try:
+            model = load(str(model_name))
+            if kind == "features":
+                inputs = extract_features(model, x)
+            else:
+                probs = predict_proba(model, x)
+                inputs = probs if kind == "probs" else probs.argmax(axis=1)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                values.append(float(score_fn(inputs, y)))
+        except (KeyError, ValueError, RuntimeError, TypeError, OSError) as exc:
+            values.append(np.nan)
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            notes.append(f"{estimator} not computed for {model_name}: {first}")
+    head[estimator] = values
+    head["_gnn_rank"] = np.arange(len(head))
+    head = head.sort_values(
+        [estimator, "_gnn_rank"], ascending=[False, True], na_position="last", kind="stable"
+    ).drop(columns="_gnn_rank")
+    rest = frame.iloc[n:].copy()
+    rest[estimator] = np.nan
+    out = pd.concat([head, rest], ignore_index=True)
+    out["rank"] = np.arange(1, len(out) + 1)
+    notes.append(f"top {len(head)} re-ranked by {estimator} on {len(idx)} target samples")
+    return out
+
+
+def _context(tables: ZooTables, models: list[str], neighbours: pd.DataFrame) -> dict[str, Any]:
+    m = tables.models
+    m = m[m["model"].astype(str).isin(models)]
+    trained = {
+        str(a): str(b) for a, b in zip(m["model"], m["trained_on"], strict=True) if pd.notna(b)
+    }
+    lin = tables.lineage
+    lin = lin[lin["model"].astype(str).isin(models)]
+    base = {str(a): str(b) for a, b in zip(lin["model"], lin["base_model"], strict=True)}
+    return {
+        "neighbours": [
+            {"dataset": str(d), "similarity": float(s)}
+            for d, s in zip(neighbours["dataset"], neighbours["similarity"], strict=True)
+        ],
+        "trained_on": trained,
+        "base_model": base,
+    }
+
+
+def recommend(
+    graph: Any,
+    target: Any,
+    k: int | None = 5,
+    *,
+    recommender: Any = None,
+    rerank: int = 0,
+    rerank_estimator: str = "logme",
+    sample: int = 500,
+    seed: int = 0,
+    exclude_target_records: bool = False,
+    name: str | None = None,
+    label_column: str | None = None,
+    data: Any = None,
+    checkpoints: Any = None,
+    references: Mapping[str, Any] | None = None,
+    n_neighbours: int = 5,
+    progress: bool = False,
+    **filters: Any,
+) -> Recommendation:
+    """Rank source models for a target and say how much transfer is expected to help.
+
+    ``target`` is a dataset id the graph knows, or a NEW dataset (an
+    ``ArrayDataset``, arrays ``(x, y)``, a CSV path with ``label_column``, a torch
+    dataset, or a registered dataset name the graph lacks). A new dataset is
+    fingerprinted and joined to the graph through similarity edges to its
+    ``n_neighbours`` nearest known datasets (plus its task/domain/modality); the
+    graph itself is not modified. The GNN recommender (fitted here unless a fitted
+    one is given; refitted when a new target joins) ranks every candidate. With
+    ``rerank=N`` the top N are re-ranked by ``rerank_estimator`` (e.g. LogME) on a
+    seeded sample of ``sample`` target examples; only those N are loaded
+    (``checkpoints``) and run.
+
+    The expected benefit is the predicted value minus the target's scratch accuracy
+    (its measured ``scratch_accuracy`` in the graph, or the similarity-weighted one
+    of its neighbours); the negative-transfer risk is P(gain < 0) under a normal
+    whose spread combines the recommender's 90 % interval and the scratch
+    estimate's uncertainty. ``negative_rate`` adds each source's track record: its
+    smoothed share of negative gains on the graph's other targets.
+
+    Args:
+        graph: A ``ZooGraph`` or ``ZooTables``.
+        target: See above.
+        k: Rows kept (None = all candidates).
+        recommender: A (fitted) recommender with ``fit``/``rank``; default a
+            ``GNNRecommender(seed=seed)`` fitted here.
+        rerank: Re-rank this many top candidates with the estimator (0 = off).
+        rerank_estimator: A :func:`kgtransfer.transfer.scores.list_scores` name.
+        sample: Target examples used by the estimator.
+        seed: Seed of fitting, fingerprints and the estimator's sample.
+        exclude_target_records: Fit without the target's own records (an honest
+            cold-start ranking of a known target; the records still fill ``actual``).
+        name: Id of a new target (default: the file stem / dataset name).
+        label_column: Label column of a CSV target.
+        data: The target's data for re-ranking when it is not a registered dataset.
+        checkpoints: Where candidate weights come from for re-ranking: a folder of
+            checkpoint folders (``home/zoo/models``), ``{name: model}`` or a loader.
+        references: ``{dataset id: ArrayDataset}`` used to fingerprint known
+            datasets when joining a new target (default: registered datasets).
+        n_neighbours: Similarity edges of a new target.
+        progress: Progress bars on stderr while fitting.
+        **filters: Candidate filters of the recommender's ``rank`` (``license=``,
+            ``max_params=``, ``task=``, ``modality=``, ``architecture=``, ...).
+
+    Returns:
+        A :class:`Recommendation` (``.to_frame()``, ``.best``, ``.summary()``).
+
+    Raises:
+        UnknownNameError: An unknown target id, candidate or estimator.
+        ValueError: Re-ranking without data or checkpoints; bad ``k``.
+
+    Example:
+        >>> import pandas as pd
+        >>> from kgtransfer.kg import ZooTables
+        >>> from kgtransfer.transfer import PopularityRecommender
+        >>> recs = pd.DataFrame({"model": list("abcabcabc"), "dataset": list("xxxyyyzzz"),
+        ...                      "value": [0.9, 0.5, 0.7, 0.8, 0.6, 0.7, 0.75, 0.6, 0.7]})
+        >>> rec = recommend(ZooTables(records=recs), "z", k=2,
+        ...                 recommender=PopularityRecommender(),
+        ...                 exclude_target_records=True)
+        >>> rec.best, rec.frame[["model", "actual"]].values.tolist()
+        ('a', [['a', 0.75], ['c', 0.7]])
+    """
+    if k is not None and k < 1:
+        raise ValueError(f"k must be a positive integer or None, got {k!r}.")
+    if rerank < 0:
+        raise ValueError(f"rerank must be >= 0, got {rerank!r}.")
+    tables = _as_tables(graph)
+    resolved = resolve_target(
+        tables,
+        target,
+        name=name,
+        label_column=label_column,
+        n_neighbours=n_neighbours,
+        references=references,
+        seed=seed,
+    )
+    tables = resolved.augment(tables)
+    exclude = [resolved.name] if exclude_target_records else []
+    try:
+        fitted, how = _fit_recommender(
+            recommender,
+            tables,
+            exclude=exclude,
+            new_target=resolved.kind == "new",
+            seed=seed,
+            progress=progress,
+        )
+    except NotFittedError:  # pragma: no cover - defensive: a recommender that cannot fit
+        raise
+    ranked = fitted.rank(resolved.name, **filters)
+    scratch, scratch_sd, scratch_source = _scratch(tables, resolved)
+    ranked = _add_gain(ranked, scratch, scratch_sd, _negative_rates(tables, resolved.name))
+    notes = list(resolved.notes)
+    if rerank:
+        ranked = _rerank(
+            ranked,
+            n=rerank,
+            estimator=rerank_estimator,
+            data=data if data is not None else resolved.dataset,
+            checkpoints=checkpoints,
+            sample=sample,
+            seed=seed,
+            notes=notes,
+        )
+    truth = _truth(tables, resolved.name)
+    ranked = ranked.merge(truth, on="model", how="left")
+    if "actual_gain" in ranked and scratch is not None:
+        missing = ranked["actual_gain"].isna() & ranked["actual"].notna()
+        ranked.loc[missing, "actual_gain"] = ranked.loc[missing, "actual"] - scratch
+    extra = [c for c in ranked.columns if c not in RECOMMENDATION_COLUMNS]
+    ranked = ranked[[*RECOMMENDATION_COLUMNS, *extra]]
+    if k is not None:
+        ranked = ranked.head(k)
+    ranked = ranked.reset_index(drop=True)
+    return Recommendation(
+        target=resolved.name,
+        kind=resolved.kind,
+        frame=ranked,
+        scratch=scratch,
+        scratch_source=scratch_source,
+        neighbours=resolved.neighbours.reset_index(drop=True),
+        context=_context(tables, ranked["model"].astype(str).tolist(), resolved.neighbours),
+        metadata={
+            "seed": seed,
+            "k": k,
+            "recommender": repr(fitted),
+            "recommender_status": how,
+            "excluded_datasets": sorted(getattr(fitted, "excluded_datasets_", [])),
+            "rerank": rerank,
+            "rerank_estimator": rerank_estimator if rerank else None,
+            "sample": sample if rerank else None,
+            "filters": {key: v for key, v in filters.items() if v is not None},
+            "versions": versions(),
+            "notes": notes,
+        },
+    )
