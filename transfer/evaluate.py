@@ -9,7 +9,7 @@ import platform
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import torch
@@ -29,7 +29,7 @@ from kgtransfer.transfer.methods._train import (
 
 __all__ = ["TransferResult", "evaluate_transfer", "list_transfer_methods"]
 
-Method = FineTune | FeatureTransfer | Distill
+Method: TypeAlias = FineTune | FeatureTransfer | Distill
 
 
 def _finetune(b: Budget, n: int, target: ZooModel, seed: int) -> Method:
@@ -49,7 +49,7 @@ def _probe(head: str) -> Callable[[Budget, int, ZooModel, int], Method]:
         return FeatureTransfer(
             head=head,
             epochs=b.epochs,
-            lr=b.lr,  # type: ignore[arg-type]
+            lr=b.lr,
             batch_size=b.batch_size,
             weight_decay=b.weight_decay,
             seed=seed,
@@ -64,7 +64,7 @@ def _distill(kind: str) -> Callable[[Budget, int, ZooModel, int], Method]:
             target,
             kind=kind,
             epochs=b.epochs,
-            lr=b.lr,  # type: ignore[arg-type]
+            lr=b.lr,
             batch_size=b.batch_size,
             weight_decay=b.weight_decay,
             seed=seed,
