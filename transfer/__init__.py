@@ -52,3 +52,31 @@ __all__ += [
     "list_transfer_methods",
     "transfer_weights",
 ]
+
+from kgtransfer.transfer.scores import (
+    ScoreInputError,
+    get_score,
+    hscore,
+    knn_score,
+    leep_score,
+    linear_probe_score,
+    list_scores,
+    logme_score,
+    nce_score,
+    register_score,
+    shrinkage_hscore,
+)
+
+__all__ += [
+    "ScoreInputError",
+    "get_score",
+    "hscore",
+    "knn_score",
+    "leep_score",
+    "linear_probe_score",
+    "list_scores",
+    "logme_score",
+    "nce_score",
+    "register_score",
+    "shrinkage_hscore",
+]
