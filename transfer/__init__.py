@@ -53,7 +53,7 @@ __all__ += [
     "transfer_weights",
 ]
 
-from kgtransfer.transfer.scores import (
+from kgtransfer.transfer.scores import (  # noqa: E402
     ScoreInputError,
     get_score,
     hscore,
