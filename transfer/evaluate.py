@@ -331,6 +331,7 @@ def evaluate_transfer(
             )
         name = method_or_name
         method = _METHODS[name](b, n_classes, copy.deepcopy(target), seed)
+        method.progress = progress
     else:
         method = method_or_name
         name = _method_name(method)

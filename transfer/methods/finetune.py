@@ -182,6 +182,11 @@ class FineTune(Classifier):
         x, y = as_arrays(train_data, what="train_data")
         check_n_classes(y, self.n_classes, what="train_data", model=f"n_classes={self.n_classes}")
         base = copy.deepcopy(target if target is not None else source)
+        if not isinstance(getattr(base, "head", None), nn.Module):
+            raise TransferError(
+                f"FineTune needs a model with a `head` module (the classifier); "
+                f"{type(base).__name__} has none. Wrap it with kgtransfer.models.wrap_module."
+            )
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(int(self.seed))
             base.reset_classifier(self.n_classes)

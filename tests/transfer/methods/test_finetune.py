@@ -66,3 +66,36 @@ def test_errors(task, source) -> None:
         FineTune(n_classes=10, epochs=1).fit(
             source, (task.train[0].view(-1, 1, 8, 8), task.train[1]), target=other
         )
+
+
+def test_validation_keeps_best_state(task, source) -> None:
+    ft = FineTune(n_classes=10, epochs=6, batch_size=16, patience=2, seed=0)
+    ft.fit(source, task.train, val_data=task.test)
+    hist = ft.history_
+    assert hist.best_epoch is not None and len(hist.val_accuracy) == len(hist.losses)
+    assert ft.score(task.test) == pytest.approx(max(hist.val_accuracy))
+
+
+def test_model_without_head_refused(task) -> None:
+    from torch import nn
+
+    from kgtransfer.models import ZooModel
+
+    class NoHead(ZooModel):
+        feature_dim, n_classes = 64, 10
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.lin = nn.Linear(64, 10)
+
+        def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+            return x
+
+        def forward_head(self, features: torch.Tensor) -> torch.Tensor:
+            return self.lin(features)
+
+        def reset_classifier(self, n_classes: int) -> None:
+            self.lin = nn.Linear(64, n_classes)
+
+    with pytest.raises(TransferError, match="needs a model with a `head` module"):
+        FineTune(n_classes=10, epochs=1).fit(NoHead(), task.train)
