@@ -272,7 +272,9 @@ def evaluate_transfer(
         method_or_name: A name from :func:`list_transfer_methods` (built with ``budget``)
             or a method instance (its own settings; the scratch budget defaults to them).
         source: Source model (unchanged).
-        target_arch_or_model: Target architecture name or a fresh ``ZooModel``.
+        target_arch_or_model: Target architecture name (built with ``seed``) or a
+            freshly initialised ``ZooModel`` with the target's classes; copies of it are
+            the starting point of both runs, so do not pass a trained model.
         train: Target training data (dataset with x/y, TensorDataset or pair).
         test: Target test data.
         budget: A :class:`Budget`, a mapping of its fields, or any object with
