@@ -31,13 +31,25 @@ def register_score(name: str, *, input: ScoreInput = "features") -> Callable[[F]
     """
 
     def deco(fn: F) -> F:
-        if name in _REGISTRY and _REGISTRY[name] is not fn:
+        old = _REGISTRY.get(name)
+        if old is not None and _same_definition(old, fn):
+            return fn  # the same module imported again (reload, doctest collection)
+        if old is not None and old is not fn:
             raise ValueError(f"Score {name!r} is already registered; pick another name.")
         _REGISTRY[name] = fn
         _INPUTS[name] = input
         return fn
 
     return deco
+
+
+def _same_definition(a: Callable[..., Any], b: Callable[..., Any]) -> bool:
+    """Whether two functions are one definition imported twice (same module tail and name)."""
+    tail = (
+        getattr(a, "__module__", "").rsplit(".", 1)[-1]
+        == getattr(b, "__module__", "").rsplit(".", 1)[-1]
+    )
+    return a is b or (tail and getattr(a, "__qualname__", None) == getattr(b, "__qualname__", None))
 
 
 def list_scores(pattern: str | None = None) -> list[str]:

@@ -4,6 +4,7 @@ import pytest
 from kgtransfer.transfer.scores import hscore, shrinkage_hscore
 
 
+@pytest.mark.filterwarnings("ignore:classes .* have a single sample:UserWarning")
 def test_hscore_hand_case():
     # 1-D feature: 0, 2 for class a; 4 for class b (N = 3)
     f = np.array([[0.0], [2.0], [4.0]])
@@ -13,6 +14,7 @@ def test_hscore_hand_case():
     assert hscore(f, y) == pytest.approx(0.75, rel=1e-12)
 
 
+@pytest.mark.filterwarnings("ignore:classes .* have a single sample:UserWarning")
 def test_hscore_rank_deficient_uses_pseudo_inverse():
     f = np.array([[0.0, 0.0], [2.0, 2.0], [4.0, 4.0]])  # duplicated column
     assert hscore(f, ["a", "a", "b"]) == pytest.approx(0.75, rel=1e-9)

@@ -4,6 +4,7 @@ import pytest
 from kgtransfer.transfer.scores import ScoreInputError, leep_score, nce_score
 
 
+@pytest.mark.filterwarnings("ignore:classes .* have a single sample:UserWarning")
 def test_leep_hand_case():
     # theta rows; target labels a, a, b
     probs = np.array([[1.0, 0.0], [0.5, 0.5], [0.0, 1.0]])
@@ -15,12 +16,14 @@ def test_leep_hand_case():
     assert leep_score(probs, labels) == pytest.approx(expected, rel=1e-12)
 
 
+@pytest.mark.filterwarnings("ignore:classes .* have a single sample:UserWarning")
 def test_leep_perfect_is_zero_and_source_columns_permute():
     probs = np.array([[0.0, 1.0, 0.0], [0.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
     assert leep_score(probs, [7, 7, 3]) == pytest.approx(0.0, abs=1e-12)
     assert leep_score(probs[:, ::-1], [7, 7, 3]) == pytest.approx(0.0, abs=1e-12)
 
 
+@pytest.mark.filterwarnings("ignore:classes .* have a single sample:UserWarning")
 def test_leep_rejects_non_probabilities():
     with pytest.raises(ScoreInputError, match="row 1 sums to 3; apply softmax"):
         leep_score(np.array([[1.0, 0.0], [1.0, 2.0]]), [0, 1])
