@@ -13,6 +13,7 @@ from kgtransfer.models.base import BlockModel, ZooModel
 from kgtransfer.models.card import read_card, write_card
 from kgtransfer.models.checkpoint import load_checkpoint, load_state_dict_file, save_checkpoint
 from kgtransfer.models.features import extract_features, predict_proba
+from kgtransfer.models.hf import TextEncoderModel, load_sentence_transformer, load_transformers
 from kgtransfer.models.registry import (
     ModelConfig,
     create_model,
@@ -27,6 +28,7 @@ del _architectures
 __all__ = [
     "BlockModel",
     "ModelConfig",
+    "TextEncoderModel",
     "WrappedModel",
     "ZooModel",
     "create_model",
@@ -34,7 +36,9 @@ __all__ = [
     "get_model_config",
     "list_models",
     "load_checkpoint",
+    "load_sentence_transformer",
     "load_state_dict_file",
+    "load_transformers",
     "predict_proba",
     "read_card",
     "register_model",
