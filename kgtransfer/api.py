@@ -1,18 +1,36 @@
 """The product surface: one-call recommendation, transfer and evaluation.
 
+``recommend`` ranks source models for a target (a dataset of the graph or new
+data) with the expected gain over scratch and the risk of negative transfer;
+``transfer_from`` transfers the chosen source and compares with scratch, writing
+the result back into the graph; ``evaluate`` judges it against the best source in
+hindsight.
+
 Example:
-    >>> from kgtransfer.api import Recommendation, recommend
-    >>> Recommendation.__name__
-    'Recommendation'
+    >>> from kgtransfer.api import evaluate, recommend, transfer_from
+    >>> callable(recommend) and callable(transfer_from) and callable(evaluate)
+    True
 """
 
 from kgtransfer._api._recommend import Recommendation, recommend
 from kgtransfer._api._target import ResolvedTarget, as_dataset, join_dataset
+from kgtransfer._api._transfer import (
+    Evaluation,
+    choose_method,
+    evaluate,
+    load_source,
+    transfer_from,
+)
 
 __all__ = [
+    "Evaluation",
     "Recommendation",
     "ResolvedTarget",
     "as_dataset",
+    "choose_method",
+    "evaluate",
     "join_dataset",
+    "load_source",
     "recommend",
+    "transfer_from",
 ]

@@ -1,0 +1,465 @@
+"""``transfer_from`` (pick a method, transfer, compare with scratch, write back) and ``evaluate``."""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from kgtransfer._api._target import as_dataset
+from kgtransfer.errors import TransferError
+
+__all__ = ["Evaluation", "choose_method", "evaluate", "load_source", "transfer_from"]
+
+
+def load_source(source: Any, *, home: str | Path | None = None) -> tuple[Any, str]:
+    """``(model, id)`` of a source: a ZooModel, a checkpoint folder or a zoo name.
+
+    Raises:
+        UnknownNameError: A zoo name not built under ``home``.
+        ValueError: A name without ``home``, or another kind of object.
+
+    Example:
+        >>> from kgtransfer.models import create_model
+        >>> model, name = load_source(create_model("mlp", n_classes=2, input_shape=(4,)))
+        >>> name
+        'mlp'
+    """
+    from kgtransfer.models import ZooModel, load_checkpoint
+
+    if isinstance(source, ZooModel):
+        return source, str(getattr(source, "arch", "") or type(source).__name__)
+    if isinstance(source, (str, Path)):
+        path = Path(source)
+        if (path / "config.json").is_file():
+            return load_checkpoint(path), path.name
+        if home is None:
+            raise ValueError(
+                f"{str(source)!r} is no checkpoint folder; to load a zoo model by name pass "
+                "home=<kgtransfer home> (CLI: --home)."
+            )
+        from kgtransfer.zoo import load_zoo_model
+
+        return load_zoo_model(home, str(source)), str(source)
+    raise ValueError(
+        f"Cannot use a {type(source).__name__!r} as a source: pass a ZooModel, a checkpoint "
+        "folder or a zoo model name."
+    )
+
+
+def _reads(model: Any, x: np.ndarray) -> str | None:
+    """None when ``model`` can run ``x[:2]``, else the reason it cannot."""
+    try:
+        with torch.no_grad():
+            was = model.training
+            model.eval()
+            model.forward_features(torch.as_tensor(np.ascontiguousarray(x[:2])))
+            model.train(was)
+    except (RuntimeError, ValueError, TypeError, IndexError) as exc:
+        text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return text
+    return None
+
+
+def _fresh_target(target: Any, source: Any, x: np.ndarray, n_classes: int, seed: int) -> Any:
+    """The target model: a given ZooModel (copied), an architecture, or the source's own."""
+    from kgtransfer.models import ZooModel, create_model
+
+    if isinstance(target, ZooModel):
+        return copy.deepcopy(target)
+    arch = str(target) if target is not None else str(getattr(source, "arch", "") or "")
+    if not arch:
+        raise ValueError(
+            "The source is a wrapped model without a registry architecture: pass the target "
+            "architecture (e.g. 'mlp') or a ZooModel as target_model_or_arch."
+        )
+    kwargs = dict(getattr(source, "arch_kwargs", {}) or {}) if arch == source.arch else {}
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(int(seed))
+        return create_model(arch, n_classes=n_classes, input_shape=tuple(x.shape[1:]), **kwargs)
+
+
+def choose_method(source: Any, target: Any, x: np.ndarray, n_classes: int) -> tuple[str, str]:
+    """``(method, reason)`` for ``method="auto"``.
+
+    Same architecture and some tensors transferable → ``finetune`` (weights copied,
+    what does not fit adapted or re-initialised). Otherwise, when the source can
+    read the target's inputs, its knowledge moves into the target architecture by
+    distillation (``distill_logit`` when the source head already predicts the
+    target's number of classes, else ``distill_feature``); and when the target *is*
+    the source architecture but no weight fits, a linear probe on the source's
+    frozen features.
+
+    Raises:
+        TransferError: Nothing can be transferred (no shared tensor and the source
+            cannot read the target's inputs).
+    """
+    from kgtransfer.transfer import transfer_weights
+
+    src_arch = str(getattr(source, "arch", "") or type(source).__name__)
+    tgt_arch = str(getattr(target, "arch", "") or type(target).__name__)
+    cannot_read = _reads(source, x)
+    if src_arch == tgt_arch:
+        try:
+            report = transfer_weights(source, copy.deepcopy(target), reset_head=True)
+        except TransferError as exc:
+            if cannot_read is None:
+                return "linear_probe", (
+                    f"same architecture {src_arch!r} but no weight fits the target "
+                    f"({str(exc).splitlines()[0]}); the source reads the target inputs, so a "
+                    "linear head is trained on its frozen features"
+                )
+            raise TransferError(
+                f"Cannot transfer {src_arch!r} to this target: no weight fits "
+                f"({str(exc).splitlines()[0]}) and the source cannot read the target inputs "
+                f"({cannot_read}). Pick a source of a compatible input shape."
+            ) from exc
+        return "finetune", (
+            f"same architecture {src_arch!r}: {len(report.copied)} tensors copied, "
+            f"{len(report.adapted)} adapted, {len(report.reinitialized)} re-initialised "
+            "(new head); all layers fine-tuned"
+        )
+    if cannot_read is not None:
+        raise TransferError(
+            f"Cannot transfer {src_arch!r} to a {tgt_arch!r} target: the architectures differ "
+            f"and the source cannot read the target inputs ({cannot_read}). Use a source "
+            "with the target's input shape, or the source's architecture as target."
+        )
+    if int(getattr(source, "n_classes", 0)) == int(n_classes):
+        return "distill_logit", (
+            f"architectures differ ({src_arch!r} → {tgt_arch!r}); the source reads the target "
+            f"inputs and its head has the target's {n_classes} classes: logit distillation"
+        )
+    return "distill_feature", (
+        f"architectures differ ({src_arch!r} → {tgt_arch!r}); the source reads the target "
+        f"inputs but predicts {getattr(source, 'n_classes', '?')} classes, not {n_classes}: "
+        "feature distillation through a learned projector"
+    )
+
+
+def _splits(
+    data: Any, test: Any, *, test_size: float, seed: int, label_column: str | None
+) -> tuple[Any, Any, str | None]:
+    """(train, test, target id) from what the user passed."""
+    from kgtransfer.data import list_datasets, load_dataset, stratified_split
+
+    if isinstance(data, tuple) and len(data) == 2 and test is None:
+        first = data[0]
+        if hasattr(first, "x") and hasattr(first, "y"):  # (train, test) datasets
+            return first, data[1], getattr(first, "name", None) or None
+    registered = isinstance(data, str) and data in list_datasets()
+    if registered and test is None and not Path(str(data)).exists():
+        return (
+            load_dataset(data, split="train", seed=seed),
+            load_dataset(data, split="test", seed=seed),
+            data,
+        )
+    ds = as_dataset(data, label_column=label_column, seed=seed)
+    if test is None:
+        train, held = stratified_split(ds, test_size, seed=seed)
+        return train, held, ds.name or None
+    return ds, as_dataset(test, label_column=label_column, seed=seed), ds.name or None
+
+
+def _write_back(graph: Any, result: Any) -> str:
+    """Write the result as a record with numeric ``scratch``/``gain`` attributes (like the
+    zoo grid's), its provenance in the batch report; returns the record id."""
+    from kgtransfer.kg import ZooTables, normalize_tables
+
+    row: dict[str, Any] = {
+        "model": result.source,
+        "dataset": result.target,
+        "value": float(result.accuracy),
+        "metric": "accuracy",
+        "method": result.method,
+        "seed": int(result.seed),
+        "run": f"transfer_from/{result.provenance.get('timestamp', '')}",
+        "wall_time": float(result.wall_time),
+    }
+    if result.scratch_accuracy is not None:
+        row["scratch"] = float(result.scratch_accuracy)
+        row["gain"] = float(result.gain)
+    tables, report = normalize_tables(
+        records=pd.DataFrame([row]),
+        known_models=graph.ids("model"),
+        known_datasets=graph.ids("dataset"),
+        create_missing=True,
+        source="transfer_from",
+    )
+    provenance = json.loads(json.dumps(result.to_record()["provenance"], default=str))
+    batch = graph.add_zoo_tables(
+        ZooTables(records=tables.records, models=tables.models, datasets=tables.datasets),
+        source=f"transfer_from({result.source!r}, {result.target!r})",
+        report={"summary": str(report), "provenance": [provenance]},
+    )
+    return f"{batch}/0"
+
+
+def transfer_from(
+    source: Any,
+    target_model_or_arch: Any,
+    data: Any,
+    *,
+    method: str = "auto",
+    graph: Any = None,
+    seed: int = 0,
+    budget: Any = None,
+    test: Any = None,
+    test_size: float = 0.25,
+    home: str | Path | None = None,
+    source_name: str | None = None,
+    target_name: str | None = None,
+    label_column: str | None = None,
+    scratch: bool = True,
+    progress: bool = False,
+) -> Any:
+    """Transfer a source model to a target, compare with scratch, write the record back.
+
+    With ``method="auto"`` the method is chosen from the two models (see
+    :func:`choose_method`): fine-tuning for a compatible architecture, distillation
+    into another architecture, a linear probe when only features carry over. The
+    choice and its reason are in ``result.provenance["choice"]`` (and so in the
+    graph's provenance). The target model is trained with the transfer and once
+    from scratch with the same budget, seed and training loop
+    (:func:`kgtransfer.transfer.evaluate_transfer`).
+
+    Args:
+        source: A ``ZooModel``, a checkpoint folder, or a zoo model name (with ``home``).
+        target_model_or_arch: Target architecture name, a fresh ``ZooModel``, or None
+            for the source's own architecture (same hyper-parameters).
+        data: Target data: a registered dataset name (its train/test splits), an
+            ``ArrayDataset``, ``(x, y)``, ``(train, test)`` datasets, a CSV path (with
+            ``label_column``) or a torch dataset. Without ``test`` (and unless the
+            name gives one) a seeded stratified ``test_size`` split is held out.
+        method: ``"auto"`` or a :func:`kgtransfer.transfer.list_transfer_methods` name.
+        graph: A ``ZooGraph`` to write the result into (a record with numeric
+            ``scratch`` and ``gain`` attributes; provenance in its batch).
+        seed: Seed of the split, the initialisations and the training order.
+        budget: ``Budget``, mapping or object with ``epochs, lr, batch_size`` (the
+            zoo's grid budget fits); default the transfer package's.
+        test: Held-out target data (same kinds as ``data``).
+        test_size: Held-out fraction when ``test`` is not given.
+        home: kgtransfer home, to load a zoo source by name.
+        source_name: Source id in the graph (default: the zoo name / folder / arch).
+        target_name: Target dataset id (default: the dataset's name).
+        label_column: Label column of CSV data.
+        scratch: Also train the scratch baseline (needed for ``gain``).
+        progress: Progress bars on stderr.
+
+    Returns:
+        A :class:`kgtransfer.transfer.TransferResult` (``record_id`` set when written).
+
+    Raises:
+        TransferError: Nothing can be transferred between the two models.
+        UnknownNameError: Unknown zoo model or method name.
+        ValueError: Bad data or budget.
+
+    Example:
+        >>> import numpy as np
+        >>> from kgtransfer.models import create_model
+        >>> rng = np.random.default_rng(0)
+        >>> x = rng.normal(size=(40, 4)).astype("float32"); y = (x[:, 0] > 0).astype(int)
+        >>> src = create_model("mlp", n_classes=3, input_shape=(4,))
+        >>> r = transfer_from(src, None, (x, y), budget={"epochs": 2}, target_name="toy")
+        >>> r.method, r.provenance["choice"]["requested"]
+        ('finetune', 'auto')
+    """
+    from kgtransfer.transfer import evaluate_transfer, list_transfer_methods
+
+    model, default_name = load_source(source, home=home)
+    train, held, data_name = _splits(
+        data, test, test_size=test_size, seed=seed, label_column=label_column
+    )
+    x = np.asarray(train.x)
+    n_classes = int(train.n_classes)
+    target = _fresh_target(target_model_or_arch, model, x, n_classes, seed)
+    if method == "auto":
+        chosen, reason = choose_method(model, target, x, n_classes)
+    else:
+        if method not in list_transfer_methods():
+            from kgtransfer.errors import did_you_mean
+
+            raise did_you_mean(
+                method,
+                ["auto", *list_transfer_methods()],
+                what="transfer method",
+                hint="See list_transfer_methods().",
+            )
+        chosen, reason = method, "requested"
+    name_src = source_name or default_name
+    name_tgt = target_name or data_name or "target"
+    result = evaluate_transfer(
+        chosen,
+        model,
+        target,
+        train,
+        held,
+        budget=budget,
+        seed=seed,
+        scratch=scratch,
+        target_name=name_tgt,
+        source_name=name_src,
+        progress=progress,
+    )
+    result.provenance["choice"] = {"requested": method, "method": chosen, "reason": reason}
+    if graph is not None:
+        result.record_id = _write_back(graph, result)
+    return result
+
+
+@dataclass
+class Evaluation:
+    """A transfer judged against scratch and against the best source in hindsight.
+
+    Attributes:
+        target: Target dataset id.
+        source: The transferred source.
+        method: Transfer method.
+        accuracy: The transfer's test accuracy.
+        scratch_accuracy: Same architecture from scratch (same budget and seed).
+        gain: ``accuracy - scratch_accuracy``.
+        negative_transfer: The transfer lost to scratch (beyond its tolerance).
+        best_in_hindsight: The best source on this target according to the graph's
+            other records (None without ground truth).
+        best_value: Its recorded value.
+        regret: ``best_value - accuracy`` (>= 0 when the graph's best beats it).
+        relative: ``accuracy / best_value``.
+        source_rank: Rank of the chosen source among the graph's records on the target
+            (1 = best), None when it has no record there.
+        n_sources: Sources with a record on the target.
+        predicted: The recommendation's predicted value of the source, if given.
+        predicted_gain: Its predicted gain over scratch, if given.
+        risk: Its predicted negative-transfer risk, if given.
+    """
+
+    target: str
+    source: str
+    method: str
+    accuracy: float
+    scratch_accuracy: float | None
+    gain: float | None
+    negative_transfer: bool
+    best_in_hindsight: str | None = None
+    best_value: float | None = None
+    regret: float | None = None
+    relative: float | None = None
+    source_rank: int | None = None
+    n_sources: int = 0
+    predicted: float | None = None
+    predicted_gain: float | None = None
+    risk: float | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """All fields as a JSON-ready dict."""
+        return asdict(self)
+
+    def summary(self) -> dict[str, Any]:
+        """Per-target fields for :func:`kgtransfer.report.write_report` ``summaries``."""
+        return {
+            "target": self.target,
+            "transfer_source": self.source,
+            "transfer_method": self.method,
+            "transfer_value": self.accuracy,
+            "transfer_scratch": self.scratch_accuracy,
+            "transfer_gain": self.gain,
+            "negative_transfer": self.negative_transfer,
+            "transfer_regret": self.regret,
+            "transfer_source_rank": self.source_rank,
+        }
+
+
+def _records(graph: Any, target: str) -> pd.DataFrame:
+    tables = (
+        graph if hasattr(graph, "records") and isinstance(graph.records, pd.DataFrame) else None
+    )
+    if tables is None:
+        tables = graph.to_tables()
+    rec = tables.records
+    rec = rec[rec["dataset"].astype(str) == target]
+    if "suspect" in rec.columns:
+        rec = rec[~rec["suspect"].fillna(False).astype(bool)]
+    return rec
+
+
+def evaluate(
+    result: Any,
+    graph: Any = None,
+    *,
+    recommendation: Any = None,
+    exclude_record: str | None = None,
+) -> Evaluation:
+    """Judge a transfer against scratch and, where the graph has ground truth for the
+    target, against the best source in hindsight.
+
+    Args:
+        result: A ``TransferResult`` (from :func:`transfer_from` or ``evaluate_transfer``).
+        graph: ``ZooGraph`` or ``ZooTables`` holding the target's records.
+        recommendation: The :class:`~kgtransfer.api.Recommendation` that chose the
+            source, to set predicted value, gain and risk beside the outcome.
+        exclude_record: A run label whose record is ignored (default: records written
+            by this very result, recognised by its ``run`` prefix ``transfer_from/``).
+
+    Returns:
+        An :class:`Evaluation`.
+
+    Example:
+        >>> import pandas as pd
+        >>> from types import SimpleNamespace
+        >>> from kgtransfer.kg import ZooTables
+        >>> recs = pd.DataFrame({"model": ["a", "b"], "dataset": ["t", "t"],
+        ...                      "value": [0.9, 0.7]})
+        >>> r = SimpleNamespace(target="t", source="b", method="finetune", accuracy=0.72,
+        ...                     scratch_accuracy=0.6, gain=0.12, negative_transfer=False)
+        >>> e = evaluate(r, ZooTables(records=recs))
+        >>> e.best_in_hindsight, round(e.regret, 2), e.source_rank
+        ('a', 0.18, 2)
+    """
+    ev = Evaluation(
+        target=str(result.target),
+        source=str(result.source),
+        method=str(result.method),
+        accuracy=float(result.accuracy),
+        scratch_accuracy=None
+        if result.scratch_accuracy is None
+        else float(result.scratch_accuracy),
+        gain=None if result.gain is None else float(result.gain),
+        negative_transfer=bool(result.negative_transfer),
+    )
+    if graph is not None:
+        rec = _records(graph, ev.target)
+        if "run" in rec.columns:
+            runs = rec["run"].astype("object").fillna("").astype(str)
+            drop = runs.str.startswith("transfer_from/")
+            if exclude_record is not None:
+                drop |= runs == exclude_record
+            rec = rec[~drop.to_numpy()]
+        if len(rec):
+            values = pd.to_numeric(rec["value"], errors="coerce").astype(float)
+            best = (
+                pd.DataFrame({"model": rec["model"].astype(str), "value": values})
+                .groupby("model")["value"]
+                .max()
+                .sort_values(ascending=False, kind="stable")
+            )
+            ev.best_in_hindsight = str(best.index[0])
+            ev.best_value = float(best.iloc[0])
+            ev.regret = ev.best_value - ev.accuracy
+            ev.relative = ev.accuracy / ev.best_value if ev.best_value else None
+            ev.n_sources = len(best)
+            if ev.source in best.index:
+                ev.source_rank = int(list(best.index).index(ev.source)) + 1
+    if recommendation is not None:
+        frame = recommendation.frame.set_index("model")
+        if ev.source in frame.index:
+            row = frame.loc[ev.source]
+            for key in ("predicted", "predicted_gain", "risk"):
+                value = row.get(key)
+                setattr(ev, key, None if value is None or pd.isna(value) else float(value))
+    return ev
