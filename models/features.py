@@ -36,9 +36,22 @@ def _batches(data: Any, batch_size: int) -> Iterator[torch.Tensor]:
     )
 
 
+def _check_device(model: nn.Module, device: str | torch.device) -> torch.device:
+    device = torch.device(device)
+    where = {p.device for p in model.parameters()}
+    if where and where != {device}:
+        found = ", ".join(sorted(str(d) for d in where))
+        raise ValueError(
+            f"The model is on {found} but device={str(device)!r}; call model.to({str(device)!r}) "
+            "first or pass the model's device."
+        )
+    return device
+
+
 def _n(data: Any) -> int | None:
     try:
-        return len(data.dataset) if isinstance(data, DataLoader) else len(data)
+        n: int = len(data.dataset) if isinstance(data, DataLoader) else len(data)  # type: ignore[arg-type]
+        return n
     except TypeError:
         return None
 
@@ -51,6 +64,7 @@ def extract_features(
     layer: str | None = None,
     batch_size: int = 256,
     progress: bool = False,
+    device: str | torch.device = "cpu",
 ) -> np.ndarray:
     """Features of ``data`` under ``model``: penultimate by default, or a named layer.
 
@@ -60,6 +74,7 @@ def extract_features(
         layer: Dotted submodule name (e.g. ``"body.1"``): its output, flattened per sample.
         batch_size: Samples per forward pass.
         progress: Show a progress bar on stderr.
+        device: Device the batches are moved to; the model must already be there.
 
     Returns:
         float32 array of shape (N, D).
@@ -73,6 +88,7 @@ def extract_features(
         >>> extract_features(m, torch.zeros(5, 4), layer="body.0.1").shape
         (5, 16)
     """
+    device = _check_device(model, device)
     was_training = model.training
     model.eval()
     captured: list[torch.Tensor] = []
@@ -88,6 +104,7 @@ def extract_features(
     try:
         bar = tqdm(total=_n(data), disable=not progress, desc="features", unit="sample")
         for x in _batches(data, batch_size):
+            x = x.to(device)
             if layer is None:
                 feats = model.forward_features(x)  # type: ignore[operator]
             else:
@@ -108,14 +125,20 @@ def extract_features(
 
 @torch.no_grad()
 def predict_proba(
-    model: nn.Module, data: Any, *, batch_size: int = 256, progress: bool = False
+    model: nn.Module,
+    data: Any,
+    *,
+    batch_size: int = 256,
+    progress: bool = False,
+    device: str | torch.device = "cpu",
 ) -> np.ndarray:
     """Softmax outputs of ``model`` on ``data``, shape (N, n_classes) (for LEEP-style scores)."""
+    device = _check_device(model, device)
     was_training = model.training
     model.eval()
     try:
         parts = [
-            torch.softmax(model(x), dim=1).cpu().numpy()
+            torch.softmax(model(x.to(device)), dim=1).cpu().numpy()
             for x in tqdm(list(_batches(data, batch_size)), disable=not progress)
         ]
     finally:

@@ -84,6 +84,7 @@ def create_model(
     *,
     n_classes: int,
     input_shape: tuple[int, ...] | None = None,
+    in_chans: int | None = None,
     **kwargs: Any,
 ) -> ZooModel:
     """Build a freshly initialised ``name`` model (seed with ``torch.manual_seed`` first).
@@ -93,6 +94,8 @@ def create_model(
         n_classes: Outputs of the classifier head (>= 1).
         input_shape: Shape of one input without the batch dimension; the
             architecture's default when ``None``.
+        in_chans: Input channels, replacing the first dimension of the (default)
+            input shape; for image and signal inputs only.
         **kwargs: Architecture options, e.g. ``width``, ``depth``.
 
     Raises:
@@ -109,6 +112,18 @@ def create_model(
     if isinstance(n_classes, bool) or not isinstance(n_classes, int) or n_classes < 1:
         raise ValueError(f"n_classes must be a positive int, got {n_classes!r}.")
     shape = tuple(int(d) for d in (input_shape or config.default_input_shape))
+    if in_chans is not None:
+        if len(shape) < 2:
+            raise ValueError(
+                f"in_chans={in_chans!r} needs a (C, ...) input shape, but {name} got {shape}; "
+                "pass input_shape instead."
+            )
+        if input_shape is not None and shape[0] != in_chans:
+            raise ValueError(
+                f"in_chans={in_chans!r} contradicts input_shape={tuple(input_shape)!r}; "
+                "pass only one of them."
+            )
+        shape = (int(in_chans), *shape[1:])
     if not shape or any(d < 1 for d in shape):
         raise ValueError(f"input_shape must be positive dimensions, got {input_shape!r}.")
     builder = _REGISTRY[name][1]

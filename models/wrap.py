@@ -45,7 +45,7 @@ class WrappedModel(ZooModel):
         self.feature_dim = head.in_features
         self.n_classes = head.out_features
         self.input_shape = tuple(input_shape)
-        self.arch_kwargs = {}
+        self.arch_kwargs: dict[str, object] = {}
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         return torch.flatten(self.backbone(x), 1)
@@ -69,12 +69,14 @@ def wrap_module(
     head: str | None = None,
     input_shape: tuple[int, ...] = (),
     copy_module: bool = True,
+    n_classes: int | None = None,
 ) -> WrappedModel:
     """Wrap ``module`` into the ZooModel feature interface.
 
     The classifier is the attribute ``head`` or, by default, the first of ``fc``,
     ``classifier``, ``head``, ``last_linear`` that is (or ends in) an ``nn.Linear``.
-    ``module`` is deep-copied unless ``copy_module=False``.
+    ``module`` is deep-copied unless ``copy_module=False``. With ``n_classes`` different
+    from the found head's outputs, the head is replaced by a fresh one of that size.
 
     Example:
         >>> import torch
@@ -89,4 +91,7 @@ def wrap_module(
     module = copy.deepcopy(module) if copy_module else module
     if head is None:
         head, _ = _find_head(module)
-    return WrappedModel(module, head, input_shape)
+    wrapped = WrappedModel(module, head, input_shape)
+    if n_classes is not None and n_classes != wrapped.n_classes:
+        wrapped.reset_classifier(n_classes)
+    return wrapped
