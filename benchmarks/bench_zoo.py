@@ -31,19 +31,25 @@ import torch
 from scipy.stats import weightedtau
 
 from kgtransfer.models import extract_features, predict_proba
-from kgtransfer.transfer import get_score, list_scores
+from kgtransfer.transfer.scores import get_score, list_scores, score_input
 from kgtransfer.zoo import build_zoo, get_zoo_spec, load_target, load_zoo_model, run_grid
 
-#: Estimators fed source-class probabilities instead of features.
-PROB_SCORES = {"leep", "nce"}
 
-
-def _score(name: str, model: Any, x: np.ndarray, y: np.ndarray) -> float:
-    fn = get_score(name)
-    if name in PROB_SCORES:
-        probs = predict_proba(model, x)
-        return float(fn(probs.argmax(1) if name == "nce" else probs, y))
-    return float(fn(extract_features(model, x), y))
+def _scores_for_pair(
+    model: Any, x: np.ndarray, y: np.ndarray, estimators: list[str]
+) -> dict[str, tuple[float, float]]:
+    """``{estimator: (value, seconds)}``; features and probabilities computed once."""
+    t0 = time.perf_counter()
+    features = extract_features(model, x)
+    probs = predict_proba(model, x)
+    shared = (time.perf_counter() - t0) / max(len(estimators), 1)
+    inputs = {"features": features, "probs": probs, "source_labels": probs.argmax(1)}
+    out = {}
+    for name in estimators:
+        t1 = time.perf_counter()
+        value = float(get_score(name)(inputs[score_input(name)], y))
+        out[name] = (value, time.perf_counter() - t1 + shared)
+    return out
 
 
 def _fits(model: Any, x: np.ndarray) -> bool:
@@ -66,23 +72,27 @@ def estimator_scores(home: Path, spec: Any, seed: int, estimators: list[str]) ->
         for name, model in models.items():
             if not _fits(model, train.x):
                 continue
-            for est in estimators:
-                t0 = time.perf_counter()
-                value = _score(est, model, train.x, train.y)
+            for est, (value, seconds) in _scores_for_pair(
+                model, train.x, train.y, estimators
+            ).items():
                 rows.append(
                     {
                         "model": name,
                         "dataset": tgt.name,
                         "estimator": est,
                         "value": value,
-                        "seconds": time.perf_counter() - t0,
+                        "seconds": seconds,
                     }
                 )
     return pd.DataFrame(rows)
 
 
+#: Fewest sources an estimator must score on a target for its weighted tau to be reported.
+MIN_SOURCES_FOR_TAU = 5
+
+
 def _wtau(a: pd.Series, b: pd.Series) -> float | None:
-    if len(a) < 3 or a.nunique() < 2 or b.nunique() < 2:
+    if len(a) < MIN_SOURCES_FOR_TAU or a.nunique() < 2 or b.nunique() < 2:
         return None
     tau = float(weightedtau(a.to_numpy(float), b.to_numpy(float)).statistic)
     return None if math.isnan(tau) else round(tau, 4)
@@ -134,12 +144,14 @@ def main() -> None:
             "best_gain": round(float(best["gain"]), 4),
             "mean_gain": round(float(rows["gain"].mean()), 4),
             "frac_negative_transfer": round(float(rows["negative_transfer"].mean()), 4),
+            "n_sources_scored": 0,
             "weighted_tau": {},
         }
         for est in estimators:
             sub = scores[(scores["dataset"] == target) & (scores["estimator"] == est)]
             s = sub.set_index("model")["value"]
             common = s.index.intersection(truth.index)
+            entry["n_sources_scored"] = max(entry["n_sources_scored"], len(common))
             tau = _wtau(s[common], truth[common])
             entry["weighted_tau"][est] = tau
             if tau is not None:

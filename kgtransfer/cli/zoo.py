@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 from typing import Annotated
 
+import pandas as pd
 import typer
 
 from kgtransfer.cli._app import app, fail, progress_enabled
@@ -148,12 +149,9 @@ def list_(
         f"{'status':<8} {'test_acc':>8}"
     )
     for row in frame.itertuples(index=False):
-        acc = (
-            ""
-            if row.test_accuracy is None or row.test_accuracy != row.test_accuracy
-            else (f"{row.test_accuracy:.3f}")
-        )
+        acc = "" if pd.isna(row.test_accuracy) else f"{row.test_accuracy:.3f}"
+        base = "-" if pd.isna(row.base_model) else str(row.base_model)
         typer.echo(
             f"{row.model:<32} {row.architecture:<14} {row.dataset:<16} "
-            f"{row.base_model or '-':<24} {row.status:<8} {acc:>8}"
+            f"{base:<24} {row.status:<8} {acc:>8}"
         )

@@ -27,6 +27,9 @@ def test_build_list_grid(tmp_path: Path) -> None:
     before = runner.invoke(app, ["zoo", "list", "--home", home, "--spec", "tiny"])
     assert before.exit_code == 0, before.output
     assert before.output.count("missing") == 4
+    assert "nan" not in before.output
+    row = next(line for line in before.output.splitlines() if line.startswith("mlp.digits "))
+    assert row.split()[:5] == ["mlp.digits", "mlp", "digits", "-", "missing"]
 
     built = runner.invoke(app, ["zoo", "build", "--home", home, "--spec", "tiny", "--quiet"])
     assert built.exit_code == 0, built.output
