@@ -138,7 +138,8 @@ class GNNRecommender(BaseRecommender):
         n_d = len(index.names["dataset"])
         n_m = len(index.names["model"])
         x_d = torch.cat([data["dataset"].x, torch.eye(n_d)], dim=1)
-        self._x = {"model": data["model"].x, "dataset": x_d}
+        x_m = torch.cat([data["model"].x, torch.ones(n_m, 1)], dim=1)  # bias column
+        self._x = {"model": x_m, "dataset": x_d}
         self._edge_index = {et: data[et].edge_index for et in data.edge_types}
         self._edge_weight = {
             et: data[et].edge_attr.view(-1) for et in data.edge_types if "edge_attr" in data[et]

@@ -1,0 +1,139 @@
+"""``kgtransfer benchmark``: leave-one-target-out comparison of source-model recommenders.
+
+Examples::
+
+    kgtransfer benchmark --zoo transfergraph-image --targets stanfordcars,dtd
+    kgtransfer benchmark --zoo tllib --methods gnn,popularity,logme --out tllib.json
+    kgtransfer benchmark --models M.csv --datasets D.csv --records R.csv --similarities S.csv
+
+Public zoos are read from ``--shared PATH`` (default ``$KGTRANSFER_SHARED_BENCHMARKS`` or
+``../shared/benchmarks`` relative to the working directory).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from kgtransfer.cli._app import app, fail, progress_enabled
+from kgtransfer.errors import KGTransferError
+
+__all__: list[str] = []
+
+_EXPECTED = (KGTransferError, ValueError, KeyError, OSError, TypeError)
+CsvOption = Annotated[Path | None, typer.Option(exists=True, dir_okay=False, help="CSV file.")]
+
+
+def _shared(path: Path | None) -> Path:
+    if path is not None:
+        return path
+    env = os.environ.get("KGTRANSFER_SHARED_BENCHMARKS", "").strip()
+    return Path(env) if env else Path.cwd().parent / "shared" / "benchmarks"
+
+
+def _markdown(frame: object) -> str:
+    import pandas as pd
+
+    assert isinstance(frame, pd.DataFrame)
+    cols = list(frame.columns)
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for row in frame.itertuples(index=False):
+        cells = [
+            f"{v:.3f}" if isinstance(v, float) else ("–" if v is None else str(v)) for v in row
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+@app.command()
+def benchmark(
+    zoo: Annotated[
+        str | None,
+        typer.Option(
+            help="Public zoo: transfergraph-image|transfergraph-text|parc|tllib|model-spider|sfda-supervised_cnn|sfda-selfsupervised|sfda-vit."
+        ),
+    ] = None,
+    shared: Annotated[
+        Path | None, typer.Option(help="Folder of the public benchmark tables.", file_okay=False)
+    ] = None,
+    models: CsvOption = None,
+    datasets: CsvOption = None,
+    records: CsvOption = None,
+    similarities: CsvOption = None,
+    scores: CsvOption = None,
+    targets: Annotated[
+        str | None,
+        typer.Option(help="Comma-separated targets; 'paper' = the TransferGraph paper's 8."),
+    ] = None,
+    methods: Annotated[
+        str, typer.Option(help="Comma-separated recommenders.")
+    ] = "gnn,popularity,similarity,logme",
+    seed: Annotated[int, typer.Option(help="Seed of the GNN.")] = 0,
+    epochs: Annotated[
+        int | None, typer.Option(help="GNN training steps (default: its own).")
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Write the full results as JSON here.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+) -> None:
+    """Leave-one-target-out benchmark; prints a Markdown table of per-method means."""
+    from kgtransfer.transfer.recommend import list_recommenders
+    from kgtransfer.transfer.recommend.benchmarks import (
+        PAPER_TARGETS,
+        load_benchmark_zoo,
+        run_benchmark,
+        summary_table,
+    )
+
+    if (zoo is None) == (records is None):
+        fail(
+            "give either --zoo NAME or your own tables (--records R.csv [--models ...]), not both."
+        )
+    method_list = [m.strip() for m in methods.split(",") if m.strip()]
+    unknown = [m for m in method_list if m not in list_recommenders()]
+    if unknown:
+        fail(f"unknown method(s) {unknown}; choose from {list_recommenders()}.")
+    try:
+        if zoo is not None:
+            tables = load_benchmark_zoo(zoo, _shared(shared))
+        else:
+            from kgtransfer.kg.ingest import normalize_tables
+
+            tables, _ = normalize_tables(
+                models=models, datasets=datasets, records=records,
+                similarities=similarities, scores=scores, create_missing=True,
+            )  # fmt: skip
+        target_list: list[str] | None = None
+        if targets == "paper":
+            if zoo not in PAPER_TARGETS:
+                fail(f"--targets paper needs --zoo {' or '.join(PAPER_TARGETS)}.")
+            target_list = PAPER_TARGETS[str(zoo)]
+        elif targets:
+            target_list = [t.strip() for t in targets.split(",") if t.strip()]
+        gnn_params: dict[str, object] = {"seed": seed}
+        if epochs is not None:
+            gnn_params["epochs"] = epochs
+        results = run_benchmark(
+            tables, method_list, targets=target_list, params={"gnn": gnn_params},
+            progress=progress_enabled(quiet),
+        )  # fmt: skip
+    except _EXPECTED as exc:
+        text = str(exc).strip().splitlines()
+        fail(text[0] if text else type(exc).__name__)
+    for method, res in results.items():
+        if "error" in res:
+            typer.echo(f"note: {method} skipped: {res['error']}", err=True)
+    typer.echo(_markdown(summary_table(results)))
+    if any("mean_logme" in r for r in results.values()):
+        typer.echo("\nOver the models with a LogME score:\n")
+        typer.echo(_markdown(summary_table(results, subset="logme")))
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=out.parent, suffix=".tmp")
+        with os.fdopen(fd, "w") as fh:
+            json.dump({"zoo": zoo, "targets": target_list, "results": results}, fh, indent=2)
+        os.replace(tmp, out)
