@@ -1,0 +1,386 @@
+"""``kgtransfer demo | recommend | transfer | report``: the product on the command line.
+
+Examples::
+
+    kgtransfer demo                                  # built-in zoo -> reports/report.html
+    kgtransfer recommend digits_blurred --k 3        # rank sources for a graph dataset
+    kgtransfer recommend mine --data my.csv --label-column y
+    kgtransfer transfer cnn_small.digits digits_blurred --write
+    kgtransfer report --targets digits_blurred,digits_5to9 --out reports
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
+import typer
+
+from kgtransfer.cli._app import app, fail, progress_enabled
+from kgtransfer.errors import KGTransferError
+
+__all__ = ["demo", "recommend_cmd", "report_cmd", "transfer_cmd"]
+
+_EXPECTED = (KGTransferError, ValueError, KeyError, OSError, RuntimeError)
+
+HomeOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--home",
+        help="kgtransfer home folder (default: $KGTRANSFER_HOME or ~/.cache/kgtransfer).",
+        file_okay=False,
+    ),
+]
+StoreOption = Annotated[
+    Path | None,
+    typer.Option("--store", help="Graph store folder (default: HOME/graph).", file_okay=False),
+]
+SeedOption = Annotated[int, typer.Option("--seed", help="Seed of every random choice.")]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
+KOption = Annotated[int, typer.Option("--k", help="Candidates shown per target.", min=1)]
+GnnEpochsOption = Annotated[
+    int | None, typer.Option("--gnn-epochs", help="GNN training steps (default: its own).")
+]
+EnsembleOption = Annotated[
+    int | None, typer.Option("--ensemble", help="GNN ensemble size (default: its own).")
+]
+
+
+def _gnn_params(seed: int, epochs: int | None, ensemble: int | None) -> dict[str, Any]:
+    params: dict[str, Any] = {"seed": seed}
+    if epochs is not None:
+        params["epochs"] = epochs
+    if ensemble is not None:
+        params["n_ensemble"] = ensemble
+    return params
+
+
+def _home(home: Path | None) -> Path:
+    from kgtransfer.cli.zoo import default_home
+
+    return home or default_home()
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def _open_tables(store: Path | None, home: Path | None) -> Any:
+    from kgtransfer.kg import ZooGraph
+
+    path = store or _home(home) / "graph"
+    if not path.is_dir():
+        raise FileNotFoundError(
+            f"No graph store at {path}; run `kgtransfer zoo build` (or `kgtransfer demo`) "
+            "first, or pass --store PATH."
+        )
+    with ZooGraph.open(path, read_only=True) as graph:
+        return graph.to_tables()
+
+
+def _fmt(value: Any, spec: str = ".3f") -> str:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return "-"
+    return format(value, spec) if isinstance(value, (int, float)) else str(value)
+
+
+def _print_ranking(frame: pd.DataFrame, *, evidence: bool = True) -> None:
+    typer.echo(
+        f"{'rank':>4}  {'model':<30} {'predicted':>9} {'interval':>15} {'gain':>7} "
+        f"{'P(loss)':>7} {'measured':>8}"
+    )
+    for row in frame.to_dict("records"):
+        interval = f"[{_fmt(row['low'], '.2f')}, {_fmt(row['high'], '.2f')}]"
+        typer.echo(
+            f"{int(row['rank']):>4}  {row['model']!s:<30} {_fmt(row['predicted']):>9} "
+            f"{interval:>15} {_fmt(row['predicted_gain'], '+.3f'):>7} "
+            f"{_fmt(row['risk'], '.2f'):>7} {_fmt(row['actual']):>8}"
+        )
+        if evidence and row.get("evidence"):
+            typer.echo(f"        {row['evidence']}")
+
+
+@app.command("demo")
+def demo(
+    home: HomeOption = None,
+    out: Annotated[Path, typer.Option("--out", help="Report folder.", file_okay=False)] = Path(
+        "reports"
+    ),
+    spec: Annotated[str, typer.Option("--spec", help="Built-in zoo: default or tiny.")] = (
+        "default"
+    ),
+    seed: SeedOption = 0,
+    k: KOption = 5,
+    gnn_epochs: GnnEpochsOption = None,
+    ensemble: EnsembleOption = None,
+    quiet: QuietOption = False,
+) -> None:
+    """Run the whole job on the built-in zoo and write a batch report.
+
+    Builds (or reuses) the zoo and its graph under HOME, runs the transfer grid,
+    then for each built-in target: fits the GNN recommender without that target's
+    records (leave-one-target-out), recommends sources, fine-tunes the best one
+    with the grid's budget, compares it with scratch and with the best source in
+    hindsight, and writes the report (HTML, CSV, JSON, Markdown) to --out.
+
+    \b
+    Examples:
+      kgtransfer demo
+      kgtransfer demo --home /tmp/kgt --out /tmp/reports --quiet
+      kgtransfer demo --spec tiny --gnn-epochs 40
+    """
+    from kgtransfer._api._demo import run_demo
+    from kgtransfer.zoo import get_zoo_spec
+
+    params = _gnn_params(seed, gnn_epochs, ensemble)
+    try:
+        result = run_demo(
+            _home(home),
+            out,
+            spec=get_zoo_spec(spec),
+            seed=seed,
+            k=k,
+            gnn_params=params,
+            progress=progress_enabled(quiet),
+        )
+    except _EXPECTED as exc:
+        fail(_one_line(exc))
+    typer.echo(
+        f"{'target':<18} {'recommended':<28} {'pred.':>6} {'risk':>5} {'transfer':>8} "
+        f"{'scratch':>7} {'gain':>7} {'best in hindsight':<28} {'regret':>6}"
+    )
+    for row in result.summary.to_dict("records"):
+        typer.echo(
+            f"{row['target']:<18} {row['recommended']:<28} {_fmt(row['predicted']):>6} "
+            f"{_fmt(row['risk'], '.2f'):>5} {_fmt(row['transferred']):>8} "
+            f"{_fmt(row['scratch']):>7} {_fmt(row['gain'], '+.3f'):>7} "
+            f"{_fmt(row['best_in_hindsight']):<28} {_fmt(row['regret']):>6}"
+        )
+    times = ", ".join(f"{key} {value:.1f} s" for key, value in result.seconds.items())
+    typer.echo(f"time: {times}")
+    typer.echo(f"report: {result.report['html']}")
+
+
+@app.command("recommend")
+def recommend_cmd(
+    target: Annotated[str, typer.Argument(help="Dataset id in the graph, or a name for --data.")],
+    k: KOption = 5,
+    store: StoreOption = None,
+    home: HomeOption = None,
+    data: Annotated[
+        Path | None,
+        typer.Option("--data", help="A new dataset as CSV (joined to the graph by similarity)."),
+    ] = None,
+    label_column: Annotated[
+        str | None, typer.Option("--label-column", help="Label column of --data.")
+    ] = None,
+    rerank: Annotated[
+        int, typer.Option("--rerank", help="Re-rank the top N with an estimator.", min=0)
+    ] = 0,
+    estimator: Annotated[str, typer.Option("--estimator", help="Estimator of --rerank.")] = "logme",
+    holdout: Annotated[
+        bool,
+        typer.Option("--holdout", help="Hide the target's own records (cold-start ranking)."),
+    ] = False,
+    gnn_epochs: GnnEpochsOption = None,
+    ensemble: EnsembleOption = None,
+    seed: SeedOption = 0,
+    quiet: QuietOption = False,
+) -> None:
+    """Rank source models for TARGET with predicted value, interval, gain and risk.
+
+    \b
+    Examples:
+      kgtransfer recommend digits_blurred --k 3
+      kgtransfer recommend digits_blurred --holdout --rerank 5
+      kgtransfer recommend mine --data my.csv --label-column label
+    """
+    from kgtransfer.api import recommend
+    from kgtransfer.transfer import GNNRecommender
+
+    progress = progress_enabled(quiet)
+    try:
+        tables = _open_tables(store, home)
+        if data is not None and label_column is None:
+            raise ValueError("--data needs --label-column (the CSV column holding labels).")
+        rec = recommend(
+            tables,
+            str(data) if data is not None else target,
+            k=k,
+            name=target if data is not None else None,
+            label_column=label_column,
+            rerank=rerank,
+            rerank_estimator=estimator,
+            checkpoints=_home(home) / "zoo" / "models" if rerank else None,
+            exclude_target_records=holdout,
+            recommender=GNNRecommender(
+                **_gnn_params(seed, gnn_epochs, ensemble), progress=progress
+            ),
+            seed=seed,
+            progress=progress,
+        )
+    except _EXPECTED as exc:
+        fail(_one_line(exc))
+    scratch = f"scratch {rec.scratch:.3f} ({rec.scratch_source})" if rec.scratch is not None else ""
+    typer.echo(f"target {rec.target} ({rec.kind}) {scratch}".rstrip())
+    if len(rec.neighbours):
+        near = ", ".join(
+            f"{d} ({s:.2f})"
+            for d, s in zip(rec.neighbours["dataset"], rec.neighbours["similarity"], strict=True)
+        )
+        typer.echo(f"nearest datasets: {near}")
+    _print_ranking(rec.frame)
+    for note in rec.metadata.get("notes", []):
+        typer.echo(f"note: {note}")
+
+
+@app.command("transfer")
+def transfer_cmd(
+    source: Annotated[str, typer.Argument(help="Zoo model name or checkpoint folder.")],
+    target: Annotated[str, typer.Argument(help="Registered dataset name, or a name for --data.")],
+    arch: Annotated[
+        str | None, typer.Option("--arch", help="Target architecture (default: the source's).")
+    ] = None,
+    method: Annotated[str, typer.Option("--method", help="auto or a transfer method.")] = "auto",
+    data: Annotated[
+        Path | None, typer.Option("--data", help="Target data as CSV (a held-out split is made).")
+    ] = None,
+    label_column: Annotated[
+        str | None, typer.Option("--label-column", help="Label column of --data.")
+    ] = None,
+    epochs: Annotated[int, typer.Option("--epochs", min=1)] = 30,
+    lr: Annotated[float, typer.Option("--lr")] = 3e-3,
+    batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 32,
+    write: Annotated[
+        bool, typer.Option("--write", help="Write the result into the graph store.")
+    ] = False,
+    store: StoreOption = None,
+    home: HomeOption = None,
+    seed: SeedOption = 0,
+    quiet: QuietOption = False,
+) -> None:
+    """Transfer SOURCE to TARGET, compare with training from scratch, optionally write back.
+
+    \b
+    Examples:
+      kgtransfer transfer cnn_small.digits digits_blurred
+      kgtransfer transfer cnn_small.digits digits_blurred --arch mlp --write
+      kgtransfer transfer ./my_ckpt mine --data my.csv --label-column label
+    """
+    from kgtransfer.api import transfer_from
+    from kgtransfer.kg import ZooGraph
+
+    budget = {"epochs": epochs, "lr": lr, "batch_size": batch_size}
+    try:
+        graph = None
+        if write:
+            graph = ZooGraph.open(store or _home(home) / "graph")
+        try:
+            result = transfer_from(
+                source,
+                arch,
+                str(data) if data is not None else target,
+                method=method,
+                graph=graph,
+                seed=seed,
+                budget=budget,
+                home=_home(home),
+                target_name=target,
+                label_column=label_column,
+                progress=progress_enabled(quiet),
+            )
+        finally:
+            if graph is not None:
+                graph.close()
+    except _EXPECTED as exc:
+        fail(_one_line(exc))
+    choice = result.provenance["choice"]
+    typer.echo(f"method: {result.method} ({choice['reason']})")
+    typer.echo(
+        f"{result.source} -> {result.target}: accuracy {result.accuracy:.3f}, scratch "
+        f"{_fmt(result.scratch_accuracy)}, gain {_fmt(result.gain, '+.3f')}"
+        + ("  NEGATIVE TRANSFER" if result.negative_transfer else "")
+    )
+    if result.record_id:
+        typer.echo(f"record: {result.record_id}")
+
+
+@app.command("report")
+def report_cmd(
+    targets: Annotated[
+        str, typer.Option("--targets", help="Comma-separated dataset ids of the graph.")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Report folder.", file_okay=False)] = Path(
+        "reports"
+    ),
+    store: StoreOption = None,
+    home: HomeOption = None,
+    k: KOption = 10,
+    holdout: Annotated[
+        bool,
+        typer.Option(
+            "--holdout/--no-holdout",
+            help="Rank each target without its own records (one fit per target).",
+        ),
+    ] = True,
+    formats: Annotated[
+        str, typer.Option("--formats", help="Comma-separated: html,csv,json,md.")
+    ] = "html,csv,json,md",
+    title: Annotated[str, typer.Option("--title")] = "kgtransfer recommendations",
+    gnn_epochs: GnnEpochsOption = None,
+    ensemble: EnsembleOption = None,
+    seed: SeedOption = 0,
+    quiet: QuietOption = False,
+) -> None:
+    """Recommend sources for many targets and write one batch report.
+
+    \b
+    Examples:
+      kgtransfer report --targets digits_blurred,digits_5to9
+      kgtransfer report --targets digits_blurred --store /tmp/graph --out /tmp/r --formats html
+    """
+    from tqdm.auto import tqdm
+
+    from kgtransfer.api import recommend
+    from kgtransfer.report import write_report
+    from kgtransfer.transfer import GNNRecommender
+
+    names = [t.strip() for t in targets.split(",") if t.strip()]
+    if not names:
+        fail("--targets is empty; pass dataset ids separated by commas.")
+    try:
+        tables = _open_tables(store, home)
+        progress = progress_enabled(quiet)
+        params = _gnn_params(seed, gnn_epochs, ensemble)
+        shared = None if holdout else GNNRecommender(**params).fit(tables)
+        recs = []
+        for name in tqdm(names, desc="report targets", disable=not progress):
+            recs.append(
+                recommend(
+                    tables,
+                    name,
+                    k=None,
+                    recommender=shared if shared is not None else GNNRecommender(**params),
+                    exclude_target_records=holdout,
+                    seed=seed,
+                )
+            )
+        paths = write_report(
+            recs,
+            out,
+            formats=tuple(f.strip() for f in formats.split(",") if f.strip()),
+            title=title,
+            k=k,
+            meta={"seed": seed, "holdout": holdout},
+        )
+    except _EXPECTED as exc:
+        fail(_one_line(exc))
+    for rec in recs:
+        top = rec.frame.iloc[0]
+        typer.echo(
+            f"{rec.target:<24} {rec.best:<30} predicted {_fmt(top['predicted'])} "
+            f"gain {_fmt(top['predicted_gain'], '+.3f')} risk {_fmt(top['risk'], '.2f')}"
+        )
+    typer.echo(f"report: {paths.get('html') or next(iter(paths.values()))}")
