@@ -36,7 +36,9 @@ class RunOutcome:
     error: str | None = None
 
 
-def _fresh_target(arch: str, train: Any, seed: int) -> ZooModel:
+def _fresh_target(
+    arch: str, train: Any, seed: int, arch_kwargs: tuple[tuple[str, Any], ...] = ()
+) -> ZooModel:
     """``arch`` built for the target's input shape and classes; raises if it cannot be.
 
     A forward pass on two examples catches shapes an architecture accepts at build time
@@ -44,7 +46,10 @@ def _fresh_target(arch: str, train: Any, seed: int) -> ZooModel:
     """
     shape = tuple(int(d) for d in train.input_shape)
     model: ZooModel = seeded(
-        seed, lambda: create_model(arch, n_classes=int(train.n_classes), input_shape=shape)
+        seed,
+        lambda: create_model(
+            arch, n_classes=int(train.n_classes), input_shape=shape, **dict(arch_kwargs)
+        ),
     )
     with torch.no_grad():
         model.eval()
@@ -69,7 +74,15 @@ def _skipped(
 
 
 def run_transfer(
-    method: str, source: ZooModel, arch: str, train: Any, test: Any, *, budget: Budget, seed: int
+    method: str,
+    source: ZooModel,
+    arch: str,
+    train: Any,
+    test: Any,
+    *,
+    budget: Budget,
+    seed: int,
+    arch_kwargs: tuple[tuple[str, Any], ...] = (),
 ) -> RunOutcome:
     """Transfer ``source`` (architecture ``arch``) to the target with ``method``.
 
@@ -79,14 +92,14 @@ def run_transfer(
     tensor with the target, gives a ``skipped`` outcome with the reason.
     """
     t0 = time.perf_counter()
-    hparams = {"method": method, "architecture": arch, **budget.to_dict()}
+    hparams = {"method": method, "architecture": arch, **dict(arch_kwargs), **budget.to_dict()}
     try:
-        _fresh_target(arch, train, seed)
+        target = _fresh_target(arch, train, seed, arch_kwargs)
     except (ValueError, RuntimeError) as exc:  # input shape the architecture cannot take
         return _skipped(train, test, t0, exc, hparams)
     try:
         result = evaluate_transfer(
-            method, source, arch, train, test, budget=budget, seed=seed, scratch=False
+            method, source, target, train, test, budget=budget, seed=seed, scratch=False
         )
     except TransferError as exc:
         return _skipped(train, test, t0, exc, hparams)
@@ -98,12 +111,25 @@ def run_transfer(
         n_test=len(test),
         seconds=time.perf_counter() - t0,
         split=str(prov.get("split", "")),
-        hparams={"method": method, "architecture": arch, **prov.get("hyperparameters", {})},
+        hparams={
+            "method": method,
+            "architecture": arch,
+            "arch_kwargs": dict(arch_kwargs),
+            **prov.get("hyperparameters", {}),
+        },
         report=dict(prov.get("report", {})),
     )
 
 
-def run_scratch(arch: str, train: Any, test: Any, *, budget: Budget, seed: int) -> RunOutcome:
+def run_scratch(
+    arch: str,
+    train: Any,
+    test: Any,
+    *,
+    budget: Budget,
+    seed: int,
+    arch_kwargs: tuple[tuple[str, Any], ...] = (),
+) -> RunOutcome:
     """Train ``arch`` from scratch on the target with ``budget`` and ``seed``.
 
     Runs :func:`evaluate_transfer` with ``scratch=True`` from a freshly initialised
@@ -111,13 +137,13 @@ def run_scratch(arch: str, train: Any, test: Any, *, budget: Budget, seed: int) 
     initialisation every transfer of the grid is compared with.
     """
     t0 = time.perf_counter()
-    hparams = {"method": "scratch", "architecture": arch, **budget.to_dict()}
+    hparams = {"method": "scratch", "architecture": arch, **dict(arch_kwargs), **budget.to_dict()}
     try:
-        fresh = _fresh_target(arch, train, seed)
+        fresh = _fresh_target(arch, train, seed, arch_kwargs)
     except (ValueError, RuntimeError) as exc:
         return _skipped(train, test, t0, exc, hparams)
     result = evaluate_transfer(
-        "finetune", fresh, arch, train, test, budget=budget, seed=seed, scratch=True
+        "finetune", fresh, fresh, train, test, budget=budget, seed=seed, scratch=True
     )
     assert result.scratch_accuracy is not None  # scratch=True always sets it
     return RunOutcome(

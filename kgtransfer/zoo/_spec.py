@@ -106,6 +106,16 @@ class SourceSpec:
         """The architecture (registry key), the part before the first dot."""
         return self.name.partition(".")[0]
 
+    @property
+    def architecture(self) -> str:
+        """``arch``, plus its keyword arguments when any: ``cnn1d(width=16)``.
+
+        The grid trains one scratch baseline per distinct architecture label.
+        """
+        if not self.arch_kwargs:
+            return self.arch
+        return f"{self.arch}(" + ",".join(f"{k}={v}" for k, v in self.arch_kwargs) + ")"
+
     def to_dict(self) -> dict[str, Any]:
         """The entry as a JSON-ready dict (hashed for caching)."""
         return {
@@ -331,7 +341,8 @@ def _family(
 
 
 #: The built-in zoo: 7 source datasets (6 digits domains/tasks + MNIST-1D signals),
-#: 4 architecture families, 24 models of which 10 are fine-tunes of 3 shared bases
+#: 4 architecture families (6 architectures), 27 models of which 10 are fine-tunes of
+#: 3 shared bases
 #: (siblings of one base make weight averaging meaningful), and 6 few-shot targets
 #: (10 examples per class) none of the sources saw.
 DEFAULT_ZOO = ZooSpec(
@@ -356,9 +367,12 @@ DEFAULT_ZOO = ZooSpec(
             ["digits_noisy", "digits_parity"],
         )
         + [
+            SourceSpec("mlp_wide.digits", "digits", budget=_BASE),
             SourceSpec("cnn1d.mnist1d", "mnist1d", budget=_BASE),
             SourceSpec("cnn1d.mnist1d_v2", "mnist1d", budget=_BASE),  # a seed sibling
+            SourceSpec("cnn1d.mnist1d_w16", "mnist1d", budget=_BASE, arch_kwargs=(("width", 16),)),
             SourceSpec("mlp.mnist1d", "mnist1d", budget=_BASE),
+            SourceSpec("mlp_wide.mnist1d", "mnist1d", budget=_BASE),
         ]
     ),
     targets=(

@@ -208,7 +208,8 @@ def _grid(
         )
     cached = read_grid(home)
     grid = _Grid(home, {tuple(r[k] for k in _KEY): r for r in cached.to_dict("records")})
-    archs = list(dict.fromkeys(s.arch for s in spec.sources))
+    # one scratch baseline per distinct architecture (name + keyword arguments)
+    archs = {s.architecture: (s.arch, s.arch_kwargs) for s in spec.sources}
     n_runs = len(spec.targets) * (len(archs) + len(spec.sources) * len(spec.methods))
     bar = tqdm(total=n_runs, desc="zoo grid", disable=not progress)
     keep: list[tuple[Any, ...]] = []
@@ -216,16 +217,18 @@ def _grid(
     for tgt in spec.targets:
         train, test = load_target(spec, tgt.name, seed)
         scratch_acc: dict[str, float | None] = {}
-        for arch in archs:
-            key = ("", arch, tgt.name, "scratch", seed)
-            run_hash = spec.grid_hash(None, arch, tgt.name, "scratch", seed)
+        for label, (arch, kwargs) in archs.items():
+            key = ("", label, tgt.name, "scratch", seed)
+            run_hash = spec.grid_hash(None, label, tgt.name, "scratch", seed)
             row = None if force else grid.get(key, run_hash)
             if row is None:
-                bar.set_postfix_str(f"{tgt.name} scratch {arch}")
-                outcome = run_scratch(arch, train, test, budget=spec.grid_budget, seed=seed)
+                bar.set_postfix_str(f"{tgt.name} scratch {label}")
+                outcome = run_scratch(
+                    arch, train, test, budget=spec.grid_budget, seed=seed, arch_kwargs=kwargs
+                )
                 row = _row(
                     source="",
-                    arch=arch,
+                    arch=label,
                     target=tgt.name,
                     method="scratch",
                     seed=seed,
@@ -236,12 +239,12 @@ def _grid(
                 grid.put(row)
             keep.append(key)
             acc = row["accuracy"]
-            scratch_acc[arch] = None if acc is None or pd.isna(acc) else float(acc)
+            scratch_acc[label] = None if acc is None or pd.isna(acc) else float(acc)
             bar.update()
         for src in spec.sources:
             for method in spec.methods:
-                key = (src.name, src.arch, tgt.name, method, seed)
-                run_hash = spec.grid_hash(src.name, src.arch, tgt.name, method, seed)
+                key = (src.name, src.architecture, tgt.name, method, seed)
+                run_hash = spec.grid_hash(src.name, src.architecture, tgt.name, method, seed)
                 row = None if force else grid.get(key, run_hash)
                 if row is None:
                     bar.set_postfix_str(f"{tgt.name} {method} {src.name}")
@@ -255,16 +258,17 @@ def _grid(
                         test,
                         budget=spec.grid_budget,
                         seed=seed,
+                        arch_kwargs=src.arch_kwargs,
                     )
                     row = _row(
                         source=src.name,
-                        arch=src.arch,
+                        arch=src.architecture,
                         target=tgt.name,
                         method=method,
                         seed=seed,
                         run_hash=run_hash,
                         outcome=outcome,
-                        scratch=scratch_acc[src.arch],
+                        scratch=scratch_acc[src.architecture],
                     )
                     grid.put(row)
                 keep.append(key)

@@ -10,7 +10,18 @@ import pytest
 
 import kgtransfer.zoo.grid as grid_module
 from kgtransfer.kg import ZooGraph
-from kgtransfer.zoo import TINY_ZOO, ZooBuildResult, read_grid, run_grid
+from kgtransfer.zoo import (
+    TINY_ZOO,
+    Budget,
+    SourceSpec,
+    TargetSpec,
+    ZooBuildResult,
+    ZooSpec,
+    build_zoo,
+    load_zoo_model,
+    read_grid,
+    run_grid,
+)
 
 
 @pytest.fixture(scope="module")
@@ -126,3 +137,21 @@ def test_crash_loses_at_most_one_run_and_resume_reproduces(
 def test_grid_needs_a_built_zoo(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=r"not built for spec 'tiny'.*Run build_zoo"):
         run_grid(tmp_path, spec=TINY_ZOO)
+
+
+def test_architecture_keyword_arguments_reach_build_and_grid(tmp_path: Path) -> None:
+    fast = Budget(epochs=1)
+    spec = ZooSpec(
+        "kw",
+        (SourceSpec("mlp.digits_w16", "digits", budget=fast, arch_kwargs=(("width", 16),)),),
+        (TargetSpec("digits_5to9", n_per_class=3),),
+        grid_budget=fast,
+    )
+    build_zoo(tmp_path, spec=spec)
+    assert load_zoo_model(tmp_path, "mlp.digits_w16").feature_dim == 16
+    grid = run_grid(tmp_path, spec=spec).set_index("method")
+    assert grid.loc["scratch", "architecture"] == "mlp(width=16)"
+    assert grid.loc["finetune", "status"] == "ok"
+    report = json.loads(grid.loc["finetune", "report"])
+    assert len(report["copied"]) > 0  # same widths: the backbone was copied
+    assert json.loads(grid.loc["finetune", "hparams"])["arch_kwargs"] == {"width": 16}
