@@ -36,20 +36,6 @@ def _shared(path: Path | None) -> Path:
     return Path(env) if env else Path.cwd().parent / "shared" / "benchmarks"
 
 
-def _markdown(frame: object) -> str:
-    import pandas as pd
-
-    assert isinstance(frame, pd.DataFrame)
-    cols = list(frame.columns)
-    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    for row in frame.itertuples(index=False):
-        cells = [
-            f"{v:.3f}" if isinstance(v, float) else ("–" if v is None else str(v)) for v in row
-        ]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
-
-
 @app.command()
 def benchmark(
     zoo: Annotated[
@@ -85,6 +71,7 @@ def benchmark(
     from kgtransfer.transfer.recommend.benchmarks import (
         PAPER_TARGETS,
         load_benchmark_zoo,
+        markdown_table,
         run_benchmark,
         summary_table,
     )
@@ -127,10 +114,10 @@ def benchmark(
     for method, res in results.items():
         if "error" in res:
             typer.echo(f"note: {method} skipped: {res['error']}", err=True)
-    typer.echo(_markdown(summary_table(results)))
+    typer.echo(markdown_table(summary_table(results)))
     if any("mean_logme" in r for r in results.values()):
         typer.echo("\nOver the models with a LogME score:\n")
-        typer.echo(_markdown(summary_table(results, subset="logme")))
+        typer.echo(markdown_table(summary_table(results, subset="logme")))
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=out.parent, suffix=".tmp")

@@ -18,6 +18,7 @@ __all__ = [
     "BENCHMARK_ZOOS",
     "PAPER_TARGETS",
     "load_benchmark_zoo",
+    "markdown_table",
     "run_benchmark",
     "summary_table",
 ]
@@ -127,3 +128,18 @@ def summary_table(results: dict[str, Any], *, subset: str = "") -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def markdown_table(frame: pd.DataFrame) -> str:
+    """A DataFrame as a Markdown table (floats to 3 decimals, missing as "–")."""
+    cols = [str(c) for c in frame.columns]
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for row in frame.itertuples(index=False):
+        cells = [
+            "–"
+            if v is None or (isinstance(v, float) and v != v)
+            else (f"{v:.3f}" if isinstance(v, float) else str(v))
+            for v in row
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
