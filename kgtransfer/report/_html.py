@@ -150,9 +150,11 @@ def render_html(
         rows = data.candidates[data.candidates["target"] == target]
         parts.append(f'<h2 id="target-{i}">{esc(str(target))}</h2>')
         facts = []
-        for key in ("kind", "scratch", "scratch_source", "best_in_hindsight", "note"):
-            if summary.get(key) is not None:
-                facts.append(f"{key.replace('_', ' ')}: {summary[key]}")
+        for key in ("kind", "scratch", "scratch_source", "neighbours", "best_in_hindsight", "note"):
+            value = summary.get(key)
+            if value is not None:
+                shown = f"{value:.3f}" if isinstance(value, float) else str(value)
+                facts.append(f"{key.replace('_', ' ')}: {shown}")
         if facts:
             parts.append(f'<p class="muted">{esc(" · ".join(map(str, facts)))}</p>')
         parts.append(_table(rows.head(k), _CANDIDATE_HEAD, f"candidates-{i}"))
