@@ -61,6 +61,12 @@ class Recommendation:
         context: Neighbours, ``trained_on`` and ``base_model`` of the candidates (for
             the report's evidence subgraph).
         metadata: Seed, k, recommender, re-ranking, held-out datasets, versions, notes.
+
+    Example:
+        >>> import pandas as pd
+        >>> rec = Recommendation("t", "known", pd.DataFrame({"model": ["a", "b"]}))
+        >>> rec.best, rec.to_frame().columns.tolist()
+        ('a', ['target', 'model'])
     """
 
     target: str
@@ -237,7 +243,8 @@ def _loader(checkpoints: Any) -> Callable[[str], Any]:
     from kgtransfer.models import load_checkpoint
 
     if callable(checkpoints):
-        return checkpoints
+        loader: Callable[[str], Any] = checkpoints
+        return loader
     if isinstance(checkpoints, Mapping):
         return lambda name: checkpoints[name]
     folder = Path(checkpoints)

@@ -66,6 +66,11 @@ class ResolvedTarget:
         )
 
 
+def _guess_modality(sample_ndim: int) -> str:
+    """Modality from the rank of one sample: (C, H, W) image, (C, L) signal, else tabular."""
+    return {3: "image", 2: "signal"}.get(sample_ndim, "tabular")
+
+
 def as_dataset(
     data: Any,
     *,
@@ -98,9 +103,11 @@ def as_dataset(
         return data
     if isinstance(data, tuple) and len(data) == 2:
         x = np.asarray(data[0])
-        guess = "image" if x.ndim == 4 else ("signal" if x.ndim == 3 else "tabular")
         return from_arrays(
-            x, np.asarray(data[1]), name=name or "new_dataset", modality=modality or guess
+            x,
+            np.asarray(data[1]),
+            name=name or "new_dataset",
+            modality=modality or _guess_modality(x.ndim - 1),
         )
     if isinstance(data, (str, Path)):
         path = Path(data)
@@ -113,7 +120,11 @@ def as_dataset(
             return from_csv(path, label_column=label_column, name=name or path.stem)
         return load_dataset(str(data), split="train", seed=seed)
     if isinstance(data, Dataset):
-        return from_torch(data, name=name or "new_dataset", modality=modality or "image")
+        first = data[0]
+        ndim = np.asarray(first[0]).ndim if isinstance(first, (tuple, list)) else 3
+        return from_torch(
+            data, name=name or "new_dataset", modality=modality or _guess_modality(ndim)
+        )
     raise ValueError(
         f"Cannot use a {type(data).__name__!r} as a dataset: pass a dataset id of the graph, "
         "an ArrayDataset, (x, y) arrays, a CSV path with label_column=..., or a torch Dataset."
@@ -166,6 +177,22 @@ def join_dataset(
     Raises:
         ValueError: ``name`` is already a dataset of the graph, or no known dataset
             could be fingerprinted (pass ``references=``).
+
+    Example:
+        >>> import numpy as np, pandas as pd
+        >>> from kgtransfer.data import from_arrays
+        >>> from kgtransfer.kg import ZooTables
+        >>> rng = np.random.default_rng(0)
+        >>> def blob(name, c):
+        ...     x = rng.normal(c, 1.0, (40, 3)).astype("float32")
+        ...     return from_arrays(x, np.arange(40) % 2, name=name)
+        >>> refs = {"near": blob("near", 5.0), "far": blob("far", -5.0)}
+        >>> tables = ZooTables(datasets=pd.DataFrame({"dataset": ["near", "far"]}))
+        >>> joined = join_dataset(tables, blob("mine", 5.1), name="mine", references=refs)
+        >>> joined.neighbours["dataset"].tolist()
+        ['near', 'far']
+        >>> joined.similarities[["dataset_a", "dataset_b"]].values.tolist()[0]
+        ['mine', 'near']
     """
     from kgtransfer.data import dataset_similarity, fingerprint
 

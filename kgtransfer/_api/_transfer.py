@@ -99,6 +99,14 @@ def choose_method(source: Any, target: Any, x: np.ndarray, n_classes: int) -> tu
     Raises:
         TransferError: Nothing can be transferred (no shared tensor and the source
             cannot read the target's inputs).
+
+    Example:
+        >>> import numpy as np
+        >>> from kgtransfer.models import create_model
+        >>> src = create_model("mlp", n_classes=3, input_shape=(4,))
+        >>> tgt = create_model("mlp_wide", n_classes=2, input_shape=(4,))
+        >>> choose_method(src, tgt, np.zeros((2, 4), "float32"), 2)[0]
+        'distill_feature'
     """
     from kgtransfer.transfer import transfer_weights
 

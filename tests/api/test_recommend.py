@@ -209,3 +209,32 @@ def test_rerank_with_logme_reorders_top_n(make_blobs: Any, planted_graph: ZooGra
     assert rec.frame["model"].tolist()[2:] == base.frame["model"].tolist()[2:]
     assert any("re-ranked by logme on 40" in n for n in rec.metadata["notes"])
     assert np.isfinite(rec.frame["logme"][:2]).all()
+
+
+def test_new_torch_dataset_target(
+    make_blobs: Any, planted_graph: ZooGraph, references: dict[str, Any]
+) -> None:
+    from torch.utils.data import TensorDataset
+
+    ds = make_blobs("t", 0.05, seed=11)
+    torch_ds = TensorDataset(torch.as_tensor(ds.x), torch.as_tensor(ds.y))
+    rec = recommend(
+        planted_graph,
+        torch_ds,
+        name="from_torch",
+        references=references,
+        recommender=SimilarityRecommender(),
+    )
+    assert rec.kind == "new" and rec.target == "from_torch"
+    assert set(rec.neighbours["dataset"][:3]) == {"srcA", "tA1", "tA2"}
+    assert rec.summary()["neighbours"].startswith(rec.neighbours["dataset"][0])
+    assert rec.metadata["notes"][0].startswith("joined through 5 similarity edge(s)")
+
+
+def test_as_dataset_guesses_modality() -> None:
+    from kgtransfer.api import as_dataset
+
+    y = np.arange(6) % 2
+    assert as_dataset((np.zeros((6, 1, 8, 8), np.float32), y)).modality == "image"
+    assert as_dataset((np.zeros((6, 1, 40), np.float32), y)).modality == "signal"
+    assert as_dataset((np.zeros((6, 5), np.float32), y), name="t").modality == "tabular"
