@@ -84,8 +84,10 @@ def sync_build_to_graph(
             batches = [graph.add_model_cards(tmp)]
         batches.append(graph.add_tables(datasets=datasets, similarities=similarities))
     state["build"] = {"digest": digest, "batches": batches, "spec": spec.name, "seed": seed}
-    # dataset rows were rewritten without the grid's numeric attributes: resync the grid
-    state.pop("grid", None)
+    # Dataset rows were rewritten without the grid's numeric attributes: the next
+    # run_grid must resync (its old batches stay listed, so they are retracted then).
+    if isinstance(state.get("grid"), dict):
+        state["grid"]["digest"] = None
     write_json_atomic(state_path(home), state)
     return True
 

@@ -155,3 +155,26 @@ def test_architecture_keyword_arguments_reach_build_and_grid(tmp_path: Path) -> 
     report = json.loads(grid.loc["finetune", "report"])
     assert len(report["copied"]) > 0  # same widths: the backbone was copied
     assert json.loads(grid.loc["finetune", "hparams"])["arch_kwargs"] == {"width": 16}
+
+
+def test_rebuild_then_grid_never_duplicates_records(tmp_path: Path) -> None:
+    fast = Budget(epochs=1)
+    spec = ZooSpec(
+        "one",
+        (SourceSpec("mlp.digits", "digits", budget=fast),),
+        (TargetSpec("digits_5to9", n_per_class=3),),
+        grid_budget=fast,
+    )
+    build_zoo(tmp_path, spec=spec)
+    first = run_grid(tmp_path, spec=spec)
+    build_zoo(tmp_path, spec=spec, force=True)  # rewrites datasets: scratch_accuracy lost
+    again = run_grid(tmp_path, spec=spec)  # cached runs, but the graph is resynced
+    assert again["accuracy"].tolist() == first["accuracy"].tolist()
+    with ZooGraph.open(tmp_path / "graph") as graph:
+        tables = graph.to_tables()
+        n_batches = len(graph.batches())
+    assert (tables.records["method"] == "finetune").sum() == 1
+    assert tables.datasets.set_index("dataset").loc["digits_5to9", "scratch_accuracy"] == (
+        pytest.approx(first.loc[first["method"] == "scratch", "accuracy"].item())
+    )
+    assert n_batches == 3  # cards, datasets + similarities, the target's grid batch
