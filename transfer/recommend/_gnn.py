@@ -105,6 +105,7 @@ class ZooGNN(nn.Module):
     ) -> dict[str, Tensor]:
         h: dict[str, Tensor] = {}
         for kind, emb in self.embeddings.items():
+            assert isinstance(emb, nn.Embedding)
             h[kind] = emb.weight
         for kind, enc in self.encoders.items():
             e = enc(x_dict[kind])

@@ -34,8 +34,8 @@ def _mean(rows: list[dict[str, Any]], suffix: str = "") -> dict[str, float | Non
     keys = ["pearson", "weighted_tau", "top1_relative", "top1_regret", "coverage"]
     out: dict[str, float | None] = {}
     for k in keys:
-        vals = [r.get(k + suffix) for r in rows]
-        vals = [float(v) for v in vals if v is not None and math.isfinite(float(v))]
+        raw = [r.get(k + suffix) for r in rows]
+        vals = [float(v) for v in raw if v is not None and math.isfinite(float(v))]
         out[k] = float(np.mean(vals)) if vals else None
     return out
 
