@@ -8,13 +8,13 @@ and the graph is only rewritten when what it would receive changed.
 from __future__ import annotations
 
 import copy
-import platform
 import shutil
 import tempfile
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 from tqdm.auto import tqdm
@@ -47,7 +47,8 @@ class ZooBuildResult:
     Attributes:
         home: The kgtransfer home folder.
         models: One row per source: ``model, architecture, dataset, base_model,
-            status`` ("built" | "cached"), ``test_accuracy, n_params, seconds, path``.
+            status`` ("built" | "cached" | "failed"), ``test_accuracy, n_params,
+            seconds, path, error``.
         datasets: The dataset metadata table written to the graph.
         similarities: The dataset similarity table written to the graph.
         graph_path: Folder of the on-disk graph store.
@@ -70,6 +71,11 @@ class ZooBuildResult:
         return int((self.models["status"] == "built").sum())
 
     @property
+    def n_failed(self) -> int:
+        """Number of sources that failed (``errors="warn"|"collect"``)."""
+        return int((self.models["status"] == "failed").sum())
+
+    @property
     def n_cached(self) -> int:
         """Number of sources reused from the cache."""
         return int((self.models["status"] == "cached").sum())
@@ -77,7 +83,7 @@ class ZooBuildResult:
     def __repr__(self) -> str:
         return (
             f"ZooBuildResult(models={len(self.models)}, built={self.n_built}, "
-            f"cached={self.n_cached}, datasets={len(self.datasets)}, "
+            f"cached={self.n_cached}, failed={self.n_failed}, datasets={len(self.datasets)}, "
             f"graph_updated={self.graph_updated}, seconds={self.seconds:.1f})"
         )
 
@@ -173,6 +179,51 @@ def _train_source(
     return model
 
 
+def _build_one(
+    home: Path,
+    spec: ZooSpec,
+    src: SourceSpec,
+    seed: int,
+    cache: dict[str, Any],
+    trained: dict[str, ZooModel],
+    progress: bool,
+) -> dict[str, Any]:
+    """Train one source, save its folder atomically; returns its ``zoo.json`` metadata."""
+    t0 = time.perf_counter()
+    if src.dataset not in cache:
+        cache[src.dataset] = load_source_data(src.dataset, seed)
+    data = cache[src.dataset]
+    base = None
+    if src.base_model is not None:
+        base = trained.get(src.base_model) or load_checkpoint(model_dir(home, src.base_model))
+    train_seed = spec.source_seed(src.name, seed)
+    model = _train_source(src, base, data, train_seed, progress)
+    acc = accuracy(model, data.test.x, data.test.y)
+    meta = {
+        "spec": spec.name,
+        "spec_hash": spec.entry_hash(src.name, seed),
+        "seed": seed,
+        "train_seed": train_seed,
+        "entry": src.to_dict(),
+        "test_accuracy": acc,
+        "n_params": int(sum(p.numel() for p in model.parameters())),
+        "n_train": len(data.train.y),
+        "n_test": len(data.test.y),
+        "split": f"load_dataset({src.dataset!r}, split='train'|'test', seed={seed})",
+        "train_seconds": round(time.perf_counter() - t0, 3),
+        "versions": versions(),
+    }
+    card = _card(src, model, data, acc, meta)
+
+    def write(tmp: Path) -> None:
+        save_checkpoint(model, tmp, name=src.name, card=card)
+        write_json_atomic(tmp / ZOO_ENTRY_FILE, meta)
+
+    _save_folder_atomically(model_dir(home, src.name), write)
+    trained[src.name] = model
+    return meta
+
+
 def validate_spec(spec: ZooSpec) -> None:
     """Check every architecture and dataset name of ``spec`` against the registries.
 
@@ -199,6 +250,7 @@ def build_zoo(
     force: bool = False,
     progress: bool = False,
     num_threads: int | None = 1,
+    errors: Literal["raise", "warn", "collect"] = "raise",
 ) -> ZooBuildResult:
     """Train the spec's source models and write checkpoints, cards and the graph.
 
@@ -218,6 +270,10 @@ def build_zoo(
         progress: Show a tqdm bar on stderr.
         num_threads: torch threads while training (restored afterwards); ``None``
             keeps the current setting. One is fastest for these tiny models.
+        errors: A source that fails to train: ``"raise"`` stops; ``"warn"`` (one
+            ``UserWarning`` each) and ``"collect"`` go on, the row has status
+            ``failed`` and the reason in ``error`` (its fine-tunes fail too), and the
+            graph receives only the models that exist.
 
     Returns:
         A :class:`ZooBuildResult` (which sources were built or reused, tables, timing).
@@ -232,12 +288,14 @@ def build_zoo(
         >>> result.n_built  # doctest: +SKIP
         4
     """
+    if errors not in ("raise", "warn", "collect"):
+        raise ValueError(f"errors must be 'raise', 'warn' or 'collect', got {errors!r}.")
     with torch_threads(num_threads):
-        return _build(home, spec=spec, seed=seed, force=force, progress=progress)
+        return _build(home, spec=spec, seed=seed, force=force, progress=progress, errors=errors)
 
 
 def _build(
-    home: str | Path, *, spec: ZooSpec, seed: int, force: bool, progress: bool
+    home: str | Path, *, spec: ZooSpec, seed: int, force: bool, progress: bool, errors: str
 ) -> ZooBuildResult:
     start = time.perf_counter()
     home = Path(home)
@@ -247,56 +305,29 @@ def _build(
     trained: dict[str, ZooModel] = {}
     rows: list[dict[str, Any]] = []
     bar = tqdm(spec.sources, desc="zoo build", disable=not progress)
+    failed: dict[str, str] = {}
     for src in bar:
         bar.set_postfix_str(src.name)
         t0 = time.perf_counter()
         folder = model_dir(home, src.name)
         entry_hash = spec.entry_hash(src.name, seed)
         meta = None if force else _cached_entry(folder, entry_hash)
-        status = "cached"
+        status, error = "cached", ""
         if meta is None:
             status = "built"
-            if src.dataset not in cache:
-                cache[src.dataset] = load_source_data(src.dataset, seed)
-            data = cache[src.dataset]
-            base = None
-            if src.base_model is not None:
-                base = trained.get(src.base_model) or load_checkpoint(
-                    model_dir(home, src.base_model)
-                )
-            train_seed = spec.source_seed(src.name, seed)
-            model = _train_source(src, base, data, train_seed, progress)
-            acc = accuracy(model, data.test.x, data.test.y)
-            meta = {
-                "spec": spec.name,
-                "spec_hash": entry_hash,
-                "seed": seed,
-                "train_seed": train_seed,
-                "entry": src.to_dict(),
-                "test_accuracy": acc,
-                "n_params": int(sum(p.numel() for p in model.parameters())),
-                "n_train": len(data.train.y),
-                "n_test": len(data.test.y),
-                "split": f"load_dataset({src.dataset!r}, split='train'|'test', seed={seed})",
-                "train_seconds": round(time.perf_counter() - t0, 3),
-                "versions": versions(),
-                "host": platform.node(),
-            }
-            card = _card(src, model, data, acc, meta)
-            final_meta = meta
-
-            def write(
-                tmp: Path,
-                model: ZooModel = model,
-                card: dict[str, Any] = card,
-                meta: dict[str, Any] = final_meta,
-                name: str = src.name,
-            ) -> None:
-                save_checkpoint(model, tmp, name=name, card=card)
-                write_json_atomic(tmp / ZOO_ENTRY_FILE, meta)
-
-            _save_folder_atomically(folder, write)
-            trained[src.name] = model
+            try:
+                if src.base_model in failed:
+                    raise RuntimeError(f"its base model {src.base_model!r} failed")
+                meta = _build_one(home, spec, src, seed, cache, trained, progress)
+            except Exception as exc:
+                if errors == "raise":
+                    raise
+                status, error = "failed", f"{type(exc).__name__}: {exc}".splitlines()[0]
+                failed[src.name] = error
+                if errors == "warn":
+                    warnings.warn(
+                        f"zoo model {src.name!r} failed: {error}", UserWarning, stacklevel=3
+                    )
         rows.append(
             {
                 "model": src.name,
@@ -304,10 +335,11 @@ def _build(
                 "dataset": src.dataset,
                 "base_model": src.base_model,
                 "status": status,
-                "test_accuracy": float(meta["test_accuracy"]),
-                "n_params": int(meta["n_params"]),
+                "test_accuracy": float(meta["test_accuracy"]) if meta else None,
+                "n_params": int(meta["n_params"]) if meta else None,
                 "seconds": round(time.perf_counter() - t0, 3),
                 "path": str(folder),
+                "error": error,
             }
         )
     models = pd.DataFrame(rows)
@@ -320,7 +352,7 @@ def _build(
         seed=seed,
         datasets=datasets,
         similarities=similarities,
-        model_names=[s.name for s in spec.sources],
+        model_names=[s.name for s in spec.sources if s.name not in failed],
         force=force,
     )
     return ZooBuildResult(

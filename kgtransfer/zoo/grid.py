@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import json
 import time
+import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 from tqdm.auto import tqdm
@@ -40,7 +42,7 @@ GRID_COLUMNS: list[str] = [
     "target",
     "method",
     "seed",
-    "status",  # ok | skipped (incompatible input) | failed
+    "status",  # ok | skipped (incompatible input) | failed (errors="warn"|"collect")
     "accuracy",
     "scratch",
     "gain",
@@ -93,8 +95,11 @@ class _Grid:
     rows: dict[tuple[Any, ...], dict[str, Any]]
 
     def get(self, key: tuple[Any, ...], run_hash: str) -> dict[str, Any] | None:
+        """The cached row, unless missing, stale or failed (failed runs are retried)."""
         row = self.rows.get(key)
-        return row if row is not None and row["run_hash"] == run_hash else None
+        if row is None or row["run_hash"] != run_hash or row["status"] == "failed":
+            return None
+        return row
 
     def put(self, row: dict[str, Any]) -> None:
         self.rows[tuple(row[k] for k in _KEY)] = row
@@ -151,6 +156,7 @@ def run_grid(
     force: bool = False,
     progress: bool = False,
     num_threads: int | None = 1,
+    errors: Literal["raise", "warn", "collect"] = "raise",
 ) -> pd.DataFrame:
     """Transfer every source of ``spec`` to every target and compare with scratch.
 
@@ -178,6 +184,9 @@ def run_grid(
         progress: Show a tqdm bar on stderr.
         num_threads: torch threads while training (restored afterwards); ``None``
             keeps the current setting.
+        errors: A run that fails: ``"raise"`` stops (finished runs stay cached);
+            ``"warn"`` (one ``UserWarning`` each) and ``"collect"`` go on and keep a
+            ``failed`` row with the reason in ``error``, retried by the next call.
 
     Returns:
         The grid for this spec and seed, one row per run, columns :data:`GRID_COLUMNS`.
@@ -190,12 +199,47 @@ def run_grid(
         >>> grid = run_grid(home, spec=TINY_ZOO)  # doctest: +SKIP
         >>> grid.groupby("target")["gain"].max()  # doctest: +SKIP
     """
+    if errors not in ("raise", "warn", "collect"):
+        raise ValueError(f"errors must be 'raise', 'warn' or 'collect', got {errors!r}.")
     with torch_threads(num_threads):
-        return _grid(home, spec=spec, seed=seed, force=force, progress=progress)
+        return _grid(home, spec=spec, seed=seed, force=force, progress=progress, errors=errors)
+
+
+def _guard(
+    errors: str,
+    what: str,
+    run: Callable[..., RunOutcome],
+    *args: Any,
+    **kwargs: Any,
+) -> RunOutcome:
+    """``run(*args, **kwargs)``; with ``errors`` "warn"/"collect" a failure is a failed row.
+
+    ``args`` start with ``(..., train, test)`` as for :func:`run_scratch` /
+    :func:`run_transfer`.
+    """
+    train, test = args[-2], args[-1]
+    t0 = time.perf_counter()
+    try:
+        return run(*args, **kwargs)
+    except Exception as exc:
+        if errors == "raise":
+            raise
+        reason = f"{type(exc).__name__}: {exc}".splitlines()[0]
+        if errors == "warn":
+            warnings.warn(f"zoo grid run {what} failed: {reason}", UserWarning, stacklevel=4)
+        return RunOutcome(
+            status="failed",
+            accuracy=None,
+            n_train=len(train),
+            n_test=len(test),
+            seconds=time.perf_counter() - t0,
+            split="",
+            error=reason,
+        )
 
 
 def _grid(
-    home: str | Path, *, spec: ZooSpec, seed: int, force: bool, progress: bool
+    home: str | Path, *, spec: ZooSpec, seed: int, force: bool, progress: bool, errors: str
 ) -> pd.DataFrame:
     home = Path(home)
     status = zoo_status(home, spec=spec, seed=seed)
@@ -223,8 +267,16 @@ def _grid(
             row = None if force else grid.get(key, run_hash)
             if row is None:
                 bar.set_postfix_str(f"{tgt.name} scratch {label}")
-                outcome = run_scratch(
-                    arch, train, test, budget=spec.grid_budget, seed=seed, arch_kwargs=kwargs
+                outcome = _guard(
+                    errors,
+                    f"scratch {label} on {tgt.name}",
+                    run_scratch,
+                    arch,
+                    train,
+                    test,
+                    budget=spec.grid_budget,
+                    seed=seed,
+                    arch_kwargs=kwargs,
                 )
                 row = _row(
                     source="",
@@ -250,7 +302,10 @@ def _grid(
                     bar.set_postfix_str(f"{tgt.name} {method} {src.name}")
                     if src.name not in models:
                         models[src.name] = load_zoo_model(home, src.name)
-                    outcome = run_transfer(
+                    outcome = _guard(
+                        errors,
+                        f"{method} {src.name} on {tgt.name}",
+                        run_transfer,
                         method,
                         models[src.name],
                         src.arch,

@@ -190,3 +190,42 @@ def test_load_target_is_a_fixed_few_shot_split() -> None:
     assert len(test) > len(train)
     with pytest.raises(UnknownNameError, match="Did you mean 'digits_blurred'"):
         load_target(TINY_ZOO, "digits_blured")
+
+
+def test_errors_collect_reports_failed_sources_and_their_finetunes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import kgtransfer.zoo.build as build_module
+
+    fast = Budget(epochs=1)
+    spec = ZooSpec(
+        "f",
+        (
+            SourceSpec("mlp.digits", "digits", budget=fast),
+            SourceSpec("mlp.digits_ft_rotated", "digits_rotated", "mlp.digits", fast),
+            SourceSpec("mlp.digits_rotated", "digits_rotated", budget=fast),
+        ),
+        TINY_ZOO.targets,
+    )
+    real = build_module._train_source
+
+    def broken(src: SourceSpec, *args: object, **kwargs: object) -> object:
+        if src.name == "mlp.digits":
+            raise RuntimeError("out of memory")
+        return real(src, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(build_module, "_train_source", broken)
+    with pytest.raises(RuntimeError, match="out of memory"):
+        build_zoo(tmp_path, spec=spec)
+    result = build_zoo(tmp_path, spec=spec, errors="collect")
+    rows = result.models.set_index("model")
+    assert rows["status"].to_dict() == {
+        "mlp.digits": "failed",
+        "mlp.digits_ft_rotated": "failed",
+        "mlp.digits_rotated": "built",
+    }
+    assert rows.loc["mlp.digits", "error"] == "RuntimeError: out of memory"
+    assert "base model 'mlp.digits' failed" in rows.loc["mlp.digits_ft_rotated", "error"]
+    assert result.n_failed == 2
+    with ZooGraph.open(tmp_path / "graph") as graph:
+        assert graph.ids("model") == ["mlp.digits_rotated"]

@@ -178,3 +178,48 @@ def test_rebuild_then_grid_never_duplicates_records(tmp_path: Path) -> None:
         pytest.approx(first.loc[first["method"] == "scratch", "accuracy"].item())
     )
     assert n_batches == 3  # cards, datasets + similarities, the target's grid batch
+
+
+def test_errors_modes_keep_failed_runs_and_retry_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fast = Budget(epochs=1)
+    spec = ZooSpec(
+        "two",
+        (
+            SourceSpec("mlp.digits", "digits", budget=fast),
+            SourceSpec("mlp.digits_rotated", "digits_rotated", budget=fast),
+        ),
+        (TargetSpec("digits_5to9", n_per_class=3),),
+        grid_budget=fast,
+    )
+    build_zoo(tmp_path, spec=spec)
+    real = grid_module.run_transfer
+
+    calls: list[int] = []
+
+    def flaky(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        if len(calls) == 1:  # the first transfer (mlp.digits) fails once
+            raise RuntimeError("disk on fire")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(grid_module, "run_transfer", flaky)
+    with pytest.raises(ValueError, match="errors must be 'raise', 'warn' or 'collect', got 'x'"):
+        run_grid(tmp_path, spec=spec, errors="x")  # type: ignore[arg-type]
+    with pytest.warns(UserWarning, match=r"finetune mlp\.digits on digits_5to9 failed.*fire"):
+        grid = run_grid(tmp_path, spec=spec, errors="warn")
+    failed = grid[grid["status"] == "failed"]
+    assert failed["source"].tolist() == ["mlp.digits"]
+    assert failed["error"].item() == "RuntimeError: disk on fire"
+    with ZooGraph.open(tmp_path / "graph") as graph:
+        records = graph.to_tables().records
+    assert records.loc[records["method"] == "finetune", "model"].tolist() == ["mlp.digits_rotated"]
+    again = run_grid(tmp_path, spec=spec)  # the failed run is retried, the others cached
+    assert (again["status"] == "ok").all()
+    with ZooGraph.open(tmp_path / "graph") as graph:
+        records = graph.to_tables().records
+    assert sorted(records.loc[records["method"] == "finetune", "model"]) == [
+        "mlp.digits",
+        "mlp.digits_rotated",
+    ]
