@@ -46,6 +46,13 @@ SpecOption = Annotated[str, typer.Option("--spec", help="Built-in zoo spec: defa
 SeedOption = Annotated[int, typer.Option("--seed", help="Global seed of training and splits.")]
 ForceOption = Annotated[bool, typer.Option("--force", help="Recompute even what is cached.")]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
+ErrorsOption = Annotated[
+    str,
+    typer.Option(
+        "--errors",
+        help="On a failing model or run: raise (stop), warn or collect (go on, report it).",
+    ),
+]
 
 _EXPECTED = (KGTransferError, ValueError, KeyError, OSError)
 
@@ -62,6 +69,7 @@ def build(
     seed: SeedOption = 0,
     quiet: QuietOption = False,
     spec: SpecOption = "default",
+    errors: ErrorsOption = "raise",
 ) -> None:
     """Train (or reuse) every zoo source model and write checkpoints, cards and the graph.
 
@@ -77,12 +85,16 @@ def build(
             seed=seed,
             force=force,
             progress=progress_enabled(quiet),
+            errors=errors,  # type: ignore[arg-type]  # checked by build_zoo
         )
     except _EXPECTED as exc:
         fail(_one_line(exc))
+    for row in result.models[result.models["status"] == "failed"].itertuples():
+        typer.echo(f"failed: {row.model}: {row.error}", err=True)
+    failed = f", {result.n_failed} failed" if result.n_failed else ""
     typer.echo(
         f"zoo {spec!r}: {len(result.models)} models ({result.n_built} built, "
-        f"{result.n_cached} cached), {len(result.datasets)} datasets, "
+        f"{result.n_cached} cached{failed}), {len(result.datasets)} datasets, "
         f"{len(result.similarities)} similarity edges in {result.seconds:.1f} s"
     )
     typer.echo(f"checkpoints: {home / 'zoo' / 'models'}")
@@ -96,6 +108,7 @@ def grid(
     seed: SeedOption = 0,
     quiet: QuietOption = False,
     spec: SpecOption = "default",
+    errors: ErrorsOption = "raise",
 ) -> None:
     """Fine-tune every source on every few-shot target, versus scratch; write the results.
 
@@ -113,11 +126,21 @@ def grid(
             seed=seed,
             force=force,
             progress=progress_enabled(quiet),
+            errors=errors,  # type: ignore[arg-type]  # checked by run_grid
         )
     except _EXPECTED as exc:
         fail(_one_line(exc))
     ok = frame[(frame["status"] == "ok") & (frame["method"] != "scratch")]
-    typer.echo(f"{len(frame)} runs ({len(ok)} transfers ok); results: {home / 'zoo' / 'grid.csv'}")
+    bad = frame[frame["status"] == "failed"]
+    for row in bad.itertuples():
+        typer.echo(
+            f"failed: {row.method} {row.source or row.architecture} on {row.target}: {row.error}",
+            err=True,
+        )
+    failed = f", {len(bad)} failed" if len(bad) else ""
+    typer.echo(
+        f"{len(frame)} runs ({len(ok)} transfers ok{failed}); results: {home / 'zoo' / 'grid.csv'}"
+    )
     typer.echo(f"{'target':<20} {'best source':<32} {'accuracy':>8} {'scratch':>8} {'gain':>7}")
     for target, rows in ok.groupby("target", sort=False):
         best = rows.loc[rows["accuracy"].idxmax()]

@@ -65,6 +65,11 @@ def test_failures_are_one_line(tmp_path: Path) -> None:
     assert bad.output.strip().splitlines() == [
         "error: Unknown zoo spec 'tinny'. Did you mean 'tiny'? Built-in: default, tiny."
     ]
+    wrong = runner.invoke(app, ["zoo", "build", "--home", str(tmp_path), "--errors", "ignore"])
+    assert wrong.exit_code == 1
+    assert wrong.output.strip() == (
+        "error: errors must be 'raise', 'warn' or 'collect', got 'ignore'."
+    )
     early = runner.invoke(app, ["zoo", "grid", "--home", str(tmp_path), "--spec", "tiny"])
     assert early.exit_code == 1
     lines = early.output.strip().splitlines()
