@@ -13,6 +13,7 @@ from tqdm.auto import tqdm
 from kgtransfer._api._recommend import Recommendation, recommend
 from kgtransfer._api._transfer import Evaluation, evaluate, transfer_from
 from kgtransfer._api._versions import versions
+from kgtransfer.errors import TransferError
 
 __all__ = ["DemoResult", "run_demo"]
 
@@ -128,16 +129,31 @@ def run_demo(
         seconds["recommend"] += time.perf_counter() - t0
         t0 = time.perf_counter()
         train, test = load_target(spec, target, seed)
-        result = transfer_from(
-            load_zoo_model(home, rec.best),
-            None,
-            (train, test),
-            method="finetune",
-            budget=spec.grid_budget,
-            seed=seed,
-            source_name=rec.best,
-            target_name=target,
-        )
+        result, skipped = None, []
+        for source in rec.frame["model"].astype(str):  # the best that can take the target
+            try:
+                result = transfer_from(
+                    load_zoo_model(home, source),
+                    None,
+                    (train, test),
+                    method="finetune",
+                    budget=spec.grid_budget,
+                    seed=seed,
+                    source_name=source,
+                    target_name=target,
+                )
+                break
+            except (TransferError, ValueError, RuntimeError) as exc:
+                skipped.append(f"{source}: {str(exc).splitlines()[0] if str(exc) else exc!r}")
+        if result is None:
+            raise TransferError(
+                f"No recommended source could be fine-tuned on {target!r}: {skipped[0]}"
+            )
+        if skipped:
+            rec.metadata["notes"].append(
+                f"{len(skipped)} higher-ranked source(s) could not be fine-tuned: "
+                + "; ".join(skipped)
+            )
         evals.append(evaluate(result, tables, recommendation=rec))
         seconds["transfer"] += time.perf_counter() - t0
         recs.append(rec)

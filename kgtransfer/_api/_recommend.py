@@ -173,6 +173,14 @@ def _scratch(tables: ZooTables, resolved: ResolvedTarget) -> tuple[float | None,
     return mean, spread, "predicted from neighbours"
 
 
+def _target_modality(tables: ZooTables, target: str) -> str | None:
+    ds = tables.datasets
+    if "modality" not in ds.columns:
+        return None
+    found = ds.loc[ds["dataset"].astype(str) == target, "modality"].dropna()
+    return str(found.iloc[0]) if len(found) else None
+
+
 def _truth(tables: ZooTables, target: str) -> pd.DataFrame:
     """Best non-suspect value (and its gain) per model on ``target``."""
     rec = tables.records
@@ -398,6 +406,9 @@ def recommend(
         progress: Progress bars on stderr while fitting.
         **filters: Candidate filters of the recommender's ``rank`` (``license=``,
             ``max_params=``, ``task=``, ``modality=``, ``architecture=``, ...).
+            ``modality`` defaults to the target's own modality when some candidate
+            has it (models of another modality cannot read the target's inputs);
+            pass ``modality=None`` to rank every model.
 
     Returns:
         A :class:`Recommendation` (``.to_frame()``, ``.best``, ``.summary()``).
@@ -445,6 +456,11 @@ def recommend(
         )
     except NotFittedError:  # pragma: no cover - defensive: a recommender that cannot fit
         raise
+    modality = _target_modality(tables, resolved.name)
+    if "modality" not in filters and modality is not None:
+        known = tables.models["modality"].astype("object") if "modality" in tables.models else None
+        if known is not None and bool((known == modality).any()):
+            filters = {**filters, "modality": modality}
     ranked = fitted.rank(resolved.name, **filters)
     scratch, scratch_sd, scratch_source = _scratch(tables, resolved)
     ranked = _add_gain(ranked, scratch, scratch_sd, _negative_rates(tables, resolved.name))

@@ -39,6 +39,23 @@ StoreOption = Annotated[
 SeedOption = Annotated[int, typer.Option("--seed", help="Seed of every random choice.")]
 QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
 KOption = Annotated[int, typer.Option("--k", help="Candidates shown per target.", min=1)]
+ThreadsOption = Annotated[
+    int,
+    typer.Option(
+        "--threads",
+        min=1,
+        help="torch CPU threads. The zoo's models are tiny: 1 avoids oversubscribing a "
+        "shared machine (2 threads were 30x slower under load).",
+    ),
+]
+
+
+def _threads(n: int) -> None:
+    import torch
+
+    torch.set_num_threads(n)
+
+
 GnnEpochsOption = Annotated[
     int | None, typer.Option("--gnn-epochs", help="GNN training steps (default: its own).")
 ]
@@ -115,6 +132,7 @@ def demo(
     k: KOption = 5,
     gnn_epochs: GnnEpochsOption = None,
     ensemble: EnsembleOption = None,
+    threads: ThreadsOption = 1,
     quiet: QuietOption = False,
 ) -> None:
     """Run the whole job on the built-in zoo and write a batch report.
@@ -131,6 +149,7 @@ def demo(
       kgtransfer demo --home /tmp/kgt --out /tmp/reports --quiet
       kgtransfer demo --spec tiny --gnn-epochs 40
     """
+    _threads(threads)
     from kgtransfer._api._demo import run_demo
     from kgtransfer.zoo import get_zoo_spec
 
@@ -187,6 +206,7 @@ def recommend_cmd(
     gnn_epochs: GnnEpochsOption = None,
     ensemble: EnsembleOption = None,
     seed: SeedOption = 0,
+    threads: ThreadsOption = 1,
     quiet: QuietOption = False,
 ) -> None:
     """Rank source models for TARGET with predicted value, interval, gain and risk.
@@ -197,6 +217,7 @@ def recommend_cmd(
       kgtransfer recommend digits_blurred --holdout --rerank 5
       kgtransfer recommend mine --data my.csv --label-column label
     """
+    _threads(threads)
     from kgtransfer.api import recommend
     from kgtransfer.transfer import GNNRecommender
 
@@ -259,6 +280,7 @@ def transfer_cmd(
     store: StoreOption = None,
     home: HomeOption = None,
     seed: SeedOption = 0,
+    threads: ThreadsOption = 1,
     quiet: QuietOption = False,
 ) -> None:
     """Transfer SOURCE to TARGET, compare with training from scratch, optionally write back.
@@ -269,6 +291,7 @@ def transfer_cmd(
       kgtransfer transfer cnn_small.digits digits_blurred --arch mlp --write
       kgtransfer transfer ./my_ckpt mine --data my.csv --label-column label
     """
+    _threads(threads)
     from kgtransfer.api import transfer_from
     from kgtransfer.kg import ZooGraph
 
@@ -332,6 +355,7 @@ def report_cmd(
     gnn_epochs: GnnEpochsOption = None,
     ensemble: EnsembleOption = None,
     seed: SeedOption = 0,
+    threads: ThreadsOption = 1,
     quiet: QuietOption = False,
 ) -> None:
     """Recommend sources for many targets and write one batch report.
@@ -341,6 +365,7 @@ def report_cmd(
       kgtransfer report --targets digits_blurred,digits_5to9
       kgtransfer report --targets digits_blurred --store /tmp/graph --out /tmp/r --formats html
     """
+    _threads(threads)
     from tqdm.auto import tqdm
 
     from kgtransfer.api import recommend
