@@ -20,7 +20,7 @@ from kgtransfer.transfer import (
 
 from .conftest import GROUP_A, GROUP_B, make_zoo
 
-FAST = {"epochs": 60, "n_ensemble": 2, "hidden": 16}
+FAST = {"epochs": 30, "n_ensemble": 1, "hidden": 16}
 COLUMNS = ["model", "score", "predicted", "low", "high", "rank", "evidence"]
 
 
