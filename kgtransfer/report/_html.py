@@ -23,7 +23,7 @@ th.sorted-asc::after{content:" \\25B2"}th.sorted-desc::after{content:" \\25BC"}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
 tr.top td{background:#f4fbf4}.muted{color:#777}.problems{color:#a33}
 .figs{display:flex;flex-wrap:wrap;gap:16px}.figs svg{max-width:100%;height:auto}
-.evidence{font-size:12px;color:#444}
+.evidence{font-size:12px;color:#444}.wrap{overflow-x:auto;max-width:100%}
 """
 
 # Sorts a table when its header cell is clicked (numbers numerically, text otherwise).
@@ -139,7 +139,7 @@ def render_html(
         parts += [f"<li>{esc(p)}</li>" for p in data.problems]
         parts.append("</ul>")
     parts.append("<h2>Summary</h2>")
-    parts.append(_summary_table(data.targets))
+    parts.append('<div class="wrap">' + _summary_table(data.targets) + "</div>")
     if plots:
         drawn = [predicted_vs_actual_svg(data.candidates), gain_svg(data.targets, data.candidates)]
         figs = [f for f in drawn if f]

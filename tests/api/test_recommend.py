@@ -238,3 +238,15 @@ def test_as_dataset_guesses_modality() -> None:
     assert as_dataset((np.zeros((6, 1, 8, 8), np.float32), y)).modality == "image"
     assert as_dataset((np.zeros((6, 1, 40), np.float32), y)).modality == "signal"
     assert as_dataset((np.zeros((6, 5), np.float32), y), name="t").modality == "tabular"
+
+
+def test_candidates_default_to_the_target_modality(planted_tables: dict[str, Any]) -> None:
+    tables = {k: v.copy() for k, v in planted_tables.items()}
+    tables["models"].loc[tables["models"]["model"] == "mA1", "modality"] = "image"
+    graph = ZooGraph()
+    graph.add_tables(**tables)
+    rec = recommend(graph, "tA1", k=None, recommender=SimilarityRecommender())
+    assert "mA1" not in set(rec.frame["model"])  # an image model cannot read tabular inputs
+    assert rec.metadata["filters"] == {"modality": "tabular"}
+    everything = recommend(graph, "tA1", k=None, recommender=SimilarityRecommender(), modality=None)
+    assert "mA1" in set(everything.frame["model"])
