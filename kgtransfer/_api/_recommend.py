@@ -456,15 +456,20 @@ def recommend(
         )
     except NotFittedError:  # pragma: no cover - defensive: a recommender that cannot fit
         raise
+    notes = list(resolved.notes)
     modality = _target_modality(tables, resolved.name)
     if "modality" not in filters and modality is not None:
         known = tables.models["modality"].astype("object") if "modality" in tables.models else None
         if known is not None and bool((known == modality).any()):
             filters = {**filters, "modality": modality}
+        elif known is not None and bool(known.notna().any()):
+            notes.append(
+                f"no candidate has the target's modality {modality!r}: every model is ranked; "
+                "check that the top ones can read the target's inputs"
+            )
     ranked = fitted.rank(resolved.name, **filters)
     scratch, scratch_sd, scratch_source = _scratch(tables, resolved)
     ranked = _add_gain(ranked, scratch, scratch_sd, _negative_rates(tables, resolved.name))
-    notes = list(resolved.notes)
     if rerank:
         ranked = _rerank(
             ranked,

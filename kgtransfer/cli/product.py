@@ -203,6 +203,13 @@ def recommend_cmd(
         bool,
         typer.Option("--holdout", help="Hide the target's own records (cold-start ranking)."),
     ] = False,
+    modality: Annotated[
+        str | None,
+        typer.Option(
+            "--modality",
+            help="Only models of this modality ('all': every model; default: the target's).",
+        ),
+    ] = None,
     gnn_epochs: GnnEpochsOption = None,
     ensemble: EnsembleOption = None,
     seed: SeedOption = 0,
@@ -222,6 +229,9 @@ def recommend_cmd(
     from kgtransfer.transfer import GNNRecommender
 
     progress = progress_enabled(quiet)
+    filters: dict[str, Any] = {}
+    if modality is not None:
+        filters["modality"] = None if modality == "all" else modality
     try:
         tables = _open_tables(store, home)
         if data is not None and label_column is None:
@@ -236,6 +246,7 @@ def recommend_cmd(
             rerank_estimator=estimator,
             checkpoints=_home(home) / "zoo" / "models" if rerank else None,
             exclude_target_records=holdout,
+            **filters,
             recommender=GNNRecommender(
                 **_gnn_params(seed, gnn_epochs, ensemble), progress=progress
             ),
