@@ -92,6 +92,14 @@ def test_recommend_failures_are_one_line(store: Path, tmp_path: Path) -> None:
         app, ["recommend", "new", "--store", str(store), "--data", str(tmp_path / "x.csv")]
     )
     assert no_label.exit_code == 1 and "--label-column" in no_label.output
+    csv = tmp_path / "mine.csv"
+    pd.DataFrame({"f": [0.1, 0.2, 0.3, 0.4], "y": [0, 1, 0, 1]}).to_csv(csv, index=False)
+    unjoinable = runner.invoke(
+        app,
+        ["recommend", "mine", "--store", str(store), "--data", str(csv), "--label-column", "y"],
+    )
+    assert unjoinable.exit_code == 1
+    assert "could be fingerprinted to join 'mine'" in unjoinable.output
 
 
 def test_report_writes_every_format(store: Path, tmp_path: Path) -> None:
