@@ -11,7 +11,7 @@ from kgtransfer.transfer.recommend.benchmarks import load_benchmark_zoo
 def test_end_to_end_transfergraph_image(shared_benchmarks) -> None:
     tables = load_benchmark_zoo("transfergraph-image", shared_benchmarks)
     targets = ["caltech101", "pets"]
-    gnn = evaluate_recommender(lambda: GNNRecommender(epochs=60, n_ensemble=2), tables, targets)
+    gnn = evaluate_recommender(lambda: GNNRecommender(epochs=30, n_ensemble=1), tables, targets)
     pop = evaluate_recommender(PopularityRecommender, tables, targets)
     assert [r["target"] for r in gnn["targets"]] == targets
     assert gnn["targets"][0]["n_models"] >= 170  # every model with a true record
