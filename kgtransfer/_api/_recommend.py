@@ -181,6 +181,17 @@ def _target_modality(tables: ZooTables, target: str) -> str | None:
     return str(found.iloc[0]) if len(found) else None
 
 
+def _target_metric(tables: ZooTables, target: str) -> str | None:
+    """The target's metric: that of its records, else the graph's most frequent one."""
+    rec = tables.records
+    if "metric" not in rec.columns or rec.empty:
+        return None
+    metric = rec["metric"].astype("object").where(rec["metric"].notna(), "accuracy")
+    own = metric[rec["dataset"].astype(str) == target]
+    pool = own if len(own) else metric
+    return str(pool.value_counts().index[0])
+
+
 def _truth(tables: ZooTables, target: str) -> pd.DataFrame:
     """Best non-suspect value (and its gain) per model on ``target``."""
     rec = tables.records
@@ -481,6 +492,9 @@ def recommend(
             seed=seed,
             notes=notes,
         )
+    if _target_metric(tables, resolved.name) == "accuracy":
+        for col in ("predicted", "low", "high"):  # accuracy lives in [0, 1]
+            ranked[col] = ranked[col].clip(0.0, 1.0)
     truth = _truth(tables, resolved.name)
     ranked = ranked.merge(truth, on="model", how="left")
     if "actual_gain" in ranked and scratch is not None:

@@ -69,13 +69,13 @@ class _Fixed:
     def rank(self, dataset: str, **filters: Any) -> pd.DataFrame:
         return pd.DataFrame(
             {
-                "model": ["mA1", "mB2"],
-                "score": [1.0, -1.0],
-                "predicted": [0.8, 0.55],
-                "low": [0.8 - 1.6448536269514722 * 0.1, 0.45],
-                "high": [0.8 + 1.6448536269514722 * 0.1, 0.65],
-                "rank": [1, 2],
-                "evidence": ["", ""],
+                "model": ["mA1", "mB2", "mC"],
+                "score": [1.0, -1.0, -2.0],
+                "predicted": [0.8, 0.55, 0.97],
+                "low": [0.8 - 1.6448536269514722 * 0.1, 0.45, 0.9],
+                "high": [0.8 + 1.6448536269514722 * 0.1, 0.65, 1.04],
+                "rank": [1, 2, 3],
+                "evidence": ["", "", ""],
             }
         )
 
@@ -92,6 +92,9 @@ def test_gain_and_risk_hand_computed(planted_graph: ZooGraph) -> None:
     assert f.at["mB2", "risk"] == pytest.approx(0.79456, abs=1e-4)
     # track record on the other targets: mB2 lost on tA1 (0.59 < 0.6): (1+1)/(3+2)
     assert f.at["mB2", "negative_rate"] == pytest.approx(0.4)
+    # accuracy intervals are clipped to [0, 1]; the risk uses the unclipped spread
+    assert f.at["mC", "high"] == 1.0 and f.at["mC", "low"] == pytest.approx(0.9)
+    assert f.at["mC", "gain_high"] == pytest.approx(0.37 + 0.07)
 
 
 def test_new_array_dataset_joins_by_similarity(
