@@ -12,6 +12,7 @@ Example:
     True
 """
 
+from kgtransfer._api._demo import DemoResult, run_demo
 from kgtransfer._api._recommend import Recommendation, recommend
 from kgtransfer._api._target import ResolvedTarget, as_dataset, join_dataset
 from kgtransfer._api._transfer import (
@@ -23,6 +24,7 @@ from kgtransfer._api._transfer import (
 )
 
 __all__ = [
+    "DemoResult",
     "Evaluation",
     "Recommendation",
     "ResolvedTarget",
@@ -32,5 +34,6 @@ __all__ = [
     "join_dataset",
     "load_source",
     "recommend",
+    "run_demo",
     "transfer_from",
 ]

@@ -150,7 +150,7 @@ def demo(
       kgtransfer demo --spec tiny --gnn-epochs 40
     """
     _threads(threads)
-    from kgtransfer._api._demo import run_demo
+    from kgtransfer.api import run_demo
     from kgtransfer.zoo import get_zoo_spec
 
     params = _gnn_params(seed, gnn_epochs, ensemble)
