@@ -15,9 +15,23 @@ try:
 except PackageNotFoundError:  # pragma: no cover - running from an uninstalled tree
     __version__ = "0.0.0"
 
+from kgtransfer.api import Recommendation, evaluate, recommend, transfer_from
 from kgtransfer.data import load_dataset
 from kgtransfer.kg import ZooGraph
 from kgtransfer.models import create_model
-from kgtransfer.transfer import GNNRecommender
+from kgtransfer.report import write_report
+from kgtransfer.transfer import GNNRecommender, evaluate_transfer
 
-__all__ = ["GNNRecommender", "ZooGraph", "__version__", "create_model", "load_dataset"]
+__all__ = [
+    "GNNRecommender",
+    "Recommendation",
+    "ZooGraph",
+    "__version__",
+    "create_model",
+    "evaluate",
+    "evaluate_transfer",
+    "load_dataset",
+    "recommend",
+    "transfer_from",
+    "write_report",
+]

@@ -1,25 +1,5 @@
-"""kgtransfer.transfer"""
-
-from kgtransfer.transfer.recommend import (
-    GNNRecommender,
-    PopularityRecommender,
-    ScoreRecommender,
-    SimilarityRecommender,
-    evaluate_recommender,
-    get_recommender,
-    list_recommenders,
-)
-
-__all__ = [
-    *globals().get("__all__", []),
-    "GNNRecommender",
-    "PopularityRecommender",
-    "ScoreRecommender",
-    "SimilarityRecommender",
-    "evaluate_recommender",
-    "get_recommender",
-    "list_recommenders",
-]
+"""kgtransfer.transfer: transferability estimators, the GNN recommender and its
+baselines, transfer methods and their evaluation against training from scratch."""
 
 from kgtransfer.transfer.evaluate import (
     TransferResult,
@@ -37,23 +17,16 @@ from kgtransfer.transfer.methods import (
     average_weights,
     transfer_weights,
 )
-
-__all__ += [
-    "Budget",
-    "Distill",
-    "FeatureTransfer",
-    "FineTune",
-    "TopKEnsemble",
-    "TransferReport",
-    "TransferResult",
-    "WeightTransfer",
-    "average_weights",
-    "evaluate_transfer",
-    "list_transfer_methods",
-    "transfer_weights",
-]
-
-from kgtransfer.transfer.scores import (  # noqa: E402
+from kgtransfer.transfer.recommend import (
+    GNNRecommender,
+    PopularityRecommender,
+    ScoreRecommender,
+    SimilarityRecommender,
+    evaluate_recommender,
+    get_recommender,
+    list_recommenders,
+)
+from kgtransfer.transfer.scores import (
     ScoreInputError,
     get_score,
     hscore,
@@ -67,16 +40,35 @@ from kgtransfer.transfer.scores import (  # noqa: E402
     shrinkage_hscore,
 )
 
-__all__ += [
+__all__ = [
+    "Budget",
+    "Distill",
+    "FeatureTransfer",
+    "FineTune",
+    "GNNRecommender",
+    "PopularityRecommender",
     "ScoreInputError",
+    "ScoreRecommender",
+    "SimilarityRecommender",
+    "TopKEnsemble",
+    "TransferReport",
+    "TransferResult",
+    "WeightTransfer",
+    "average_weights",
+    "evaluate_recommender",
+    "evaluate_transfer",
+    "get_recommender",
     "get_score",
     "hscore",
     "knn_score",
     "leep_score",
     "linear_probe_score",
+    "list_recommenders",
     "list_scores",
+    "list_transfer_methods",
     "logme_score",
     "nce_score",
     "register_score",
     "shrinkage_hscore",
+    "transfer_weights",
 ]

@@ -11,7 +11,7 @@ import typer
 
 from kgtransfer.cli._app import app
 
-__all__ = ["app", "main"]
+__all__ = ["app", "bench", "graph", "main", "product", "zoo"]
 
 
 @app.command()
@@ -22,18 +22,8 @@ def version() -> None:
     typer.echo(__version__)
 
 
-def _register() -> None:
-    import importlib
-
-    for name in ("graph", "bench", "zoo", "product"):
-        try:
-            importlib.import_module(f"kgtransfer.cli.{name}")
-        except ModuleNotFoundError as exc:  # a command group not written yet
-            if exc.name != f"kgtransfer.cli.{name}":
-                raise
-
-
-_register()
+# Importing each command module registers its commands on ``app``.
+from kgtransfer.cli import bench, graph, product, zoo  # noqa: E402
 
 
 def main() -> None:
