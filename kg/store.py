@@ -1056,6 +1056,20 @@ class ZooGraph:
 
         return tables_to_networkx(self.to_tables())
 
+    def to_hetero_data(self, **kwargs: Any) -> Any:
+        """The zoo as a PyTorch Geometric ``HeteroData`` plus its id index.
+
+        Keyword arguments go to
+        :func:`kgtransfer.transfer.recommend.build_hetero_data` (e.g.
+        ``exclude_datasets=[...]`` drops those targets' record edges in both directions).
+
+        Returns:
+            ``(HeteroData, HeteroIndex)``.
+        """
+        from kgtransfer.transfer.recommend import build_hetero_data
+
+        return build_hetero_data(self.to_tables(), **kwargs)
+
 
 def _binding(name: str, value: Any) -> ox.NamedNode | ox.Literal:
     if isinstance(value, (ox.NamedNode, ox.Literal)):

@@ -388,3 +388,27 @@ def test_to_networkx() -> None:
     assert [e["base_model_relation"] for e in derived.values()] == ["finetune"]
     kinds = {d["kind"] for _, d in nxg.nodes(data=True)}
     assert kinds == {"model", "dataset", "task", "domain", "modality", "metric"}
+
+
+def test_to_hetero_data_drops_held_out_records_both_ways() -> None:
+    from kgtransfer.kg import ZooGraph
+
+    graph = ZooGraph.from_tables(
+        models=pd.DataFrame({"model": ["a", "b"]}),
+        datasets=pd.DataFrame({"dataset": ["x", "y", "z"], "n_classes": [2, 2, 2]}),
+        records=pd.DataFrame({"model": ["a", "b", "a", "b", "a", "b"],
+                              "dataset": ["x", "x", "y", "y", "z", "z"],
+                              "value": [0.9, 0.8, 0.7, 0.6, 0.95, 0.55]}),
+    )  # fmt: skip
+    full, _ = graph.to_hetero_data(min_records=1)
+    held, _ = graph.to_hetero_data(exclude_datasets=["z"], min_records=1)
+    for data in (full, held):
+        assert {"model", "dataset"} <= set(data.node_types)
+    n_full = {t: full[t].edge_index.shape[1] for t in full.edge_types if "dataset" in t}
+    n_held = {t: held[t].edge_index.shape[1] for t in held.edge_types if "dataset" in t}
+    dropped = {t: n_full[t] - n_held.get(t, 0) for t in n_full}
+    record_types = [t for t in dropped if t[0] == "model" and t[2] == "dataset"]
+    reverse_types = [t for t in dropped if t[0] == "dataset" and t[2] == "model"]
+    assert record_types and reverse_types
+    assert sum(dropped[t] for t in record_types) == 2
+    assert sum(dropped[t] for t in reverse_types) == 2
