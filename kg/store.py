@@ -28,6 +28,7 @@ import pandas as pd
 import pyoxigraph as ox
 from tqdm import tqdm
 
+from kgtransfer._io import atomic_write_bytes as _atomic_write
 from kgtransfer.errors import StoreLockedError, StoreVersionError, did_you_mean
 from kgtransfer.kg._queries import (
     get_query,
@@ -1092,15 +1093,3 @@ def _result_frame(result: Any, *, limit: int | None, iris: bool) -> pd.DataFrame
         return solutions_frame(["subject", "predicate", "object"], rows, limit=limit, iris=iris)
     variables = [v.value for v in result.variables]
     return solutions_frame(variables, iter(result), limit=limit, iris=iris)
-
-
-def _atomic_write(path: Path, payload: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from kgtransfer._io import atomic_write_bytes
 from kgtransfer.errors import CardParseError
 
 __all__ = ["read_card", "write_card"]
@@ -68,18 +68,3 @@ def read_card(path: str | os.PathLike[str]) -> dict[str, Any]:
             f"Model card {str(path)!r}: front matter must be a mapping, got {type(meta).__name__}."
         )
     return meta
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder + ``os.replace``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

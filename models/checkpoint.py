@@ -15,9 +15,10 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save
 
+from kgtransfer._io import atomic_write_bytes
 from kgtransfer.errors import CheckpointError
 from kgtransfer.models.base import ZooModel
-from kgtransfer.models.card import atomic_write_bytes, write_card
+from kgtransfer.models.card import write_card
 from kgtransfer.models.registry import create_model
 
 __all__ = ["load_checkpoint", "load_state_dict_file", "save_checkpoint"]

@@ -17,13 +17,16 @@ SHARED_BENCHMARKS = Path(
 def shared_benchmarks() -> Path:
     """The public benchmark tables beside the checkout (``../shared/benchmarks``)."""
     if not (SHARED_BENCHMARKS / "transfergraph").is_dir():
-        pytest.skip(f"public benchmark tables not found at {SHARED_BENCHMARKS} "
-                    "(set KGTRANSFER_SHARED_BENCHMARKS to their folder)")
+        pytest.skip(
+            f"public benchmark tables not found at {SHARED_BENCHMARKS} "
+            "(set KGTRANSFER_SHARED_BENCHMARKS to their folder)"
+        )
     return SHARED_BENCHMARKS
 
 
 @pytest.fixture(autouse=True)
-def _isolated_home(tmp_path_factory: pytest.TempPathFactory,
-                   monkeypatch: pytest.MonkeyPatch) -> None:
+def _isolated_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """No test reads or writes the user's ~/.cache/kgtransfer."""
     monkeypatch.setenv("KGTRANSFER_HOME", str(tmp_path_factory.mktemp("kgtransfer_home")))

@@ -20,8 +20,12 @@ import kgtransfer.models
 import kgtransfer.transfer
 
 REPO = Path(__file__).resolve().parents[1]
-SUBPACKAGES = {"kg": kgtransfer.kg, "transfer": kgtransfer.transfer,
-               "models": kgtransfer.models, "data": kgtransfer.data}
+SUBPACKAGES = {
+    "kg": kgtransfer.kg,
+    "transfer": kgtransfer.transfer,
+    "models": kgtransfer.models,
+    "data": kgtransfer.data,
+}
 
 PROBE = """
 import importlib, importlib.util, json, pkgutil, sys
@@ -58,8 +62,9 @@ def test_subpackages_come_from_the_repo_folders() -> None:
 
 
 def test_folders_are_not_importable_at_top_level(tmp_path: Path) -> None:
-    out = subprocess.run([sys.executable, "-c", PROBE], cwd=tmp_path, check=True,
-                         capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE], cwd=tmp_path, check=True, capture_output=True, text=True
+    ).stdout
     probe = __import__("json").loads(out)
     assert probe["top_data"] is False
     assert probe["top_models"] is False
@@ -68,21 +73,45 @@ def test_folders_are_not_importable_at_top_level(tmp_path: Path) -> None:
 def test_tests_import_the_package_once() -> None:
     """pytest's importlib mode must not import the repo again under another name."""
     assert sys.modules["kgtransfer"] is kgtransfer
-    clones = [m for m, mod in sys.modules.items()
-              if m != "kgtransfer.kg" and getattr(mod, "__file__", None)
-              and Path(mod.__file__).resolve() == REPO / "kg" / "__init__.py"]
+    clones = [
+        m
+        for m, mod in sys.modules.items()
+        if m != "kgtransfer.kg"
+        and getattr(mod, "__file__", None)
+        and Path(mod.__file__).resolve() == REPO / "kg" / "__init__.py"
+    ]
     assert clones == []
 
 
 @pytest.mark.slow
 def test_regular_install_has_every_nested_subpackage(tmp_path: Path) -> None:
     target = tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
-                    "--no-build-isolation", "--target", str(target), str(REPO)],
-                   check=True, capture_output=True, text=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--target",
+            str(target),
+            str(REPO),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     env = {**os.environ, "PYTHONPATH": str(target)}
-    out = subprocess.run([sys.executable, "-c", PROBE], cwd=tmp_path, env=env, check=True,
-                         capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE],
+        cwd=tmp_path,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     probe = __import__("json").loads(out)
     assert Path(probe["file"]).resolve().is_relative_to(target.resolve())
     assert probe["top_data"] is False and probe["top_models"] is False

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from kgtransfer._io import atomic_write_text
 from kgtransfer.cli._app import app, fail, progress_enabled
 from kgtransfer.errors import KGTransferError
 
@@ -119,8 +119,5 @@ def benchmark(
         typer.echo("\nOver the models with a LogME score:\n")
         typer.echo(markdown_table(summary_table(results, subset="logme")))
     if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=out.parent, suffix=".tmp")
-        with os.fdopen(fd, "w") as fh:
-            json.dump({"zoo": zoo, "targets": target_list, "results": results}, fh, indent=2)
-        os.replace(tmp, out)
+        payload = {"zoo": zoo, "targets": target_list, "results": results}
+        atomic_write_text(out, json.dumps(payload, indent=2))

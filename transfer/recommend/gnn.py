@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import warnings
 from collections.abc import Iterable
 from pathlib import Path
@@ -15,6 +14,7 @@ import pandas as pd
 import torch
 from torch import Tensor
 
+from kgtransfer._io import atomic_write_bytes as _atomic_write
 from kgtransfer.errors import NotFittedError
 from kgtransfer.kg.tables import COLUMNS, ZooTables
 
@@ -28,17 +28,6 @@ __all__ = ["GNNRecommender"]
 
 _FORMAT = "kgtransfer.GNNRecommender/1"
 _MAX_ESTIMATORS = 4
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 @register_recommender("gnn")
