@@ -17,7 +17,7 @@ import numpy as np
 from scipy import ndimage
 
 from kgtransfer.data.dataset import ArrayDataset
-from kgtransfer.data.registry import register_dataset
+from kgtransfer.data.registry import keep_rows_meta, register_dataset, split_group_meta
 
 __all__: list[str] = []
 
@@ -46,6 +46,9 @@ def _digits_arrays() -> tuple[np.ndarray, np.ndarray]:
 
 def _digits(name: str, domain: str, x: np.ndarray, **meta: Any) -> ArrayDataset:
     _, y = _digits_arrays()
+    # Every digits variant is split by the underlying image (see registry.load_dataset), so
+    # no test image of one variant is a training image of another.
+    meta = {**split_group_meta("sklearn.load_digits", y), **meta}
     return ArrayDataset(
         x.astype(np.float32),
         y.copy(),
@@ -136,7 +139,7 @@ def _relabel(
         modality=ds.modality,
         task=task,
         domain=ds.domain,
-        metadata=dict(ds.metadata),
+        metadata=keep_rows_meta(ds.metadata, keep),
     )
 
 
@@ -230,6 +233,7 @@ def _mnist1d(
             **_version("mnist1d"),
             "num_samples": num_samples,
             "data_seed": data_seed,
+            **split_group_meta(f"mnist1d(num_samples={num_samples}, data_seed={data_seed})", y),
             **meta,
         },
     )

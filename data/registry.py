@@ -105,6 +105,54 @@ def _full(name: str, kwargs: dict[str, Any]) -> ArrayDataset:
     return ds
 
 
+#: Private metadata of built-ins derived from one pool of samples: the row of the pool each
+#: sample comes from, and the pool's labels. ``load_dataset`` splits such datasets by pool
+#: row, so every variant of a pool shares one train/test partition, and strips the keys.
+_ORIGIN, _POOL_LABELS, SPLIT_GROUP = "_origin", "_pool_labels", "split_group"
+
+
+def split_group_meta(group: str, pool_labels: np.ndarray) -> dict[str, Any]:
+    """Metadata marking a dataset whose rows are the whole pool ``group`` (labels ``pool_labels``)."""
+    labels = np.asarray(pool_labels, dtype=np.int64)
+    return {SPLIT_GROUP: group, _ORIGIN: np.arange(len(labels)), _POOL_LABELS: labels}
+
+
+def keep_rows_meta(metadata: dict[str, Any], keep: np.ndarray) -> dict[str, Any]:
+    """``metadata`` for the rows ``keep`` (bool mask or indices) of a dataset: origins sliced."""
+    out = dict(metadata)
+    if _ORIGIN in out:
+        out[_ORIGIN] = np.asarray(out[_ORIGIN])[keep]
+    return out
+
+
+def _strip(ds: ArrayDataset) -> ArrayDataset:
+    ds.metadata.pop(_ORIGIN, None)
+    ds.metadata.pop(_POOL_LABELS, None)
+    return ds
+
+
+def _pool_split(
+    full: ArrayDataset, test_size: float, seed: int
+) -> tuple[ArrayDataset, ArrayDataset]:
+    """Split ``full`` by the stratified split of its sample pool (same seed, same test size)."""
+    labels = np.asarray(full.metadata[_POOL_LABELS])
+    pool = ArrayDataset(
+        np.arange(len(labels), dtype=np.float32)[:, None],
+        labels,
+        classes=list(range(int(labels.max()) + 1)),
+        name=str(full.metadata[SPLIT_GROUP]),
+    )
+    _, pool_test = stratified_split(pool, test_size, seed=seed)
+    pool_is_test = np.zeros(len(labels), dtype=bool)
+    pool_is_test[pool_test.x[:, 0].astype(np.int64)] = True
+    is_test = pool_is_test[np.asarray(full.metadata[_ORIGIN])]
+    meta = {"split_seed": int(seed), "test_size": float(test_size)}
+    return (
+        full.subset(np.flatnonzero(~is_test), split="train", **meta),
+        full.subset(np.flatnonzero(is_test), split="test", **meta),
+    )
+
+
 def load_dataset(
     name: str,
     *,
@@ -142,9 +190,12 @@ def load_dataset(
         raise ValueError(f"split must be one of {_SPLITS}, got {split!r}.")
     full = _full(name, kwargs)
     if split == "all":
-        return full.subset(np.arange(len(full)), split="all", loader_kwargs=dict(kwargs))
+        return _strip(full.subset(np.arange(len(full)), split="all", loader_kwargs=dict(kwargs)))
     size = test_size if test_size is not None else full.metadata.get("test_size", DEFAULT_TEST_SIZE)
-    train, test = stratified_split(full, float(size), seed=seed)
-    out = train if split == "train" else test
+    if _ORIGIN in full.metadata:
+        train, test = _pool_split(full, float(size), seed)
+    else:
+        train, test = stratified_split(full, float(size), seed=seed)
+    out = _strip(train if split == "train" else test)
     out.metadata["loader_kwargs"] = dict(kwargs)
     return out

@@ -32,7 +32,9 @@ __all__ = [
 ]
 
 #: Bumped when the meaning of a spec entry changes (invalidates every cache).
-ZOO_FORMAT = 1
+#: 2: derived datasets split by their pool of samples (no test image of a target was a
+#: training image of a source).
+ZOO_FORMAT = 2
 
 
 @dataclass(frozen=True)

@@ -145,3 +145,28 @@ def test_add_dataset_round_trip() -> None:
     test = load_dataset("user_toy_reg", split="test", seed=0)
     assert (len(train), len(test)) == (30, 10)
     assert np.bincount(test.y).tolist() == [5, 5]
+
+
+@pytest.mark.parametrize(
+    ("variant", "base"),
+    [("digits_5to9", "digits"), ("digits_parity", "digits_noisy"), ("mnist1d_parity", "mnist1d")],
+)  # fmt: skip
+def test_variants_of_one_pool_share_its_split(variant: str, base: str) -> None:
+    """No test sample of one variant is (a transform of) a training sample of another."""
+    from kgtransfer.data._builtin import _digits_arrays
+
+    def pool_rows(name: str, split: str) -> set[bytes]:
+        ds = load_dataset(name, split=split, seed=3)
+        assert "_origin" not in ds.metadata and "_pool_labels" not in ds.metadata
+        return {row.tobytes() for row in ds.x}
+
+    # Identify samples through a variant that keeps the raw pixels / signals.
+    raw = {"digits": "digits", "digits_5to9": "digits_5to9", "digits_parity": "digits_parity",
+           "digits_noisy": "digits", "digits_blurred": "digits", "mnist1d": "mnist1d",
+           "mnist1d_noisy": "mnist1d", "mnist1d_parity": "mnist1d_parity"}  # fmt: skip
+    train_base = pool_rows(raw[base], "train")
+    test_variant = pool_rows(raw[variant], "test")
+    x, _ = _digits_arrays()
+    n_duplicates = len(x) - len({row.tobytes() for row in x})  # the raw pool repeats a few images
+    assert len(train_base & test_variant) <= n_duplicates
+    assert len(load_dataset(variant, split="test", seed=3)) > 0
