@@ -15,7 +15,7 @@ import torch
 from kgtransfer.errors import TransferError
 from kgtransfer.models import ZooModel, create_model
 from kgtransfer.transfer import evaluate_transfer
-from kgtransfer.zoo._spec import Budget
+from kgtransfer.transfer.methods import Budget
 from kgtransfer.zoo._train import seeded
 
 __all__ = ["RunOutcome", "run_scratch", "run_transfer"]

@@ -12,10 +12,11 @@ from __future__ import annotations
 import hashlib
 import json
 import zlib
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from kgtransfer.errors import did_you_mean
+from kgtransfer.transfer.methods import Budget
 
 __all__ = [
     "DEFAULT_ZOO",
@@ -36,40 +37,8 @@ __all__ = [
 #: training image of a source).
 ZOO_FORMAT = 2
 
-
-@dataclass(frozen=True)
-class Budget:
-    """A training budget: the same one is given to a transfer and to its scratch baseline.
-
-    Attributes:
-        epochs: Passes over the training data.
-        lr: Learning rate (Adam).
-        batch_size: Mini-batch size.
-        weight_decay: L2 penalty (Adam ``weight_decay``).
-
-    Example:
-        >>> Budget(epochs=5).lr
-        0.003
-    """
-
-    epochs: int = 20
-    lr: float = 3e-3
-    batch_size: int = 64
-    weight_decay: float = 0.0
-
-    def __post_init__(self) -> None:
-        if not (isinstance(self.epochs, int) and self.epochs >= 1):
-            raise ValueError(f"Budget.epochs must be an int >= 1, got {self.epochs!r}.")
-        if not (isinstance(self.batch_size, int) and self.batch_size >= 1):
-            raise ValueError(f"Budget.batch_size must be an int >= 1, got {self.batch_size!r}.")
-        if not self.lr > 0:
-            raise ValueError(f"Budget.lr must be > 0, got {self.lr!r}.")
-        if not self.weight_decay >= 0:
-            raise ValueError(f"Budget.weight_decay must be >= 0, got {self.weight_decay!r}.")
-
-    def to_dict(self) -> dict[str, Any]:
-        """The budget as a JSON-ready dict."""
-        return asdict(self)
+#: A source's default training budget (a grid's default is ``Budget()``: 30 epochs of 32).
+SOURCE_BUDGET = Budget(epochs=20, batch_size=64)
 
 
 @dataclass(frozen=True)
@@ -92,7 +61,7 @@ class SourceSpec:
     name: str
     dataset: str
     base_model: str | None = None
-    budget: Budget = field(default_factory=Budget)
+    budget: Budget = SOURCE_BUDGET
     arch_kwargs: tuple[tuple[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
@@ -194,7 +163,7 @@ class ZooSpec:
     name: str
     sources: tuple[SourceSpec, ...]
     targets: tuple[TargetSpec, ...]
-    grid_budget: Budget = field(default_factory=lambda: Budget(epochs=30, batch_size=32))
+    grid_budget: Budget = field(default_factory=Budget)
     methods: tuple[str, ...] = ("finetune",)
 
     def __post_init__(self) -> None:

@@ -17,10 +17,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
+from torch import nn
 from tqdm.auto import tqdm
 
 from kgtransfer.errors import did_you_mean
 from kgtransfer.models import ZooModel, create_model, list_models, load_checkpoint, save_checkpoint
+from kgtransfer.transfer.methods import train_loop
+from kgtransfer.transfer.methods._train import accuracy_of, as_arrays, batched_predict
 from kgtransfer.zoo._datasets import (
     dataset_rows,
     load_source_data,
@@ -31,7 +34,7 @@ from kgtransfer.zoo._graph import sync_build_to_graph
 from kgtransfer.zoo._io import read_json, write_json_atomic
 from kgtransfer.zoo._paths import datasets_dir, graph_path, model_dir, models_dir
 from kgtransfer.zoo._spec import DEFAULT_ZOO, SourceSpec, ZooSpec
-from kgtransfer.zoo._train import accuracy, seeded, torch_threads, train_classifier
+from kgtransfer.zoo._train import seeded, torch_threads
 from kgtransfer.zoo._versions import versions
 
 __all__ = ["ZOO_ENTRY_FILE", "ZooBuildResult", "build_zoo", "load_zoo_model", "zoo_status"]
@@ -167,16 +170,26 @@ def _train_source(
         model = copy.deepcopy(base)
         if model.n_classes != n_classes:
             seeded(seed, lambda: model.reset_classifier(n_classes))
-    train_classifier(
+    x, y = as_arrays(data.train, what=f"{src.dataset} train split")
+    loss_fn = nn.CrossEntropyLoss()
+    train_loop(
         model,
-        data.train.x,
-        data.train.y,
-        budget=src.budget,
+        [{"params": list(model.parameters()), "lr": src.budget.lr}],
+        len(y),
+        lambda idx: loss_fn(model(x[idx]), y[idx]),
+        epochs=src.budget.epochs,
+        batch_size=src.budget.batch_size,
+        weight_decay=src.budget.weight_decay,
         seed=seed,
         progress=progress,
         desc=src.name,
     )
     return model
+
+
+def _test_accuracy(model: ZooModel, data: Any) -> float:
+    x, y = as_arrays(data.test, what="test split")
+    return accuracy_of(batched_predict(model, x), y)
 
 
 def _build_one(
@@ -198,7 +211,7 @@ def _build_one(
         base = trained.get(src.base_model) or load_checkpoint(model_dir(home, src.base_model))
     train_seed = spec.source_seed(src.name, seed)
     model = _train_source(src, base, data, train_seed, progress)
-    acc = accuracy(model, data.test.x, data.test.y)
+    acc = _test_accuracy(model, data)
     meta = {
         "spec": spec.name,
         "spec_hash": spec.entry_hash(src.name, seed),

@@ -77,7 +77,7 @@ def test_duplicates_and_seen_targets_are_refused() -> None:
 def test_bad_budget_and_target_values() -> None:
     with pytest.raises(ValueError, match="epochs must be an int >= 1, got 0"):
         Budget(epochs=0)
-    with pytest.raises(ValueError, match="lr must be > 0, got -1"):
+    with pytest.raises(ValueError, match="lr must be a finite number > 0, got -1"):
         Budget(lr=-1)
     with pytest.raises(ValueError, match="n_per_class must be an int >= 1, got 0"):
         TargetSpec("wine", n_per_class=0)
