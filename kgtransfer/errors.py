@@ -15,6 +15,7 @@ __all__ = [
     "IngestError",
     "KGTransferError",
     "NotFittedError",
+    "ScoreInputError",
     "StoreLockedError",
     "StoreVersionError",
     "TransferError",
@@ -48,6 +49,10 @@ class CheckpointError(KGTransferError, ValueError):
 
 class IngestError(KGTransferError, ValueError):
     """A table, card or file could not be ingested (file, row and value named)."""
+
+
+class ScoreInputError(KGTransferError, ValueError):
+    """Features, probabilities or labels given to a transferability score are unusable."""
 
 
 class StoreLockedError(KGTransferError, OSError):

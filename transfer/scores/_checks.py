@@ -8,13 +8,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from kgtransfer.errors import KGTransferError
+from kgtransfer.errors import ScoreInputError
 
 __all__ = ["ScoreInputError", "check_features_labels", "check_probs", "encode_labels", "to_numpy"]
-
-
-class ScoreInputError(KGTransferError, ValueError):
-    """Features, probabilities or labels given to a score are unusable."""
 
 
 def to_numpy(x: Any, *, name: str) -> np.ndarray:
