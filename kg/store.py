@@ -13,6 +13,8 @@ format version in a metadata graph and refuses to open another version.
 from __future__ import annotations
 
 import json
+import math
+import numbers
 import os
 import sys
 import tempfile
@@ -101,6 +103,28 @@ def _json_literal(value: Any, what: str) -> str:
     except TypeError as exc:
         raise TypeError(f"{what} must be JSON-serialisable: {exc}") from None
     return f"{string_literal(text)}^^<{_JSON}>"
+
+
+def _record_attributes(attributes: Mapping[str, Any] | None) -> dict[str, float]:
+    """``add_record``'s numeric attributes, checked: names new to records, finite numbers."""
+    out: dict[str, float] = {}
+    for name, value in (attributes or {}).items():
+        if not isinstance(name, str) or not name or name in COLUMNS["records"]:
+            raise ValueError(
+                f"Record attribute name {name!r} is empty or a records column "
+                f"({', '.join(COLUMNS['records'])}); pass those as arguments of add_record."
+            )
+        if value is None:
+            continue  # unknown, like an empty cell
+        number = math.nan
+        if isinstance(value, numbers.Real) and not isinstance(value, bool):
+            number = float(value)
+        if not math.isfinite(number):
+            raise ValueError(
+                f"Record attribute {name!r} must be a finite number or None, got {value!r}."
+            )
+        out[name] = number
+    return out
 
 
 def _datetime_literal(moment: datetime) -> str:
@@ -474,6 +498,7 @@ class ZooGraph:
         run: str | None = None,
         suspect: bool | None = None,
         provenance: Mapping[str, Any] | None = None,
+        attributes: Mapping[str, float] | None = None,
     ) -> str:
         """Write back one transfer result with its provenance (one batch).
 
@@ -490,9 +515,15 @@ class ZooGraph:
                 ``versions`` and ``wall_time`` also get their own properties on the run
                 activity (``prov:wasGeneratedBy`` of the record); the whole dictionary is
                 kept as JSON.
+            attributes: Numeric attributes of the record, like the extra numeric columns
+                of a records table (e.g. ``{"gain": 0.12, "scratch_accuracy": 0.61}``:
+                the recommender's gain and negative-transfer estimates read ``gain``).
 
         Returns:
             The record id (``<batch id>/0``), accepted by :meth:`remove_record`.
+
+        Raises:
+            ValueError: An attribute named like a records column, or not a finite number.
 
         Example:
             >>> g = ZooGraph()
@@ -501,6 +532,7 @@ class ZooGraph:
             >>> g.records(dataset="d")["value"].tolist()
             [0.8]
         """
+        extra = _record_attributes(attributes)
         records = pd.DataFrame(
             {
                 "model": [model],
@@ -513,6 +545,7 @@ class ZooGraph:
                 "suspect": [suspect],
             }
         ).astype(COLUMNS["records"])
+        records = records.assign(**{k: [v] for k, v in extra.items()})
         details = dict(provenance or {})
         batch_id = _new_batch_id()
         record_iri = term_iri(to_iri("record", batch_id, "0"))

@@ -149,6 +149,8 @@ class TransferResult:
             "method": self.method,
             "seed": self.seed,
             "provenance": prov,
+            # numeric, so the recommender's gain and negative-transfer estimates learn from it
+            "attributes": {"gain": self.gain, "scratch_accuracy": self.scratch_accuracy},
         }
 
 

@@ -9,6 +9,7 @@ import textwrap
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pandas.testing as pdt
 import pyoxigraph as ox
@@ -174,6 +175,22 @@ def test_add_record_provenance() -> None:
     with pytest.raises(TypeError, match="JSON-serialisable"):
         graph.add_record("m", "d", 0.1, provenance={"x": object()})
     assert len(graph.records()) == 1  # nothing written by the failed call
+
+
+def test_add_record_numeric_attributes() -> None:
+    graph = ZooGraph()
+    graph.add_record("m", "d", 0.8, attributes={"gain": np.float32(0.25), "scratch_accuracy": None})
+    graph.add_record("m", "e", 0.6)
+    rec = graph.to_tables().records.set_index("dataset")
+    assert rec.loc["d", "gain"] == pytest.approx(0.25)
+    assert pd.isna(rec.loc["e", "gain"])  # no attribute: unknown
+    assert "scratch_accuracy" not in rec.columns  # None is unknown, nothing written
+    with pytest.raises(ValueError, match="'seed' is empty or a records column"):
+        graph.add_record("m", "d", 0.8, attributes={"seed": 1})
+    for bad in (float("nan"), "0.3", True):
+        with pytest.raises(ValueError, match=r"'gain' must be a finite number or None, got"):
+            graph.add_record("m", "d", 0.8, attributes={"gain": bad})
+    assert len(graph.records(dataset="d")) == 1  # refused calls wrote nothing
 
 
 @pytest.mark.parametrize(

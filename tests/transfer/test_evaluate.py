@@ -96,6 +96,10 @@ def test_transfer_beats_scratch_and_writes_back(source, target) -> None:
     row = records.iloc[0]
     assert (row["model"], row["method"], int(row["seed"])) == ("mlp.digits", "finetune", 0)
     assert float(row["value"]) == pytest.approx(r.accuracy)
+    # gain and scratch accuracy are numeric attributes, read back by the recommender's tables
+    back = graph.to_tables().records.set_index("model").loc["mlp.digits"]
+    assert float(back["gain"]) == pytest.approx(r.gain)
+    assert float(back["scratch_accuracy"]) == pytest.approx(r.scratch_accuracy)
     buf = io.BytesIO()
     graph.export(buf, format="nq")
     assert b"scratch_accuracy" in buf.getvalue() and b"negative_transfer" in buf.getvalue()
@@ -136,6 +140,7 @@ def test_instances_zoo_budgets_and_no_scratch(source, target) -> None:
     z = evaluate_transfer("finetune", source, "mlp", train, test, budget=duck)
     assert z.provenance["hyperparameters"]["budget"]["epochs"] == 1
     assert sorted(r.to_record()) == [
+        "attributes",
         "dataset",
         "method",
         "metric",
