@@ -16,6 +16,7 @@ from kgtransfer._api._target import ResolvedTarget, resolve_target
 from kgtransfer._api._versions import versions
 from kgtransfer.errors import NotFittedError
 from kgtransfer.kg.tables import ZooTables
+from kgtransfer.transfer.recommend._data import scratch_accuracies
 
 __all__ = ["Recommendation", "recommend"]
 
@@ -150,19 +151,15 @@ def _fit_recommender(
 
 def _scratch(tables: ZooTables, resolved: ResolvedTarget) -> tuple[float | None, float, str | None]:
     """(scratch accuracy, its standard error, source) of the target."""
-    ds = tables.datasets
-    if "scratch_accuracy" not in ds.columns:
-        return None, 0.0, None
-    values = pd.to_numeric(ds["scratch_accuracy"], errors="coerce").astype(float)
-    by_name = dict(zip(ds["dataset"].astype(str), values, strict=True))
+    by_name = scratch_accuracies(tables)
     own = by_name.get(resolved.name)
-    if own is not None and np.isfinite(own):
-        return float(own), 0.0, "measured"
+    if own is not None:
+        return own, 0.0, "measured"
     near = resolved.neighbours
     pairs = [
         (by_name[d], s)
         for d, s in zip(near["dataset"], near["similarity"], strict=True)
-        if np.isfinite(by_name.get(d, np.nan))
+        if d in by_name
     ]
     if not pairs:
         return None, 0.0, None

@@ -12,7 +12,7 @@ import pandas as pd
 from kgtransfer.errors import NotFittedError, did_you_mean
 from kgtransfer.kg.tables import ZooTables
 
-from ._data import Truth, as_tables, similarity_matrix, truth_table
+from ._data import Truth, as_tables, scratch_accuracies, similarity_matrix, truth_table
 
 __all__ = ["FILTERS", "BaseRecommender"]
 
@@ -90,6 +90,7 @@ class BaseRecommender:
         self.similarity_ = similarity_matrix(tables, self.datasets_)
         self.truth_: Truth = truth
         self.n_suspect_ = truth.n_suspect
+        self.scratch_ = scratch_accuracies(tables)
 
     def _fit(self, tables: ZooTables) -> None:
         raise NotImplementedError
@@ -118,7 +119,11 @@ class BaseRecommender:
 
         A target without records gets the similarity-weighted mean scale of the
         training datasets (same metric), and the weighted spread of their means as
-        the uncertainty of its own mean.
+        the uncertainty of its own mean. When the metric is accuracy and the graph
+        holds the target's from-scratch accuracy (dataset attribute
+        ``scratch_accuracy``), its mean is that plus the similarity-weighted mean
+        offset (mean − scratch) of the training datasets whose scratch is known: a hard
+        target stays hard, whatever its neighbours score.
         """
         stats = self.truth_.stats
         if dataset in stats.index:
@@ -129,10 +134,17 @@ class BaseRecommender:
         metric = stats["metric"].value_counts().index[0]
         same = stats.loc[stats["metric"] == metric]
         w = self._target_sims(dataset, list(same.index)) + 1e-3
-        mean = float(np.average(same["mean"], weights=w))
+        level = same["mean"].to_numpy(dtype=float)
+        base = 0.0
+        scratch = np.array([self.scratch_.get(str(d), np.nan) for d in same.index])
+        if metric == "accuracy" and dataset in self.scratch_ and np.isfinite(scratch).any():
+            known = np.isfinite(scratch)
+            level, w, base = level[known] - scratch[known], w[known], self.scratch_[dataset]
+            same = same.loc[known]
+        mean = float(np.average(level, weights=w))
         std = float(np.average(same["std"], weights=w))
-        spread = float(np.sqrt(np.average((same["mean"] - mean) ** 2, weights=w)))
-        return mean, std, spread, bool(same["higher_is_better"].iloc[0])
+        spread = float(np.sqrt(np.average((level - mean) ** 2, weights=w)))
+        return base + mean, std, spread, bool(same["higher_is_better"].iloc[0])
 
     def _candidates(
         self, candidates: Iterable[str] | None, filters: dict[str, Any]

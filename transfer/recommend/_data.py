@@ -12,7 +12,14 @@ import pandas as pd
 from kgtransfer.errors import IngestError
 from kgtransfer.kg.tables import ZooTables
 
-__all__ = ["Truth", "as_tables", "metric_directions", "similarity_matrix", "truth_table"]
+__all__ = [
+    "Truth",
+    "as_tables",
+    "metric_directions",
+    "scratch_accuracies",
+    "similarity_matrix",
+    "truth_table",
+]
 
 
 def as_tables(graph: Any) -> ZooTables:
@@ -148,6 +155,19 @@ def truth_table(
     )
     stats["higher_is_better"] = stats["metric"].map(lambda m: directions.get(m, True))
     return Truth(values=df, stats=stats, n_suspect=n_suspect)
+
+
+def scratch_accuracies(tables: ZooTables) -> dict[str, float]:
+    """Finite ``scratch_accuracy`` attributes of the datasets, by name."""
+    ds = tables.datasets
+    if "scratch_accuracy" not in ds.columns:
+        return {}
+    values = pd.to_numeric(ds["scratch_accuracy"], errors="coerce").astype(float)
+    return {
+        str(d): float(v)
+        for d, v in zip(ds["dataset"], values, strict=True)
+        if pd.notna(d) and np.isfinite(v)
+    }
 
 
 def similarity_matrix(tables: ZooTables, names: list[str]) -> np.ndarray:

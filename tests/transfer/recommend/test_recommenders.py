@@ -178,3 +178,21 @@ def test_accepts_graph_like_objects(planted_zoo) -> None:
     assert len(PopularityRecommender().fit(Graph()).rank("t")) == 10
     with pytest.raises(TypeError, match="ZooTables or a ZooGraph"):
         PopularityRecommender().fit("zoo.csv")
+
+
+def test_cold_target_scale_follows_its_scratch_accuracy(planted_zoo) -> None:
+    """A target whose scratch accuracy is far below its neighbours' is predicted low too."""
+
+    def mean_prediction(scratch: dict[str, float]) -> float:
+        ds = planted_zoo.datasets.copy()
+        ds["scratch_accuracy"] = ds["dataset"].map(scratch).astype(float)
+        zoo = ZooTables(**{**planted_zoo.__dict__, "datasets": ds})
+        rec = PopularityRecommender().fit(zoo, exclude_datasets=["t"])
+        return float(rec.rank("t")["predicted"].mean())
+
+    others = {d: 0.5 for d in planted_zoo.datasets["dataset"] if d not in ("t", "src_a", "src_b")}
+    neighbours_only = mean_prediction(others)  # the target's own scratch unknown
+    assert neighbours_only == pytest.approx(0.7, abs=0.02)  # the training datasets' level
+    hard = mean_prediction({**others, "t": 0.2})  # offset (≈ +0.2 over scratch) on top of 0.2
+    assert hard == pytest.approx(0.4, abs=0.02)
+    assert mean_prediction({"t": 0.2}) == pytest.approx(neighbours_only)  # no offset to learn
