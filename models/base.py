@@ -27,6 +27,7 @@ class ZooModel(nn.Module, ABC):
         input_shape: Shape of one input, without the batch dimension.
         arch: Registry key it was built from ("" for wrapped user modules).
         arch_kwargs: Keyword arguments it was built with (enough to rebuild it).
+        head: The classifier on top of the features.
 
     Shapes:
         - forward_features: (N, *input_shape) -> (N, D)
@@ -38,18 +39,25 @@ class ZooModel(nn.Module, ABC):
     input_shape: tuple[int, ...] = ()
     arch: str = ""
     arch_kwargs: dict[str, Any]
+    head: nn.Module  # the classifier (linear unless a subclass overrides the two head methods)
 
     @abstractmethod
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         """Penultimate features, shape (N, D)."""
 
-    @abstractmethod
     def forward_head(self, features: torch.Tensor) -> torch.Tensor:
-        """Logits from features, shape (N, n_classes)."""
+        """Logits from features, shape (N, n_classes): the linear ``self.head`` by default."""
+        return self.head(features)
 
-    @abstractmethod
     def reset_classifier(self, n_classes: int) -> None:
-        """Replace the head by a freshly initialised one with ``n_classes`` outputs."""
+        """Replace the head by a freshly initialised linear one with ``n_classes`` outputs.
+
+        Subclasses with another kind of head override this and :meth:`forward_head`.
+        """
+        if isinstance(n_classes, bool) or not isinstance(n_classes, int) or n_classes < 1:
+            raise ValueError(f"n_classes must be a positive int, got {n_classes!r}.")
+        self.head = nn.Linear(self.feature_dim, n_classes)
+        self.n_classes = n_classes
 
     def blocks(self) -> list[nn.Module]:
         """Backbone blocks in forward order (for fine-tuning only the last k)."""
@@ -87,15 +95,6 @@ class BlockModel(ZooModel):
         for block in self.body:
             x = block(x)
         return torch.flatten(self.pool(x), 1)
-
-    def forward_head(self, features: torch.Tensor) -> torch.Tensor:
-        return self.head(features)
-
-    def reset_classifier(self, n_classes: int) -> None:
-        if isinstance(n_classes, bool) or not isinstance(n_classes, int) or n_classes < 1:
-            raise ValueError(f"n_classes must be a positive int, got {n_classes!r}.")
-        self.head = nn.Linear(self.feature_dim, n_classes)
-        self.n_classes = n_classes
 
     def blocks(self) -> list[nn.Module]:
         return list(self.body)

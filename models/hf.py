@@ -123,15 +123,6 @@ class TextEncoderModel(ZooModel):
         mask = (ids != self.pad_token_id).long()
         return self._embed(self.encoder, ids, mask)
 
-    def forward_head(self, features: torch.Tensor) -> torch.Tensor:
-        return self.head(features)
-
-    def reset_classifier(self, n_classes: int) -> None:
-        if isinstance(n_classes, bool) or not isinstance(n_classes, int) or n_classes < 1:
-            raise ValueError(f"n_classes must be a positive int, got {n_classes!r}.")
-        self.head = nn.Linear(self.feature_dim, n_classes)
-        self.n_classes = n_classes
-
     def blocks(self) -> list[nn.Module]:
         return _main_layers(self.encoder)
 
