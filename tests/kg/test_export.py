@@ -75,6 +75,7 @@ def test_stream_export_and_bad_format(tmp_path: Path) -> None:
         _graph().export(tmp_path / "x.xml")
 
 
+@pytest.mark.filterwarnings("ignore:Dataset.default_context is deprecated")  # inside rdflib
 def test_rdflib_round_trip() -> None:
     graph = _graph()
     dataset = graph.to_rdflib()
