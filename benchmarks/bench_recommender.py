@@ -79,10 +79,20 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("bench_recommender.json"))
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--zoos", default="all", help="comma-separated zoo names or 'all'")
+    parser.add_argument(
+        "--split",
+        choices=["both", "paper", "all"],
+        default="both",
+        help="targets: the TransferGraph paper's 8 ('paper'), every target ('all') or both",
+    )
+    parser.add_argument(
+        "--methods", default=",".join(METHODS), help="comma-separated recommender names"
+    )
     parser.add_argument("--no-timings", action="store_true")
     args = parser.parse_args()
     torch.set_num_threads(1)
     zoos = list(BENCHMARK_ZOOS) if args.zoos == "all" else args.zoos.split(",")
+    methods = args.methods.split(",")
     out: dict[str, object] = {"seed": args.seed, "runs": {}}
     md: list[str] = []
     for zoo in zoos:
@@ -92,10 +102,11 @@ def main() -> None:
             if zoo in PAPER_TARGETS
             else [("all", None)]
         )
+        splits = [sp for sp in splits if args.split in ("both", sp[0])]
         for split, targets in splits:
             start = time.perf_counter()
             res = run_benchmark(
-                tables, METHODS, targets=targets, params={"gnn": {"seed": args.seed}}
+                tables, methods, targets=targets, params={"gnn": {"seed": args.seed}}
             )
             key = f"{zoo}/{split}"
             out["runs"][key] = res  # type: ignore[index]

@@ -60,6 +60,9 @@ class GNNRecommender(BaseRecommender):
         holdout_fraction: Share of training datasets hidden per episode.
         top_weight: Extra loss weight of models above the target's mean (favours
             getting the top of the ranking right).
+        rank_weight: Weight of a listwise (ListNet) ranking loss added to the
+            squared error per hidden target (0 = squared error only).
+        rank_temperature: Softmax temperature of the ranking loss, in z units.
         similarity_power: Exponent sharpening similarities in the neighbour feature.
         top_k_similar: Similarity edges per dataset.
         seed: Seed of every random choice (initialisation, episodes, dropout).
@@ -89,6 +92,8 @@ class GNNRecommender(BaseRecommender):
         n_ensemble: int = 5,
         holdout_fraction: float = 0.25,
         top_weight: float = 1.0,
+        rank_weight: float = 1.0,
+        rank_temperature: float = 1.0,
         similarity_power: float = 4.0,
         top_k_similar: int = 10,
         seed: int = 0,
@@ -103,6 +108,8 @@ class GNNRecommender(BaseRecommender):
         self.n_ensemble = n_ensemble
         self.holdout_fraction = holdout_fraction
         self.top_weight = top_weight
+        self.rank_weight = rank_weight
+        self.rank_temperature = rank_temperature
         self.similarity_power = similarity_power
         self.top_k_similar = top_k_similar
         self.seed = seed
@@ -115,6 +122,11 @@ class GNNRecommender(BaseRecommender):
                 raise ValueError(f"{key} must be >= 1, got {getattr(self, key)!r}.")
         if self.epochs < 0:
             raise ValueError(f"epochs must be >= 0, got {self.epochs!r}.")
+        if self.rank_weight < 0 or self.rank_temperature <= 0:
+            raise ValueError(
+                f"rank_weight must be >= 0 and rank_temperature > 0, got "
+                f"{self.rank_weight!r}, {self.rank_temperature!r}."
+            )
         if not 0.0 < self.holdout_fraction < 1.0:
             raise ValueError(f"holdout_fraction must be in (0, 1), got {self.holdout_fraction!r}.")
 
@@ -253,12 +265,24 @@ class GNNRecommender(BaseRecommender):
                 pred = net.score(h["model"][models], h["dataset"][t].expand(len(models), -1), pair)
                 true = self._z[models, t]
                 w = 1.0 + self.top_weight * true.clamp(min=0)
-                losses.append((w * (pred - true) ** 2).mean())
+                loss_t = (w * (pred - true) ** 2).mean()
+                if self.rank_weight > 0 and len(models) > 1:
+                    loss_t = loss_t + self.rank_weight * self._rank_loss(pred, true)
+                losses.append(loss_t)
             loss = torch.stack(losses).mean()
             opt.zero_grad()
             loss.backward()
             opt.step()
         net.eval()
+
+    def _rank_loss(self, pred: Tensor, true: Tensor) -> Tensor:
+        """ListNet cross-entropy between the softmax of true and predicted z of one target.
+
+        The softmax puts most of the mass on the best models, so like weighted τ
+        it favours ordering the top of the ranking correctly.
+        """
+        tau = self.rank_temperature
+        return -(torch.softmax(true / tau, 0) * torch.log_softmax(pred / tau, 0)).sum()
 
     def _fit(self, tables: ZooTables) -> None:
         self._validate()
