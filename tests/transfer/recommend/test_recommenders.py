@@ -196,3 +196,17 @@ def test_cold_target_scale_follows_its_scratch_accuracy(planted_zoo) -> None:
     hard = mean_prediction({**others, "t": 0.2})  # offset (≈ +0.2 over scratch) on top of 0.2
     assert hard == pytest.approx(0.4, abs=0.02)
     assert mean_prediction({"t": 0.2}) == pytest.approx(neighbours_only)  # no offset to learn
+
+
+def test_ranking_loss_settings(planted_zoo) -> None:
+    for bad in ({"rank_weight": -1.0}, {"rank_temperature": 0.0}):
+        with pytest.raises(ValueError, match="rank_weight must be >= 0 and rank_temperature > 0"):
+            GNNRecommender(**FAST, **bad).fit(planted_zoo, exclude_datasets=["t"])
+    plain = GNNRecommender(**FAST, rank_weight=0.0).fit(planted_zoo, exclude_datasets=["t"])
+    ranked = GNNRecommender(**FAST).fit(planted_zoo, exclude_datasets=["t"])
+    assert GNNRecommender(**FAST).get_params()["rank_weight"] == 1.0  # saved with the model
+    # the loss term changes what is learned (same seed, same data)
+    assert not np.allclose(
+        plain.rank("t").set_index("model")["score"].sort_index(),
+        ranked.rank("t").set_index("model")["score"].sort_index(),
+    )
