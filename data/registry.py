@@ -9,7 +9,7 @@ from typing import Any, Literal, TypeVar
 import numpy as np
 
 from kgtransfer.data.dataset import ArrayDataset
-from kgtransfer.data.split import stratified_split
+from kgtransfer.data.split import split_by_mask, stratified_split, stratified_test_mask
 from kgtransfer.errors import did_you_mean
 
 __all__ = ["add_dataset", "list_datasets", "load_dataset", "register_dataset"]
@@ -136,20 +136,11 @@ def _pool_split(
 ) -> tuple[ArrayDataset, ArrayDataset]:
     """Split ``full`` by the stratified split of its sample pool (same seed, same test size)."""
     labels = np.asarray(full.metadata[_POOL_LABELS])
-    pool = ArrayDataset(
-        np.arange(len(labels), dtype=np.float32)[:, None],
-        labels,
-        classes=list(range(int(labels.max()) + 1)),
-        name=str(full.metadata[SPLIT_GROUP]),
-    )
-    _, pool_test = stratified_split(pool, test_size, seed=seed)
-    pool_is_test = np.zeros(len(labels), dtype=bool)
-    pool_is_test[pool_test.x[:, 0].astype(np.int64)] = True
-    is_test = pool_is_test[np.asarray(full.metadata[_ORIGIN])]
-    meta = {"split_seed": int(seed), "test_size": float(test_size)}
-    return (
-        full.subset(np.flatnonzero(~is_test), split="train", **meta),
-        full.subset(np.flatnonzero(is_test), split="test", **meta),
+    classes = list(range(int(labels.max()) + 1))
+    name = str(full.metadata[SPLIT_GROUP])
+    pool_is_test = stratified_test_mask(labels, classes, test_size, seed=seed, name=name)
+    return split_by_mask(
+        full, pool_is_test[np.asarray(full.metadata[_ORIGIN])], test_size, seed=seed
     )
 
 

@@ -41,25 +41,40 @@ def stratified_split(
         >>> np.bincount(train.y).tolist(), np.bincount(test.y).tolist()
         ([2, 2], [2, 2])
     """
+    is_test = stratified_test_mask(ds.y, ds.classes, test_size, seed=seed, name=ds.name)
+    return split_by_mask(ds, is_test, test_size, seed=seed)
+
+
+def stratified_test_mask(
+    y: np.ndarray, classes: list, test_size: float, *, seed: int, name: str = ""
+) -> np.ndarray:
+    """The test rows of :func:`stratified_split` for labels ``y`` (codes into ``classes``)."""
     _check_seed(seed)
     if not 0.0 < float(test_size) < 1.0:
         raise ValueError(f"test_size must be a fraction in (0, 1), got {test_size!r}.")
     rng = np.random.default_rng(seed)
     test_idx: list[np.ndarray] = []
-    for c in range(ds.n_classes):
-        idx = np.flatnonzero(ds.y == c)
+    for c in range(len(classes)):
+        idx = np.flatnonzero(y == c)
         if len(idx) == 0:
             continue
         if len(idx) < 2:
             raise ValueError(
-                f"Dataset {ds.name!r}: class {ds.classes[c]!r} has 1 sample, so it cannot be in "
+                f"Dataset {name!r}: class {classes[c]!r} has 1 sample, so it cannot be in "
                 "both train and test. Remove it (e.g. with ds.subset) or gather more samples."
             )
         n_test = int(np.clip(round(test_size * len(idx)), 1, len(idx) - 1))
         test_idx.append(rng.permutation(idx)[:n_test])
-    is_test = np.zeros(len(ds), dtype=bool)
+    is_test = np.zeros(len(y), dtype=bool)
     if test_idx:
         is_test[np.concatenate(test_idx)] = True
+    return is_test
+
+
+def split_by_mask(
+    ds: ArrayDataset, is_test: np.ndarray, test_size: float, *, seed: int
+) -> tuple[ArrayDataset, ArrayDataset]:
+    """``(train, test)`` of ``ds`` for a boolean test mask, recording the split's seed and size."""
     meta = {"split_seed": int(seed), "test_size": float(test_size)}
     return (
         ds.subset(np.flatnonzero(~is_test), split="train", **meta),
