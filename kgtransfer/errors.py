@@ -10,12 +10,16 @@ import difflib
 from collections.abc import Iterable
 
 __all__ = [
+    "ArgumentError",
     "CardParseError",
     "CheckpointError",
     "IngestError",
     "KGTransferError",
     "NotFittedError",
+    "QueryRefusedError",
+    "QueryTimeoutError",
     "ScoreInputError",
+    "StoreError",
     "StoreLockedError",
     "StoreVersionError",
     "TransferError",
@@ -55,7 +59,24 @@ class ScoreInputError(KGTransferError, ValueError):
     """Features, probabilities or labels given to a transferability score are unusable."""
 
 
-class StoreLockedError(KGTransferError, OSError):
+class ArgumentError(KGTransferError, ValueError, TypeError):
+    """An argument of a public function has a bad type or value (the argument is named)."""
+
+
+class QueryRefusedError(KGTransferError, PermissionError):
+    """A SPARQL query or update was refused: remote access (SERVICE, LOAD), an update where
+    only reading is allowed, or text the SPARQL parser cannot read."""
+
+
+class QueryTimeoutError(KGTransferError, TimeoutError):
+    """A SPARQL query ran longer than its timeout and was stopped."""
+
+
+class StoreError(KGTransferError, OSError):
+    """The graph store cannot be used: not a store, corrupt, or unreadable."""
+
+
+class StoreLockedError(StoreError):
     """The on-disk graph store is open in another process."""
 
 
