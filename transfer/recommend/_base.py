@@ -9,27 +9,64 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from kgtransfer.errors import NotFittedError, did_you_mean
+from kgtransfer.errors import ArgumentError, NotFittedError, did_you_mean
+from kgtransfer.kg.ingest._metrics import FRACTION_METRICS
 from kgtransfer.kg.tables import ZooTables
 
+from ._checks import (
+    FILTERS,
+    check_bool,
+    check_dataset,
+    check_filters,
+    check_int,
+    check_k,
+    check_names,
+)
 from ._data import Truth, as_tables, scratch_accuracies, similarity_matrix, truth_table
 
 __all__ = ["FILTERS", "BaseRecommender"]
 
-#: Keyword filters of :meth:`BaseRecommender.rank` and what they compare.
-FILTERS: dict[str, str] = {
-    "license": "models.license equals the value (or is one of a list)",
-    "task": "models.task equals the value (or is one of a list)",
-    "modality": "models.modality equals the value (or is one of a list)",
-    "model_type": "models.model_type equals the value (or is one of a list)",
-    "architecture": "models.architecture equals the value (or is one of a list)",
-    "trained_on": "models.trained_on equals the value (or is one of a list)",
-    "max_params": "models.n_params <= value (unknown sizes are excluded)",
-    "min_params": "models.n_params >= value (unknown sizes are excluded)",
-}
 _Z90 = 1.6448536269514722
 #: Datasets with fewer non-suspect records are not learned from (z-scores of 2 runs are ±1).
 _MIN_RECORDS = 3
+#: Lower-is-better metrics that cannot be negative (errors, distances, losses).
+_NON_NEGATIVE_METRICS = frozenset(
+    {"error", "wer", "cer", "perplexity", "loss", "rmse", "mae", "mse"}
+)
+
+
+def metric_bounds(metric: str) -> tuple[float, float]:
+    """The range a metric's values live in: [0, 1] for fractions such as accuracy.
+
+    Example:
+        >>> metric_bounds("accuracy"), metric_bounds("mae")
+        ((0.0, 1.0), (0.0, inf))
+    """
+    name = str(metric).lower()
+    if name in FRACTION_METRICS or name == "error":
+        return 0.0, 1.0
+    if name in _NON_NEGATIVE_METRICS:
+        return 0.0, math.inf
+    return -math.inf, math.inf
+
+
+def _check_truth(tables: ZooTables, truth: Truth, excluded: list[str]) -> None:
+    """Refuse a graph without a transfer record to learn from (it would predict noise)."""
+    if len(truth.values):
+        return
+    n = len(tables.records)
+    if n == 0:
+        raise ArgumentError(
+            "The graph has no transfer records (model -> dataset results), so a recommender "
+            "has nothing to learn from; ingest some with `kgtransfer ingest --records FILE.csv` or "
+            "ZooGraph.add_tables(records=...), or build the zoo with `kgtransfer zoo build`."
+        )
+    held = f", {len(excluded)} held-out dataset(s) {excluded[:3]}" if excluded else ""
+    raise ArgumentError(
+        f"The graph has {n} transfer record(s) but none to learn from: "
+        f"{truth.n_suspect} suspect{held}, and datasets with fewer than {_MIN_RECORDS} "
+        "models are skipped; ingest more records or hold out fewer datasets."
+    )
 
 
 class BaseRecommender:
@@ -59,17 +96,22 @@ class BaseRecommender:
 
         Returns:
             self
+
+        Raises:
+            ArgumentError: ``exclude_datasets`` is not a list of ids, or the graph
+                has no usable transfer records to learn from.
+            UnknownNameError: An excluded dataset is not in the graph.
         """
+        self._validate()
+        exclude_datasets = check_names(exclude_datasets, "exclude_datasets", allow_none=False)
         tables = as_tables(graph)
-        self._prepare(tables, exclude_datasets)
+        self._prepare(tables, exclude_datasets or ())
         self._fit(tables)
         return self
 
     def _prepare(self, tables: ZooTables, exclude_datasets: Iterable[str]) -> None:
-        self.excluded_datasets_ = sorted({str(d) for d in exclude_datasets})
-        truth = truth_table(
-            tables, exclude_datasets=self.excluded_datasets_, min_records=_MIN_RECORDS
-        )
+        excluded = sorted({str(d) for d in exclude_datasets})
+        truth = truth_table(tables, exclude_datasets=excluded, min_records=_MIN_RECORDS)
         models = tables.models.copy()
         models["model"] = models["model"].astype(str)
         extra = sorted(set(tables.records["model"].dropna().astype(str)) - set(models["model"]))
@@ -85,12 +127,25 @@ class BaseRecommender:
             if "trained_on" in models
             else set()
         )
+        unknown = [d for d in excluded if d not in names]
+        if unknown:
+            raise did_you_mean(
+                unknown[0],
+                sorted(names),
+                what="dataset in exclude_datasets",
+                hint="Held-out datasets must be datasets of the graph.",
+            )
+        _check_truth(tables, truth, excluded)
+        self.excluded_datasets_ = excluded
         self.datasets_ = sorted(names)
         self.dataset_index_ = {d: i for i, d in enumerate(self.datasets_)}
         self.similarity_ = similarity_matrix(tables, self.datasets_)
         self.truth_: Truth = truth
         self.n_suspect_ = truth.n_suspect
         self.scratch_ = scratch_accuracies(tables)
+
+    def _validate(self) -> None:
+        """Check the constructor parameters (before any work); subclasses extend it."""
 
     def _fit(self, tables: ZooTables) -> None:
         raise NotImplementedError
@@ -146,18 +201,22 @@ class BaseRecommender:
         spread = float(np.sqrt(np.average((level - mean) ** 2, weights=w)))
         return base + mean, std, spread, bool(same["higher_is_better"].iloc[0])
 
+    def _target_metric(self, dataset: str) -> str:
+        """The metric of the target's records, else the training truth's most frequent one."""
+        stats = self.truth_.stats
+        if dataset in stats.index:
+            return str(stats.at[dataset, "metric"])
+        if len(stats):
+            return str(stats["metric"].value_counts().index[0])
+        return "accuracy"
+
     def _candidates(
         self, candidates: Iterable[str] | None, filters: dict[str, Any]
     ) -> pd.DataFrame:
-        unknown = sorted(set(filters) - set(FILTERS))
-        if unknown:
-            raise TypeError(
-                f"Unknown rank() filter(s) {unknown}; valid filters are {sorted(FILTERS)}."
-            )
         if candidates is None:
             table = self.models_
         else:
-            names = [str(c) for c in candidates]
+            names = list(candidates)
             missing = [c for c in names if c not in self.models_.index]
             if missing:
                 raise did_you_mean(
@@ -182,7 +241,7 @@ class BaseRecommender:
                     ok = p <= float(value) if key == "max_params" else p >= float(value)
                 keep &= np.nan_to_num(ok, nan=0).astype(bool)
             else:
-                allowed = {value} if isinstance(value, str) else {str(v) for v in value}
+                allowed = {value} if isinstance(value, str) else set(value)
                 col = table[key] if key in table else pd.Series(pd.NA, index=table.index)
                 keep &= col.astype("object").isin(allowed).to_numpy()
         return table.loc[keep]
@@ -195,30 +254,45 @@ class BaseRecommender:
         k: int | None = None,
         *,
         n_evidence: int = 5,
+        cold_start: bool = False,
         **filters: Any,
     ) -> pd.DataFrame:
         """Rank candidate source models for ``dataset`` (best first).
 
+        Every argument is checked before any work.
+
         Args:
-            dataset: Target dataset (may be unknown to the graph: cold start).
-            candidates: Model names; default every model in the graph.
-            k: Keep the top ``k`` rows.
+            dataset: Target dataset id of the fitted graph (a dataset without records
+                is a cold start: it is ranked through its similarity edges).
+            candidates: Model names (a list); default every model in the graph.
+            k: Keep the top ``k`` rows (a positive integer; None = all).
             n_evidence: Rows that get an ``evidence`` text (the rest get "").
+            cold_start: Allow a ``dataset`` the graph does not know at all; it is
+                ranked from the graph as a whole (no similarity, no metadata). To
+                use a new dataset's data or metadata, add it to the graph and refit,
+                or call :func:`kgtransfer.recommend` with the data.
             **filters: See :data:`FILTERS`, e.g. ``license="mit"``, ``max_params=1e8``.
 
         Returns:
             DataFrame ``model, score, predicted, low, high, rank, evidence``:
             ``score`` is the predicted z within the target (higher is better),
-            ``predicted`` and ``[low, high]`` are in the target metric's scale.
+            ``predicted`` and ``[low, high]`` are in the target metric's scale,
+            clipped to the metric's range (e.g. [0, 1] for accuracy).
 
         Raises:
             NotFittedError: Before ``fit``.
-            UnknownNameError: A candidate is not in the graph.
-            TypeError: An unknown filter.
+            ArgumentError: A bad ``dataset``, ``k``, ``n_evidence``, ``candidates``,
+                filter name (close names suggested) or filter value.
+            UnknownNameError: ``dataset`` or a candidate is not in the graph.
         """
         self._check_fitted()
-        if k is not None and k < 1:
-            raise ValueError(f"k must be a positive integer or None, got {k!r}.")
+        dataset = check_dataset(
+            dataset, self.dataset_index_, cold_start=check_bool(cold_start, "cold_start")
+        )
+        k = check_k(k)
+        n_evidence = check_int(n_evidence, "n_evidence", minimum=0, fix="pass e.g. n_evidence=5")
+        candidates = check_names(candidates, "candidates")
+        filters = check_filters(filters, where="rank()")
         table = self._candidates(candidates, filters)
         models = table.index.to_numpy(dtype=object)
         if len(models):
@@ -231,6 +305,8 @@ class BaseRecommender:
         lo_g, hi_g = good - width, good + width
         sign = 1.0 if hib else -1.0
         pred, lo, hi = sign * good, sign * (lo_g if hib else hi_g), sign * (hi_g if hib else lo_g)
+        low_bound, high_bound = metric_bounds(self._target_metric(str(dataset)))
+        pred, lo, hi = (np.clip(v, low_bound, high_bound) for v in (pred, lo, hi))
         out = pd.DataFrame(
             {"model": models.astype(str), "score": z, "predicted": pred, "low": lo, "high": hi}
         )
@@ -247,10 +323,13 @@ class BaseRecommender:
             ]
         return out
 
-    def predict(self, dataset: str, models: Iterable[str]) -> np.ndarray:
+    def predict(
+        self, dataset: str, models: Iterable[str], *, cold_start: bool = False
+    ) -> np.ndarray:
         """Predicted values (metric scale) of ``models`` on ``dataset``, in the given order."""
-        names = [str(m) for m in models]
-        r = self.rank(dataset, candidates=names, n_evidence=0).set_index("model")
+        names = check_names(models, "models", allow_none=False) or []
+        r = self.rank(dataset, candidates=names, n_evidence=0, cold_start=cold_start)
+        r = r.set_index("model")
         return r.loc[names, "predicted"].to_numpy(dtype=float)
 
     # ------------------------------------------------------------ evidence

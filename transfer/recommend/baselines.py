@@ -18,6 +18,7 @@ import pandas as pd
 from kgtransfer.kg.tables import ZooTables
 
 from ._base import _Z90, BaseRecommender
+from ._checks import check_float, check_text
 from ._registry import register_recommender
 
 __all__ = ["PopularityRecommender", "ScoreRecommender", "SimilarityRecommender"]
@@ -38,10 +39,10 @@ class PopularityRecommender(BaseRecommender):
     Example:
         >>> import pandas as pd
         >>> from kgtransfer.kg.tables import ZooTables
-        >>> recs = pd.DataFrame({"model": ["a", "b", "a", "b"], "dataset": ["x", "x", "y", "y"],
-        ...                      "value": [0.9, 0.5, 0.8, 0.6]})
-        >>> PopularityRecommender().fit(ZooTables(records=recs)).rank("new")["model"].tolist()
-        ['a', 'b']
+        >>> recs = pd.DataFrame({"model": list("abcabc"), "dataset": list("xxxyyy"),
+        ...                      "value": [0.9, 0.5, 0.7, 0.8, 0.6, 0.7]})
+        >>> PopularityRecommender().fit(ZooTables(records=recs)).rank("y")["model"].tolist()
+        ['a', 'c', 'b']
     """
 
     name = "popularity"
@@ -74,10 +75,8 @@ class SimilarityRecommender(BaseRecommender):
         self.shrinkage = shrinkage
 
     def _fit(self, tables: ZooTables) -> None:
-        if self.power <= 0 or self.shrinkage < 0:
-            raise ValueError(
-                f"power must be > 0 and shrinkage >= 0, got {self.power!r}, {self.shrinkage!r}."
-            )
+        check_float(self.power, "power", minimum=0.0, min_inclusive=False)
+        check_float(self.shrinkage, "shrinkage", minimum=0.0)
 
     def _predict_z(self, dataset: str, models: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         zmat = self._train_z(dataset)
@@ -108,6 +107,7 @@ class ScoreRecommender(BaseRecommender):
         self.estimator = estimator
 
     def _fit(self, tables: ZooTables) -> None:
+        check_text(self.estimator, "estimator", fix="pass e.g. estimator='logme'")
         s = tables.scores
         s = s.loc[s["estimator"].astype("object") == self.estimator]
         if not len(s):

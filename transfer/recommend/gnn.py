@@ -19,6 +19,7 @@ from kgtransfer.errors import NotFittedError
 from kgtransfer.kg.tables import COLUMNS, ZooTables
 
 from ._base import _Z90, BaseRecommender
+from ._checks import check_bool, check_float, check_int, check_seed
 from ._data import as_tables, similarity_matrix
 from ._gnn import ZooGNN
 from ._hetero import RECORD, REV_RECORD, build_hetero_data
@@ -71,11 +72,11 @@ class GNNRecommender(BaseRecommender):
     Example:
         >>> import pandas as pd
         >>> from kgtransfer.kg.tables import ZooTables
-        >>> recs = pd.DataFrame({"model": list("abab"), "dataset": list("xxyy"),
-        ...                      "value": [0.9, 0.5, 0.8, 0.6]})
+        >>> recs = pd.DataFrame({"model": list("abcabc"), "dataset": list("xxxyyy"),
+        ...                      "value": [0.9, 0.5, 0.7, 0.8, 0.6, 0.7]})
         >>> rec = GNNRecommender(epochs=5, n_ensemble=1).fit(ZooTables(records=recs))
-        >>> rec.rank("new")["model"].tolist()
-        ['a', 'b']
+        >>> rec.rank("y")["model"].tolist()
+        ['a', 'c', 'b']
     """
 
     name = "gnn"
@@ -117,18 +118,25 @@ class GNNRecommender(BaseRecommender):
 
     # ------------------------------------------------------------ setup
     def _validate(self) -> None:
-        for key in ("hidden", "n_layers", "n_ensemble"):
-            if int(getattr(self, key)) < 1:
-                raise ValueError(f"{key} must be >= 1, got {getattr(self, key)!r}.")
-        if self.epochs < 0:
-            raise ValueError(f"epochs must be >= 0, got {self.epochs!r}.")
-        if self.rank_weight < 0 or self.rank_temperature <= 0:
-            raise ValueError(
-                f"rank_weight must be >= 0 and rank_temperature > 0, got "
-                f"{self.rank_weight!r}, {self.rank_temperature!r}."
-            )
-        if not 0.0 < self.holdout_fraction < 1.0:
-            raise ValueError(f"holdout_fraction must be in (0, 1), got {self.holdout_fraction!r}.")
+        for key in ("hidden", "n_layers", "n_ensemble", "top_k_similar"):
+            check_int(getattr(self, key), key, minimum=1)
+        check_int(self.epochs, "epochs", minimum=0)
+        check_seed(self.seed)
+        check_bool(self.progress, "progress")
+        check_float(self.lr, "lr", minimum=0.0, min_inclusive=False)
+        for key in ("weight_decay", "top_weight", "rank_weight"):
+            check_float(getattr(self, key), key, minimum=0.0)
+        for key in ("rank_temperature", "similarity_power"):
+            check_float(getattr(self, key), key, minimum=0.0, min_inclusive=False)
+        check_float(self.dropout, "dropout", minimum=0.0, maximum=1.0, max_inclusive=False)
+        check_float(
+            self.holdout_fraction,
+            "holdout_fraction",
+            minimum=0.0,
+            maximum=1.0,
+            min_inclusive=False,
+            max_inclusive=False,
+        )
 
     def _setup(self, tables: ZooTables) -> None:
         data, index = build_hetero_data(
