@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import math
 import warnings
 from collections.abc import Callable, Mapping
@@ -14,8 +15,17 @@ import pandas as pd
 
 from kgtransfer._api._target import ResolvedTarget, resolve_target
 from kgtransfer._api._versions import versions
-from kgtransfer.errors import NotFittedError
+from kgtransfer.errors import ArgumentError, NotFittedError
 from kgtransfer.kg.tables import ZooTables
+from kgtransfer.transfer.recommend._base import BaseRecommender, metric_bounds
+from kgtransfer.transfer.recommend._checks import (
+    check_bool,
+    check_filters,
+    check_int,
+    check_k,
+    check_seed,
+    check_text,
+)
 from kgtransfer.transfer.recommend._data import scratch_accuracies
 
 __all__ = ["Recommendation", "recommend"]
@@ -119,8 +129,8 @@ def _as_tables(graph: Any) -> ZooTables:
     to_tables = getattr(graph, "to_tables", None)
     if callable(to_tables):
         return to_tables()
-    raise TypeError(
-        f"recommend() needs a ZooGraph or ZooTables, got {type(graph).__name__!r}; "
+    raise ArgumentError(
+        f"recommend() needs a ZooGraph or ZooTables as graph, got {type(graph).__name__!r}; "
         "open one with ZooGraph.open(path)."
     )
 
@@ -133,6 +143,7 @@ def _fit_recommender(
     new_target: bool,
     seed: int,
     progress: bool,
+    target: str = "",
 ) -> tuple[Any, str]:
     """A recommender fitted on ``tables`` without ``exclude``'s records; how it was got."""
     from kgtransfer.transfer import GNNRecommender
@@ -141,11 +152,17 @@ def _fit_recommender(
         return GNNRecommender(seed=seed, progress=progress).fit(tables, exclude), "fitted"
     fitted = hasattr(recommender, "truth_")
     held = set(getattr(recommender, "excluded_datasets_", []))
-    if fitted and not new_target and set(exclude) <= held:
+    knows = target in getattr(recommender, "dataset_index_", {target: 0})
+    if fitted and not new_target and set(exclude) <= held and knows:
         return recommender, "given"
     params = recommender.get_params() if hasattr(recommender, "get_params") else {}
     fresh = type(recommender)(**params)
     reason = "refitted: a new target joined the graph" if new_target else "refitted"
+    if fitted and not new_target and not knows:
+        reason = "refitted: the given recommender was fitted on a graph without the target"
+    names = set(tables.datasets["dataset"].dropna().astype(str))
+    names |= set(tables.records["dataset"].dropna().astype(str))
+    held = {d for d in held if d in names}  # held-out datasets of another graph: no-op
     return fresh.fit(tables, sorted(set(exclude) | held)), reason
 
 
@@ -351,6 +368,64 @@ def _context(tables: ZooTables, models: list[str], neighbours: pd.DataFrame) -> 
     }
 
 
+def _check_arguments(
+    target: Any,
+    *,
+    k: Any,
+    recommender: Any,
+    rerank: Any,
+    rerank_estimator: Any,
+    sample: Any,
+    seed: Any,
+    exclude_target_records: Any,
+    name: Any,
+    label_column: Any,
+    references: Any,
+    n_neighbours: Any,
+    progress: Any,
+    filters: dict[str, Any],
+) -> tuple[int | None, dict[str, Any]]:
+    """Check every argument of :func:`recommend` before any work; ``(k, filters)``."""
+    if target is None:
+        raise ArgumentError(
+            "target is None; give a dataset id of the graph or new data (an ArrayDataset, "
+            "arrays (x, y), a CSV path with label_column=..., or a torch Dataset)."
+        )
+    if isinstance(target, str):
+        check_text(target, "target", fix="give a dataset id of the graph or a CSV path")
+    k = check_k(k)
+    if recommender is not None and not (
+        callable(getattr(recommender, "fit", None)) and callable(getattr(recommender, "rank", None))
+    ):
+        raise ArgumentError(
+            f"recommender must have fit() and rank() (e.g. GNNRecommender()), got "
+            f"{type(recommender).__name__!r}; or leave recommender=None."
+        )
+    rerank = check_int(
+        rerank, "rerank", minimum=0, fix="the number of top rows to re-rank; 0 = off"
+    )
+    check_text(rerank_estimator, "rerank_estimator", fix="pass e.g. rerank_estimator='logme'")
+    if rerank:
+        from kgtransfer.transfer.scores import get_score
+
+        get_score(rerank_estimator)  # an unknown estimator fails here, before any fit
+    check_int(sample, "sample", minimum=1, fix="the number of target examples, e.g. 500")
+    check_seed(seed)
+    check_bool(exclude_target_records, "exclude_target_records")
+    check_text(name, "name", allow_none=True, fix="the new target's id, e.g. name='mine'")
+    check_text(label_column, "label_column", allow_none=True, fix="the CSV column of labels")
+    if references is not None and not isinstance(references, Mapping):
+        raise ArgumentError(
+            f"references must be a mapping {{dataset id: ArrayDataset}} or None, got "
+            f"{type(references).__name__!r}."
+        )
+    check_int(n_neighbours, "n_neighbours", minimum=1, fix="pass e.g. n_neighbours=5")
+    check_bool(progress, "progress")
+    strict = recommender is None or isinstance(recommender, BaseRecommender)
+    params = [p for p in _RECOMMEND_PARAMETERS if p != "filters"]
+    return k, check_filters(filters, where="recommend()", strict=strict, other_names=params)
+
+
 def recommend(
     graph: Any,
     target: Any,
@@ -422,8 +497,12 @@ def recommend(
         A :class:`Recommendation` (``.to_frame()``, ``.best``, ``.summary()``).
 
     Raises:
+        ArgumentError: A bad argument (named in the message, with the value and the
+            fix): ``k``, an empty target, a filter's name, type or range, ``seed``,
+            ... Every argument is checked before any fitting; the graph without
+            transfer records is refused when the recommender is fitted.
         UnknownNameError: An unknown target id, candidate or estimator.
-        ValueError: Re-ranking without data or checkpoints; bad ``k``.
+        ValueError: Re-ranking without data or checkpoints.
 
     Example:
         >>> import pandas as pd
@@ -437,10 +516,22 @@ def recommend(
         >>> rec.best, rec.frame[["model", "actual"]].values.tolist()
         ('a', [['a', 0.75], ['c', 0.7]])
     """
-    if k is not None and k < 1:
-        raise ValueError(f"k must be a positive integer or None, got {k!r}.")
-    if rerank < 0:
-        raise ValueError(f"rerank must be >= 0, got {rerank!r}.")
+    k, filters = _check_arguments(
+        target,
+        k=k,
+        recommender=recommender,
+        rerank=rerank,
+        rerank_estimator=rerank_estimator,
+        sample=sample,
+        seed=seed,
+        exclude_target_records=exclude_target_records,
+        name=name,
+        label_column=label_column,
+        references=references,
+        n_neighbours=n_neighbours,
+        progress=progress,
+        filters=filters,
+    )
     tables = _as_tables(graph)
     resolved = resolve_target(
         tables,
@@ -461,6 +552,7 @@ def recommend(
             new_target=resolved.kind == "new",
             seed=seed,
             progress=progress,
+            target=resolved.name,
         )
     except NotFittedError:  # pragma: no cover - defensive: a recommender that cannot fit
         raise
@@ -489,9 +581,11 @@ def recommend(
             seed=seed,
             notes=notes,
         )
-    if _target_metric(tables, resolved.name) == "accuracy":
-        for col in ("predicted", "low", "high"):  # accuracy lives in [0, 1]
-            ranked[col] = ranked[col].clip(0.0, 1.0)
+    metric = _target_metric(tables, resolved.name)
+    if metric is not None:
+        low, high = metric_bounds(metric)
+        for col in ("predicted", "low", "high"):  # e.g. accuracy lives in [0, 1]
+            ranked[col] = ranked[col].clip(low, high)
     truth = _truth(tables, resolved.name)
     ranked = ranked.merge(truth, on="model", how="left")
     if "actual_gain" in ranked and scratch is not None:
@@ -524,3 +618,7 @@ def recommend(
             "notes": notes,
         },
     )
+
+
+#: Parameter names of :func:`recommend` (close names are suggested for a mistyped one).
+_RECOMMEND_PARAMETERS = tuple(inspect.signature(recommend).parameters)
