@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -103,9 +103,9 @@ class BaseRecommender:
             UnknownNameError: An excluded dataset is not in the graph.
         """
         self._validate()
-        exclude_datasets = check_names(exclude_datasets, "exclude_datasets", allow_none=False)
+        excluded = check_names(exclude_datasets, "exclude_datasets", allow_none=False) or []
         tables = as_tables(graph)
-        self._prepare(tables, exclude_datasets or ())
+        self._prepare(tables, excluded)
         self._fit(tables)
         return self
 
@@ -290,7 +290,9 @@ class BaseRecommender:
             dataset, self.dataset_index_, cold_start=check_bool(cold_start, "cold_start")
         )
         k = check_k(k)
-        n_evidence = check_int(n_evidence, "n_evidence", minimum=0, fix="pass e.g. n_evidence=5")
+        n_evidence = cast(
+            int, check_int(n_evidence, "n_evidence", minimum=0, fix="pass e.g. n_evidence=5")
+        )
         candidates = check_names(candidates, "candidates")
         filters = check_filters(filters, where="rank()")
         table = self._candidates(candidates, filters)

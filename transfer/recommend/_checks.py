@@ -217,11 +217,10 @@ def check_filters(
         if value is None:
             out[key] = None
         elif key in NUMBER_FILTERS:
-            low = 0.0
             out[key] = check_float(
                 value,
                 key,
-                minimum=low,
+                minimum=0.0,
                 min_inclusive=key == "min_params",
                 fix=f"a parameter count such as {key}=1e8, or {key}=None for no limit",
             )
