@@ -303,7 +303,8 @@ def resolve_target(
             dataset=data,
             neighbours=_known_neighbours(tables, target, n_neighbours),
         )
-    if isinstance(target, str) and not Path(target).exists():
+    # a name that is no file is looked up (a folder of that name is no dataset either)
+    if isinstance(target, str) and not Path(target).is_file():
         from kgtransfer.data import list_datasets
 
         if target not in list_datasets():

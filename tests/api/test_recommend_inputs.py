@@ -66,6 +66,12 @@ def test_unknown_target_suggests_graph_ids(planted_graph: ZooGraph) -> None:
         recommend(planted_graph, "tB3", recommender=_NoFit())
 
 
+def test_a_folder_name_is_no_target(planted_graph: ZooGraph, tmp_path: Any) -> None:
+    (tmp_path / "tA1x").mkdir()
+    with pytest.raises(UnknownNameError, match=r"Unknown target dataset .*tA1x"):
+        recommend(planted_graph, str(tmp_path / "tA1x"), recommender=_NoFit())
+
+
 def test_recommender_must_fit_and_rank(planted_graph: ZooGraph) -> None:
     with pytest.raises(ArgumentError, match=r"recommender must have fit\(\) and rank\(\)"):
         recommend(planted_graph, "tA1", recommender="gnn")

@@ -324,6 +324,7 @@ class GNNRecommender(BaseRecommender):
             raise NotFittedError(
                 "partial_fit needs a fitted GNNRecommender; call fit(graph) first."
             )
+        check_int(epochs, "epochs", minimum=0, allow_none=True, fix="pass e.g. epochs=10")
         old = [net.state_dict() for net in self.networks_]
         tables = as_tables(graph)
         self._prepare(tables, self.excluded_datasets_)

@@ -124,6 +124,8 @@ def test_fit_arguments(zoo: ZooTables) -> None:
     ]:
         with pytest.raises(ArgumentError, match=match):
             GNNRecommender(**{**TINY, **bad}).fit(zoo)
+    with pytest.raises(ArgumentError, match=r"epochs must be a non-negative integer or None"):
+        GNNRecommender(**TINY).fit(zoo).partial_fit(zoo, epochs=2.5)
     with pytest.raises(ArgumentError, match="power must be a finite number > 0"):
         SimilarityRecommender(power=math.inf).fit(zoo)
 
