@@ -21,6 +21,7 @@ from kgtransfer.transfer.recommend._base import BaseRecommender, metric_bounds
 from kgtransfer.transfer.recommend._checks import (
     check_bool,
     check_filters,
+    check_has_records,
     check_int,
     check_k,
     check_seed,
@@ -533,6 +534,8 @@ def recommend(
         filters=filters,
     )
     tables = _as_tables(graph)
+    if recommender is None or isinstance(recommender, BaseRecommender):
+        check_has_records(tables)  # before a new target is fingerprinted and joined
     resolved = resolve_target(
         tables,
         target,

@@ -125,3 +125,5 @@ def test_graph_without_records_is_a_clear_error(planted_tables: dict[str, Any]) 
     graph.add_tables(models=planted_tables["models"], datasets=planted_tables["datasets"])
     with pytest.raises(ArgumentError, match=r"no transfer records.*ingest"):
         recommend(graph, "tA1", recommender=SimilarityRecommender())
+    with pytest.raises(ArgumentError, match=r"no transfer records.*ingest"):
+        recommend(ZooGraph(), "tA1")  # said before the target is looked up

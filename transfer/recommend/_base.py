@@ -18,6 +18,7 @@ from ._checks import (
     check_bool,
     check_dataset,
     check_filters,
+    check_has_records,
     check_int,
     check_k,
     check_names,
@@ -54,13 +55,8 @@ def _check_truth(tables: ZooTables, truth: Truth, excluded: list[str]) -> None:
     """Refuse a graph without a transfer record to learn from (it would predict noise)."""
     if len(truth.values):
         return
+    check_has_records(tables)
     n = len(tables.records)
-    if n == 0:
-        raise ArgumentError(
-            "The graph has no transfer records (model -> dataset results), so a recommender "
-            "has nothing to learn from; ingest some with `kgtransfer ingest --records FILE.csv` or "
-            "ZooGraph.add_tables(records=...), or build the zoo with `kgtransfer zoo build`."
-        )
     held = f", {len(excluded)} held-out dataset(s) {excluded[:3]}" if excluded else ""
     raise ArgumentError(
         f"The graph has {n} transfer record(s) but none to learn from: "

@@ -22,6 +22,7 @@ __all__ = [
     "check_dataset",
     "check_filters",
     "check_float",
+    "check_has_records",
     "check_int",
     "check_k",
     "check_names",
@@ -271,3 +272,17 @@ def check_dataset(
         ),
     )
     raise err
+
+
+def check_has_records(tables: Any) -> None:
+    """Refuse a graph (``ZooTables``) without any transfer record: nothing to learn from.
+
+    Raises:
+        ArgumentError: ``tables.records`` is empty; the message says how to ingest some.
+    """
+    if len(tables.records) == 0:
+        raise ArgumentError(
+            "The graph has no transfer records (model -> dataset results), so a recommender "
+            "has nothing to learn from; ingest some with `kgtransfer ingest --records FILE.csv` "
+            "or ZooGraph.add_tables(records=...), or build the zoo with `kgtransfer zoo build`."
+        )
