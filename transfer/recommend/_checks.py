@@ -13,6 +13,8 @@ import numbers
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any, cast
 
+import numpy as np
+
 from kgtransfer.errors import ArgumentError, UnknownNameError, did_you_mean
 
 __all__ = [
@@ -77,7 +79,7 @@ def check_int(
     if maximum is not None:
         want += f" <= {maximum}"
     hint = f"; {fix}" if fix else ""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
         raise ArgumentError(f"{name} must be {want}{none}, got {_got(value)}{hint}.")
     out = int(value)
     if (minimum is not None and out < minimum) or (maximum is not None and out > maximum):
@@ -112,7 +114,7 @@ def check_float(
     want = "a finite number" + (" " + " and ".join(parts) if parts else "")
     want += " or None" if allow_none else ""
     hint = f"; {fix}" if fix else ""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise ArgumentError(f"{name} must be {want}, got {_got(value)}{hint}.")
     out = float(value)
     bad = not math.isfinite(out)
@@ -127,7 +129,7 @@ def check_float(
 
 def check_bool(value: Any, name: str) -> bool:
     """``True`` or ``False`` (numpy booleans too); ``0``, ``"yes"`` and None refused."""
-    if isinstance(value, bool) or type(value).__name__ == "bool_":
+    if isinstance(value, (bool, np.bool_)):
         return bool(value)
     raise ArgumentError(f"{name} must be True or False, got {_got(value)}.")
 

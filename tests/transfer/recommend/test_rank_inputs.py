@@ -40,7 +40,7 @@ def pop(zoo: ZooTables) -> PopularityRecommender:
     return PopularityRecommender().fit(zoo, exclude_datasets=["t"])
 
 
-@pytest.mark.parametrize("k", [2.5, True, False, 0, -1, "3", 3.0, np.float64(2.0)])
+@pytest.mark.parametrize("k", [2.5, True, False, 0, -1, "3", 3.0, np.float64(2.0), np.True_])
 def test_bad_k_is_named(pop: PopularityRecommender, k: Any) -> None:
     with pytest.raises(ArgumentError, match=r"^k must be a positive integer or None, got "):
         pop.rank("t", k=k)
@@ -88,6 +88,7 @@ def test_unknown_target_is_an_error_unless_cold_start(pop: PopularityRecommender
     assert len(pop.rank("src_a")) == 10
     with pytest.raises(ArgumentError, match="cold_start must be True or False, got 'yes'"):
         pop.rank("a11", cold_start="yes")
+    assert len(pop.rank("a11", cold_start=np.bool_(True))) == 10
 
 
 @pytest.mark.parametrize("dataset", ["", "   ", None, 5])
