@@ -19,6 +19,7 @@ from kgtransfer.models.registry import (
     create_model,
     get_model_config,
     list_models,
+    model_options,
     register_model,
 )
 from kgtransfer.models.wrap import WrappedModel, wrap_module
@@ -39,6 +40,7 @@ __all__ = [
     "load_sentence_transformer",
     "load_state_dict_file",
     "load_transformers",
+    "model_options",
     "predict_proba",
     "read_card",
     "register_model",

@@ -7,14 +7,22 @@ Keys are architecture names (``mlp``, ``cnn_small``, ...); zoo checkpoints are n
 from __future__ import annotations
 
 import fnmatch
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from kgtransfer.errors import did_you_mean
+from kgtransfer.errors import ArgumentError, did_you_mean
 from kgtransfer.models.base import ZooModel
 
-__all__ = ["ModelConfig", "create_model", "get_model_config", "list_models", "register_model"]
+__all__ = [
+    "ModelConfig",
+    "create_model",
+    "get_model_config",
+    "list_models",
+    "model_options",
+    "register_model",
+]
 
 
 @dataclass(frozen=True)
@@ -79,6 +87,32 @@ def get_model_config(name: str) -> ModelConfig:
     return _REGISTRY[name][0]
 
 
+def model_options(name: str) -> dict[str, inspect.Parameter] | None:
+    """The architecture options ``create_model(name, **kwargs)`` accepts, by name.
+
+    Returns:
+        ``{option: inspect.Parameter}`` (its default tells the expected type), or
+        ``None`` when the builder takes arbitrary ``**kwargs``.
+
+    Raises:
+        UnknownNameError: ``name`` is not registered (close names suggested).
+
+    Example:
+        >>> sorted(model_options("mlp"))
+        ['depth', 'width']
+    """
+    get_model_config(name)
+    params = inspect.signature(_REGISTRY[name][1]).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return None
+    return {
+        k: p
+        for k, p in params.items()
+        if k not in ("n_classes", "input_shape")
+        and p.kind in (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    }
+
+
 def create_model(
     name: str,
     *,
@@ -100,6 +134,7 @@ def create_model(
 
     Raises:
         UnknownNameError: ``name`` is not registered (close names suggested).
+        ArgumentError: An option the architecture does not take (the accepted ones named).
         ValueError: ``n_classes`` < 1 or an input shape the architecture cannot take.
 
     Example:
@@ -109,6 +144,13 @@ def create_model(
         torch.Size([2, 3])
     """
     config = get_model_config(name)
+    options = model_options(name)
+    unknown = sorted(set(kwargs) - set(options)) if options is not None else []
+    if unknown:
+        raise ArgumentError(
+            f"{name} does not take option(s) {unknown}; it accepts {sorted(options or {})} "
+            "(besides n_classes, input_shape, in_chans)."
+        )
     if isinstance(n_classes, bool) or not isinstance(n_classes, int) or n_classes < 1:
         raise ValueError(f"n_classes must be a positive int, got {n_classes!r}.")
     shape = tuple(int(d) for d in (input_shape or config.default_input_shape))

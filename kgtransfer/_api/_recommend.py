@@ -281,8 +281,11 @@ def _loader(checkpoints: Any) -> Callable[[str], Any]:
         return loader
     if isinstance(checkpoints, Mapping):
         return lambda name: checkpoints[name]
+    from kgtransfer.zoo._paths import confined
+
     folder = Path(checkpoints)
-    return lambda name: load_checkpoint(folder / name)
+    # model names come from the graph: never let one reach outside the folder
+    return lambda name: load_checkpoint(confined(folder, name, what="model name"))
 
 
 def _rerank(

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import re
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import matplotlib
 
@@ -20,11 +22,39 @@ __all__ = ["evidence_svg", "gain_svg", "predicted_vs_actual_svg"]
 
 _BLUE, _ORANGE, _GREY, _GREEN, _RED = "#3366aa", "#ee8833", "#999999", "#339955", "#cc3333"
 
+# Ids are drawn literally: no mathtext (an id like "$\\frac$" would fail to parse, "$x^2$"
+# would be typeset) and no LaTeX, whatever the user's rcParams say.
+_LITERAL_TEXT = {"text.usetex": False, "text.parse_math": False}
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _literal_text(func: F) -> F:
+    """Run ``func`` with every text object it creates drawn literally."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with plt.rc_context(_LITERAL_TEXT):
+            return func(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _prefix_ids(svg: str, prefix: str) -> str:
+    """Prefix element ids (and references to them) inside tags only, never in text."""
+
+    def fix(tag: re.Match[str]) -> str:
+        t = re.sub(r'\bid="([^"]+)"', rf'id="{prefix}-\1"', tag.group(0))
+        t = re.sub(r"url\(#([^)]+)\)", rf"url(#{prefix}-\1)", t)
+        return re.sub(r'xlink:href="#([^"]+)"', rf'xlink:href="#{prefix}-\1"', t)
+
+    return re.sub(r"<[^<>]+>", fix, svg)
+
 
 def _to_svg(fig: Figure, salt: str) -> str:
     """Render ``fig`` as an inline ``<svg>`` element (XML prolog and doctype removed)."""
     buf = io.StringIO()
-    with plt.rc_context({"svg.hashsalt": salt, "svg.fonttype": "none"}):
+    with plt.rc_context({"svg.hashsalt": salt, "svg.fonttype": "none", **_LITERAL_TEXT}):
         fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
     plt.close(fig)
     text = buf.getvalue()
@@ -33,12 +63,10 @@ def _to_svg(fig: Figure, salt: str) -> str:
     svg = re.sub(r"<metadata>.*?</metadata>", "", svg, flags=re.S)
     # element ids must be unique across the page: prefix them with the salt
     prefix = re.sub(r"[^A-Za-z0-9_-]", "_", salt)
-    svg = re.sub(r'id="([^"]+)"', rf'id="{prefix}-\1"', svg)
-    svg = re.sub(r"url\(#([^)]+)\)", rf"url(#{prefix}-\1)", svg)
-    svg = re.sub(r'xlink:href="#([^"]+)"', rf'xlink:href="#{prefix}-\1"', svg)
-    return svg
+    return _prefix_ids(svg, prefix)
 
 
+@_literal_text
 def predicted_vs_actual_svg(candidates: pd.DataFrame) -> str | None:
     """Predicted value (with its interval) against the measured value, every target.
 
@@ -78,6 +106,7 @@ def predicted_vs_actual_svg(candidates: pd.DataFrame) -> str | None:
     return _to_svg(fig, "pva")
 
 
+@_literal_text
 def gain_svg(targets: list[dict[str, Any]], candidates: pd.DataFrame) -> str | None:
     """Per target: predicted gain of the recommended source over scratch (with its
     interval), the measured gain of that source, and of the best source in hindsight."""
@@ -135,6 +164,7 @@ def gain_svg(targets: list[dict[str, Any]], candidates: pd.DataFrame) -> str | N
     return _to_svg(fig, "gain")
 
 
+@_literal_text
 def evidence_svg(
     target: str, rows: pd.DataFrame, context: dict[str, Any], *, k: int = 5, index: int = 0
 ) -> str:

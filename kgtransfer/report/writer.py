@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from kgtransfer.report._escape import csv_frame, csv_unescape, markdown_text
 from kgtransfer.report._html import render_html
 from kgtransfer.report._io import write_text_atomic
 from kgtransfer.report._rows import (
@@ -35,8 +36,9 @@ REPORT_FORMAT = "kgtransfer.report/1"
 
 
 def _csv(frame: pd.DataFrame) -> str:
+    """``frame`` as CSV, text cells neutralised against formula injection (numbers kept)."""
     buf = io.StringIO()
-    frame.to_csv(buf, index=False, lineterminator="\n")
+    csv_frame(frame).to_csv(buf, index=False, lineterminator="\n")
     return buf.getvalue()
 
 
@@ -69,15 +71,16 @@ def _fmt(value: Any, digits: int = 3) -> str:
         return "–"
     if isinstance(value, float):
         return f"{value:.{digits}f}"
-    return str(value).replace("|", "\\|")
+    return markdown_text(value)
 
 
 def _markdown(data: ReportData, *, title: str, meta: dict[str, Any], k: int) -> str:
-    lines = [f"# {title}", ""]
-    lines += [f"- {key}: {value}" for key, value in meta.items() if value is not None]
+    md = markdown_text
+    lines = [f"# {md(title)}", ""]
+    lines += [f"- {md(key)}: {md(value)}" for key, value in meta.items() if value is not None]
     lines.append("")
     if data.problems:
-        lines += ["## Problems", ""] + [f"- {p}" for p in data.problems] + [""]
+        lines += ["## Problems", ""] + [f"- {md(p)}" for p in data.problems] + [""]
     cols = [
         ("target", "target"),
         ("recommended", "recommended"),
@@ -99,7 +102,7 @@ def _markdown(data: ReportData, *, title: str, meta: dict[str, Any], k: int) -> 
     lines.append("")
     for t in data.targets:
         rows = data.candidates[data.candidates["target"] == t["target"]].head(k)
-        lines += [f"## {t['target']}", ""]
+        lines += [f"## {md(t['target'])}", ""]
         lines.append("| rank | model | predicted | interval | measured | evidence |")
         lines.append("|---|---|---|---|---|---|")
         for row in rows.to_dict("records"):
@@ -135,6 +138,12 @@ def write_report(
     ``report.json`` holds the same rows nested per target with each target's
     summary, ``report.md`` a Markdown summary, and ``targets.csv`` one row per
     target (written with ``csv``). Every file is written atomically.
+
+    Ids are treated as untrusted text: in the CSV files a text cell a spreadsheet
+    could run as a formula (starting with ``= + - @``, tab or CR) gets a leading
+    ``'`` (as does text already starting with ``'``; :func:`read_report` strips it,
+    numeric columns stay numbers), Markdown cells are escaped (no raw HTML, no
+    table-breaking ``|`` or newline), HTML is escaped and figures draw ids literally.
 
     Args:
         rows_or_recommendations: :class:`~kgtransfer.api.Recommendation` objects, a
@@ -229,6 +238,11 @@ def read_report(path: str | Path) -> pd.DataFrame:
     else:
         text_cols = {"target": str, "model": str, "evidence": str}
         frame = pd.read_csv(path, dtype=text_cols)
+        # undo the formula-injection guard of write_report (one leading "'")
+        frame.columns = [csv_unescape(c) for c in frame.columns]
+        for col in frame.columns:
+            if pd.api.types.is_object_dtype(frame[col]) or pd.api.types.is_string_dtype(frame[col]):
+                frame[col] = frame[col].map(csv_unescape)
         missing = [c for c in ("target", "model", "predicted") if c not in frame.columns]
         if missing:
             raise ValueError(

@@ -23,7 +23,7 @@ from kgtransfer.errors import UnknownNameError
 from kgtransfer.kg import ZooGraph
 from kgtransfer.kg.ingest import normalize_tables
 from kgtransfer.zoo._io import read_json, write_json_atomic
-from kgtransfer.zoo._paths import datasets_dir, graph_path, model_dir, state_path
+from kgtransfer.zoo._paths import confined, datasets_dir, graph_path, model_dir, state_path
 from kgtransfer.zoo._spec import ZooSpec
 
 __all__ = ["GRID_RUN_PREFIX", "sync_build_to_graph", "sync_grid_to_graph"]
@@ -95,7 +95,7 @@ def sync_build_to_graph(
 def _target_rows(home: str | Path, targets: list[str]) -> pd.DataFrame:
     rows = []
     for name in targets:
-        meta = read_json(datasets_dir(home) / f"{name}.json")
+        meta = read_json(confined(datasets_dir(home), f"{name}.json", what="target name"))
         if not isinstance(meta, dict):
             raise ValueError(
                 f"No dataset metadata for target {name!r} under {datasets_dir(home)}; "

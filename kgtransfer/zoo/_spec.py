@@ -17,6 +17,7 @@ from typing import Any
 
 from kgtransfer.errors import did_you_mean
 from kgtransfer.transfer.methods import Budget
+from kgtransfer.zoo._paths import plain_name
 
 __all__ = [
     "DEFAULT_ZOO",
@@ -71,6 +72,7 @@ class SourceSpec:
                 f"Zoo model name {self.name!r} is not of the form 'arch.tag' "
                 "(e.g. 'cnn_small.digits'); rename it."
             )
+        plain_name(self.name, what="zoo model name")  # it names a folder under the home
 
     @property
     def arch(self) -> str:
@@ -118,6 +120,7 @@ class TargetSpec:
     n_per_class: int = 10
 
     def __post_init__(self) -> None:
+        plain_name(self.dataset, what="zoo target name")  # it names a file under the home
         if not (isinstance(self.n_per_class, int) and self.n_per_class >= 1):
             raise ValueError(
                 f"TargetSpec({self.dataset!r}).n_per_class must be an int >= 1, "

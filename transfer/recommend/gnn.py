@@ -16,7 +16,7 @@ from torch import Tensor
 
 from kgtransfer._io import atomic_write_bytes as _atomic_write
 from kgtransfer.errors import NotFittedError
-from kgtransfer.kg.tables import COLUMNS, ZooTables
+from kgtransfer.kg.tables import ZooTables
 
 from ._base import _Z90, BaseRecommender
 from ._checks import check_bool, check_float, check_int, check_seed
@@ -442,44 +442,46 @@ class GNNRecommender(BaseRecommender):
         return folder
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str]) -> GNNRecommender:
-        """Load a recommender written by :meth:`save`; no training happens."""
-        from safetensors.torch import load_file
+    def load(cls, path: str | os.PathLike[str], *, allow_nonfinite: bool = False) -> GNNRecommender:
+        """Load a recommender written by :meth:`save`; no training happens.
+
+        Every file and field is checked first (types, ranges such as ``n_ensemble >= 1``
+        and a finite ``residual_q90``, tensor names and shapes against the config).
+
+        Args:
+            path: The folder written by :meth:`save`.
+            allow_nonfinite: Load NaN or infinite weights too (refused by default).
+
+        Raises:
+            CheckpointError: A missing, unreadable or tampered file; the file and field
+                are named.
+        """
+        from kgtransfer.errors import CheckpointError
+
+        from ._saved import check_member_state, read_saved
 
         folder = Path(path)
-        config_path = folder / "config.json"
-        if not config_path.is_file():
-            raise FileNotFoundError(
-                f"No config.json in {str(folder)!r}; pass the folder written by GNNRecommender.save()."
-            )
-        config = json.loads(config_path.read_text())
-        if config.get("format") != _FORMAT:
-            raise ValueError(
-                f"{str(config_path)!r} has format {config.get('format')!r}, expected {_FORMAT!r}; "
-                "re-save it with this version of kgtransfer."
-            )
-        raw = json.loads((folder / "tables.json").read_text())
-        parts = {}
-        for name, split in raw.items():
-            frame = pd.DataFrame(split["data"], columns=split["columns"])
-            dtypes = {c: t for c, t in COLUMNS.get(name, {}).items() if c in frame}
-            parts[name] = frame.astype(dtypes)
-        tables = ZooTables(**parts)
-        rec = cls(**config["params"])
-        rec._prepare(tables, config["excluded_datasets"])
-        rec._setup(tables)
-        weights = load_file(str(folder / "weights.safetensors"))
-        nets = []
-        for i in range(rec.n_ensemble):
-            net = rec._new_network()
+        saved = read_saved(folder, cls, _FORMAT, allow_nonfinite=allow_nonfinite)
+        rec = cls(**saved.params)
+        try:
+            rec._validate()
+            rec._prepare(saved.tables, saved.excluded_datasets)
+            rec._setup(saved.tables)
+            nets = [rec._new_network() for _ in range(rec.n_ensemble)]
+        except (ValueError, TypeError, KeyError, IndexError, RuntimeError) as exc:
+            raise CheckpointError(
+                f"The recommender saved in {str(folder)!r} cannot be rebuilt from its "
+                f"config.json and tables.json: {exc}"
+            ) from exc
+        weights_path = folder / "weights.safetensors"
+        for i, net in enumerate(nets):
             prefix = f"{i}."
-            net.load_state_dict(
-                {k[len(prefix) :]: v for k, v in weights.items() if k.startswith(prefix)}
-            )
+            state = {k[len(prefix) :]: v for k, v in saved.weights.items() if k.startswith(prefix)}
+            check_member_state(weights_path, i, state, net.state_dict())
+            net.load_state_dict(state)
             net.eval()
-            nets.append(net)
         rec.networks_ = nets
-        rec.residual_q90_ = float(config["residual_q90"])
+        rec.residual_q90_ = saved.residual_q90
         return rec
 
     def fit(self, graph: Any, exclude_datasets: Iterable[str] = ()) -> GNNRecommender:

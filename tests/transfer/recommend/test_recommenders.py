@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kgtransfer.errors import NotFittedError, UnknownNameError
+from kgtransfer.errors import CheckpointError, NotFittedError, UnknownNameError
 from kgtransfer.kg.tables import ZooTables
 from kgtransfer.transfer import (
     GNNRecommender,
@@ -125,7 +125,7 @@ def test_save_load_round_trip(planted_zoo, tmp_path) -> None:
     loaded = GNNRecommender.load(tmp_path / "rec")
     pd.testing.assert_frame_equal(rec.rank("t"), loaded.rank("t"))
     pd.testing.assert_frame_equal(rec.rank("a1"), loaded.rank("a1"))
-    with pytest.raises(FileNotFoundError, match=r"config\.json"):
+    with pytest.raises(CheckpointError, match=r"config\.json"):
         GNNRecommender.load(tmp_path / "nowhere")
 
 
