@@ -19,7 +19,7 @@ Example:
     >>> recs = pd.DataFrame({"model": ["a"], "dataset": ["d"], "value": ["x"]})
     >>> tables, report = normalize_tables(records=recs, create_missing=True, errors="collect")
     >>> print(report.rejections[0])
-    <DataFrame records>, row 1, column 'value': value 'x': expected a number in column 'value'; fix or empty it.
+    <DataFrame records>, row 1, column 'value': value 'x': expected a number in column 'value'; fix it or drop the row.
 """
 
 from ._benchmarks import N_CLASSES, read_model_spider, read_parc, read_sfda, read_tllib

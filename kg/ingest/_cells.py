@@ -28,9 +28,28 @@ def is_missing(value: Any) -> bool:
 
 
 def as_str(value: Any) -> str:
-    """A present cell as a stripped string (numbers are rejected for ids elsewhere)."""
+    """A present cell as a stripped string.
+
+    Ids are text: a number given where text is expected keeps its written form
+    without a float round trip, so ``1``, ``np.int64(1)`` and ``1.0`` (a pandas
+    integer column that held a NaN became float) all give ``"1"``. Text is never
+    reinterpreted: ``"1.0"`` stays ``"1.0"``.
+
+    Example:
+        >>> as_str(1), as_str(1.0), as_str(np.float64(2.5)), as_str(" 01 ")
+        ('1', '1', '2.5', '01')
+    """
     if isinstance(value, (list, tuple, dict)):
         raise CellError(f"expected a single text value, got a {type(value).__name__}")
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        number = float(value)
+        if not math.isfinite(number):
+            raise CellError(f"expected a text id, got the number {number!r}")
+        return str(int(number)) if number.is_integer() else repr(number)
     return str(value).strip()
 
 
