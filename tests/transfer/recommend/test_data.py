@@ -1,9 +1,9 @@
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from kgtransfer.errors import IngestError
 from kgtransfer.kg.tables import ZooTables
 from kgtransfer.transfer.recommend._data import similarity_matrix, truth_table
 
@@ -42,12 +42,13 @@ def test_excluded_and_min_records() -> None:
     assert set(t.values["dataset"]) == {"x"}
 
 
-def test_missing_value_is_named() -> None:
-    recs = pd.DataFrame({"model": ["a"], "dataset": ["x"], "value": [None]}).astype(
-        {"value": "Float64"}
-    )
-    with pytest.raises(IngestError, match="missing model, dataset or value"):
-        truth_table(ZooTables(records=recs))
+def test_missing_or_non_finite_value_skipped_with_warning() -> None:
+    recs = pd.DataFrame(
+        {"model": ["a", "b", "c", "d"], "dataset": ["x"] * 4, "value": [None, 0.5, np.nan, np.inf]}
+    ).astype({"value": "Float64"})
+    with pytest.warns(UserWarning, match="skipped 3 record"):
+        t = truth_table(ZooTables(records=recs))
+    assert t.values["model"].tolist() == ["b"]  # one bad value never refuses the whole graph
 
 
 def test_distance_becomes_similarity() -> None:
