@@ -242,14 +242,20 @@ def test_broken_quote_names_the_line(tmp_path: Path) -> None:
 
 # ---------------------------------------------------------------------------- modes
 def test_warn_and_collect_report_every_rejection_and_keep_the_rest() -> None:
-    recs = _recs([0.5, float("nan"), 7.0, 0.6], metric="accuracy")
+    recs = _recs([0.5, float("nan"), 7.0, 0.6, 0.7], gain=[0.1, 0.2, 0.3, 0.4, float("inf")])
     with pytest.warns(UserWarning) as caught:
         tables, report = normalize_tables(records=recs, create_missing=True, errors="warn")
-    assert len([w for w in caught if "rejected" in str(w.message)]) == 2
+    assert len([w for w in caught if "rejected" in str(w.message)]) == 3
     assert tables.records["value"].tolist() == [0.5, 0.6]
-    assert sorted(r.row for r in report.rejections) == [2, 3]
+    assert [(r.row, r.column) for r in report.rejections] == [
+        (2, "value"),
+        (5, "gain"),
+        (3, "value"),
+    ]
     for r in report.rejections:
-        assert r.source == "<DataFrame records>" and r.column == "value" and r.reason
+        assert r.source == "<DataFrame records>" and r.reason
+    c = report.counts["<DataFrame records>"]
+    assert (c.read, c.accepted, c.rejected) == (5, 2, 3)
 
 
 # ---------------------------------------------------------------------------- property
