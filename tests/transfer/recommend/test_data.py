@@ -55,3 +55,16 @@ def test_distance_becomes_similarity() -> None:
     sims = pd.DataFrame({"dataset_a": ["x", "x"], "dataset_b": ["y", "z"], "distance": [1.0, 3.0]})
     s = similarity_matrix(ZooTables(similarities=sims), ["x", "y", "z"])
     assert s[0, 1] > s[0, 2] > 0 and s[1, 0] == s[0, 1] and s[1, 2] == 0.0
+
+
+def test_gnn_fit_survives_one_nan_record() -> None:
+    from kgtransfer.transfer import GNNRecommender
+
+    from .conftest import make_zoo
+
+    zoo = make_zoo()
+    bad = zoo.records.iloc[[0]].assign(dataset=zoo.records["dataset"].iloc[-1], value=np.nan)
+    zoo.records = pd.concat([zoo.records, bad], ignore_index=True)  # as an old store may hold
+    with pytest.warns(UserWarning, match="skipped 1 record"):
+        rec = GNNRecommender(epochs=2, n_ensemble=1, hidden=8, seed=0).fit(zoo)
+    assert len(rec.rank("t")) > 0
