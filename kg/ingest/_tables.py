@@ -472,9 +472,9 @@ def _parse_values(
             fix = "fix it or drop the row" if col in required else "fix or empty it"
             return values, (col, value, f"{exc} in column {col!r}; {fix}.")
         if kind in ("Float64", "Int64"):
-            why = column_problem(name, col, values[col])
-            if why is not None:
-                return values, (col, value, why)
+            problem = column_problem(name, col, values[col])
+            if problem is not None:
+                return values, (col, value, problem)
     return values, None
 
 

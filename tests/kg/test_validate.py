@@ -15,9 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kgtransfer.errors import IngestError
+from kgtransfer.errors import CardParseError, IngestError
 from kgtransfer.kg import ZooGraph
-from kgtransfer.kg.ingest import IngestReport, normalize_tables
+from kgtransfer.kg.ingest import IngestReport, normalize_tables, read_model_cards
 from kgtransfer.kg.ingest._metrics import FRACTION_METRICS, metric_spec
 from kgtransfer.kg.tables import COLUMNS, ZooTables
 
@@ -188,6 +188,20 @@ def test_lineage_cycle_with_known_lineage_and_through_the_store() -> None:
     with pytest.raises(IngestError, match="lineage cycle"):
         g.add_tables(models)
     assert sorted(g.to_tables().lineage["model"]) == ["b", "c"]  # nothing written
+
+
+def test_lineage_cycle_across_model_cards(tmp_path: Path) -> None:
+    for name, base in (("a", "org/b"), ("b", "org/a")):
+        (tmp_path / name).mkdir()
+        card = f"---\nmodel_name: org/{name}\nbase_model: {base}\n---\n"
+        (tmp_path / name / "README.md").write_text(card, encoding="utf-8")
+    with pytest.raises(CardParseError, match="lineage cycle"):
+        read_model_cards(tmp_path)
+    tables, report = read_model_cards(tmp_path, errors="collect")
+    assert tables.lineage[["model", "base_model"]].values.tolist() == [["org/a", "org/b"]]
+    assert report.n_rejected == 1
+    with pytest.raises(CardParseError, match="lineage cycle"):
+        read_model_cards(tmp_path / "a", known_lineage=[("org/b", "org/a")])
 
 
 def test_store_remembers_declared_metrics() -> None:
