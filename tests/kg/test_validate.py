@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import os
 import re
 import warnings
 from pathlib import Path
@@ -279,7 +280,10 @@ _IDS = st.one_of(
     st.integers(-5, 10**6).map(str),
     st.floats(allow_nan=True, allow_infinity=True).map(str),
     st.text(_ALPHABET, max_size=5),
+    st.integers(-5, 10**6),  # a number where an id is expected (DataFrame input)
+    st.sampled_from([1.0, 2.0, 2.5]),
 )
+_POOL = st.sampled_from(["a", "b", "c", "1", " a"])  # small, so lineage cycles happen
 _NUMBERS = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True),
     st.floats(-2, 120),
@@ -296,8 +300,12 @@ def _tables(draw: st.DrawFn) -> dict[str, list[list[object]]]:
         [draw(_IDS), draw(_IDS), draw(_NUMBERS), draw(_METRICS), draw(_NUMBERS)] for _ in range(n)
     ]
     models = [
-        [draw(_IDS), draw(_NUMBERS), draw(st.one_of(st.just(""), _IDS))]
-        for _ in range(draw(st.integers(0, 5)))
+        [
+            draw(st.one_of(_POOL, _IDS)),
+            draw(_NUMBERS),
+            draw(st.one_of(st.just(""), _POOL, _IDS, st.just("a; b"))),
+        ]
+        for _ in range(draw(st.integers(0, 6)))
     ]
     sims = [
         [draw(_IDS), draw(_IDS), draw(_NUMBERS), draw(_NUMBERS)]
@@ -351,8 +359,21 @@ def _collapsed(report: IngestReport, source: str) -> int:
     return sum(int(m.group(1)) for n in report.notes if (m := pattern.match(n)))
 
 
-def _check(tables: object, report: IngestReport, inputs: dict[str, object]) -> None:
+def _written(value: object, as_csv: bool) -> str:
+    """An id as the validator must keep it: the text as written, stripped; a number
+    in a DataFrame without a float round trip (1.0 -> "1")."""
+    if not as_csv and isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _check(
+    tables: object, report: IngestReport, inputs: dict[str, object], given_ids: set[str]
+) -> None:
     out = tables
+    # ids are as written (never "1.0" for 1)
+    for col in ("model", "dataset"):
+        assert set(out.records[col]) <= given_ids  # type: ignore[attr-defined]
     # every value satisfies the rules
     for _, row in out.records.iterrows():  # type: ignore[attr-defined]
         v = float(row["value"])
@@ -383,10 +404,23 @@ def _check(tables: object, report: IngestReport, inputs: dict[str, object]) -> N
         assert c.read == c.accepted + c.rejected
         assert c.rejected == sum(1 for r in report.rejections if r.source == source)
         assert len(getattr(out, name)) == c.accepted - _collapsed(report, source)
+    if inputs.get("models") is not None:
+        source = next(s for s in report.counts if "models" in s)
+        c = report.counts[source]
+        assert c.read == c.accepted + c.rejected
+        created = sum(
+            int(m.group(1))
+            for n in report.notes
+            if (m := re.match(r"create_missing: added (\d+) models row", n))
+        )
+        n_models = len(out.models)  # type: ignore[attr-defined]
+        assert n_models == c.accepted - _collapsed(report, source) + created
 
 
 @settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=int(os.environ.get("KGT_FUZZ_EXAMPLES", "60")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(data=_tables(), as_csv=st.booleans(), ragged=st.lists(st.integers(-1, 1), max_size=3))
 def test_property_valid_or_reported(
@@ -403,7 +437,9 @@ def test_property_valid_or_reported(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         tables, report = normalize_tables(**inputs, create_missing=True, errors="collect")
-    _check(tables, report, inputs)
+    ids = {_written(row[0], as_csv) for rows in data.values() for row in rows}
+    ids |= {_written(row[1], as_csv) for row in data["records"]}
+    _check(tables, report, inputs, ids)
     if as_csv:  # read counts every non-blank data line of the file
         for path in inputs.values():
             lines = list(csv.reader(io.StringIO(Path(str(path)).read_text(encoding="utf-8"))))[1:]
