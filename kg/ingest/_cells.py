@@ -4,6 +4,7 @@ counts as missing, a number, an integer or a flag."""
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import numpy as np
@@ -58,7 +59,10 @@ def as_float(value: Any) -> float:
     if isinstance(value, (bool, np.bool_)):
         raise CellError("expected a number, got a boolean")
     if isinstance(value, (int, float, np.integer, np.floating)):
-        out = float(value)
+        try:
+            out = float(value)
+        except OverflowError:
+            raise CellError("expected a finite number (too large)") from None
     elif isinstance(value, str):
         try:
             out = float(value.strip().replace("_", ""))
@@ -72,7 +76,15 @@ def as_float(value: Any) -> float:
 
 
 def as_int(value: Any) -> int:
-    """A present cell as an integer (``3.0`` is fine, ``3.5`` is not)."""
+    """A present cell as an integer (``3.0`` is fine, ``3.5`` is not).
+
+    Integers and integer text are read exactly (no float round trip, so a seed
+    such as ``12345678901234567`` keeps every digit).
+    """
+    if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
+        return int(value)
+    if isinstance(value, str) and re.fullmatch(r"[+-]?\d[\d_]*", value.strip()):
+        return int(value.strip())
     out = as_float(value)
     if not out.is_integer():
         raise CellError("expected a whole number")

@@ -34,6 +34,7 @@ COLUMN_RULES: dict[tuple[str, str], tuple[float, float, bool]] = {
     ("datasets", "n_classes"): (0.0, _INF, True),
     ("similarities", "similarity"): (-1.0, 1.0, False),
     ("similarities", "distance"): (0.0, _INF, False),
+    ("records", "seed"): (-(2**63), 2**63 - 1, True),  # fits a 64-bit integer
 }
 
 
@@ -52,11 +53,14 @@ def column_problem(table: str, column: str, value: Any) -> str | None:
     if rule is None or value is None:
         return None
     low, high, integral = rule
-    number = float(value)
-    ok = low <= number <= high and (not integral or number.is_integer())
+    number = value if isinstance(value, int) else float(value)  # ints compared exactly
+    whole = isinstance(number, int) or float(number).is_integer()
+    ok = low <= number <= high and (not integral or whole)
     if ok:
         return None
-    if integral:
+    if column == "seed":
+        want = "a whole number that fits in 64 bits"
+    elif integral:
         want = f"a whole number >= {low:g} (a count)"
     elif math.isinf(high):
         want = f"a number >= {low:g}"

@@ -288,6 +288,7 @@ _NUMBERS = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True),
     st.floats(-2, 120),
     st.integers(-(10**15), 10**15),
+    st.sampled_from([10**400, 2**63, 12345678901234567, True]),
     st.sampled_from(["", "nan", "inf", "NA", "1e400", "x", "85", "0.5", "-0"]),
 )
 _METRICS = st.sampled_from(["accuracy", "f1", "rmse", "pearson", "perplexity", "mystery", ""])
@@ -297,7 +298,8 @@ _METRICS = st.sampled_from(["accuracy", "f1", "rmse", "pearson", "perplexity", "
 def _tables(draw: st.DrawFn) -> dict[str, list[list[object]]]:
     n = draw(st.integers(0, 8))
     records = [
-        [draw(_IDS), draw(_IDS), draw(_NUMBERS), draw(_METRICS), draw(_NUMBERS)] for _ in range(n)
+        [draw(_IDS), draw(_IDS), draw(_NUMBERS), draw(_METRICS), draw(_NUMBERS), draw(_NUMBERS)]
+        for _ in range(n)
     ]
     models = [
         [
@@ -315,7 +317,7 @@ def _tables(draw: st.DrawFn) -> dict[str, list[list[object]]]:
 
 
 _HEADERS = {
-    "records": ["model", "dataset", "value", "metric", "gain"],
+    "records": ["model", "dataset", "value", "metric", "gain", "seed"],
     "models": ["model", "n_params", "base_model"],
     "similarities": ["dataset_a", "dataset_b", "similarity", "distance"],
 }
