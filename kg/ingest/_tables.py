@@ -456,7 +456,11 @@ def _parse_values(
         unknown = is_missing(value) or (kind in _NUMERIC_KINDS and _na_text(value))
         if unknown:
             if col in required:
-                blank = value is None or (isinstance(value, str) and not value.strip())
+                blank = (
+                    value is None
+                    or value is pd.NA
+                    or (isinstance(value, str) and not value.strip())
+                )
                 why = (
                     f"required column {col!r} is empty; every {name} row needs a {col}."
                     if blank

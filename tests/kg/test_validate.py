@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 
 from kgtransfer.errors import CardParseError, IngestError
 from kgtransfer.kg import ZooGraph
-from kgtransfer.kg.ingest import IngestReport, normalize_tables, read_model_cards
-from kgtransfer.kg.ingest._metrics import FRACTION_METRICS, metric_spec
+from kgtransfer.kg.ingest import IngestReport, metric_spec, normalize_tables, read_model_cards
+from kgtransfer.kg.ingest._metrics import FRACTION_METRICS
 from kgtransfer.kg.tables import COLUMNS, ZooTables
 
 
