@@ -19,6 +19,8 @@ class CellError(ValueError):
 
 def is_missing(value: Any) -> bool:
     """``None``, NaN/``<NA>`` or a blank string: the value is unknown."""
+    if type(value) is str:  # the common case, first
+        return value.strip() == ""
     if value is None or value is pd.NA or value is pd.NaT:
         return True
     if isinstance(value, str):
@@ -40,6 +42,8 @@ def as_str(value: Any) -> str:
         >>> as_str(1), as_str(1.0), as_str(np.float64(2.5)), as_str(" 01 ")
         ('1', '1', '2.5', '01')
     """
+    if type(value) is str:  # the common case, first
+        return value.strip()
     if isinstance(value, (list, tuple, dict)):
         raise CellError(f"expected a single text value, got a {type(value).__name__}")
     if isinstance(value, (bool, np.bool_)):
