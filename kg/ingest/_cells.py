@@ -54,7 +54,7 @@ def as_str(value: Any) -> str:
         number = float(value)
         if not math.isfinite(number):
             raise CellError(f"expected a text id, got the number {number!r}")
-        return str(int(number)) if number.is_integer() else repr(number)
+        return str(int(number)) if number.is_integer() else str(value)
     return str(value).strip()
 
 
