@@ -45,8 +45,8 @@ def column_problem(table: str, column: str, value: Any) -> str | None:
     """Why ``value`` (already converted) is not valid in ``table.column``, or ``None``.
 
     Example:
-        >>> column_problem("models", "n_params", -5.0)
-        "n_params must be a whole number >= 0 (a count); got -5.0. Fix the value or leave the cell empty (unknown)."
+        >>> print(column_problem("models", "n_params", -5.0))
+        n_params must be a whole number >= 0 (a count); got -5.0. Fix the value or leave the cell empty (unknown).
         >>> column_problem("similarities", "similarity", 0.5) is None
         True
     """
