@@ -154,12 +154,13 @@ def normalize_tables(
     (``1`` and ``1.0`` both give ``"1"``).
 
     The percent rule: per table and fraction metric, if at least two values are
-    in (1, 100] and none is outside [0, 100], the metric is read as percent and
-    every value divided by 100; each such conversion is listed in
-    ``report.warnings`` (source, metric, rows). Values in (0, 1] among percent
-    values (or values above 1 among fractions) are mixed scales: the minority
-    is rejected. A single value above 1 is never read as percent (``5.0`` as an
-    accuracy is an error, not 0.05).
+    in (1, 100], the metric is read as percent and its values in [0, 100]
+    divided by 100 (the others are out of range, rejected); each such
+    conversion is listed in ``report.warnings`` (source, metric, rows) as well
+    as ``report.notes``. Values in (0, 1] among values in (1, 100] are mixed
+    scales: the smaller group is rejected (on a tie, the values above 1). A
+    single value above 1 is never read as percent (``5.0`` as an accuracy is
+    an error, not 0.05).
 
     Args:
         models: Model table (``model`` required).
@@ -844,7 +845,7 @@ def _range_reason(metric: str, value: float, spec: MetricSpec, user_given: bool)
     if metric in FRACTION_METRICS:
         return (
             f"{where}: give fractions in [0, 1], or a whole column in percent (at least two "
-            "values in (1, 100], none outside [0, 100]). A single value above 1 is not read "
+            "values in (1, 100]). A single value above 1 is not read "
             "as percent."
         )
     if not spec.higher_is_better and value < 0 <= spec.low:
