@@ -641,8 +641,11 @@ class ZooGraph:
         Returns:
             The batch id; the ingestion report is in ``self.last_report``.
         """
+        from kgtransfer.kg._reader import _read_table
         from kgtransfer.kg.ingest import normalize_tables
 
+        lineage = _read_table(self._live, SPECS["lineage"])  # cycles with it are refused
+        metrics = _read_table(self._live, SPECS["metrics"]).dropna()
         tables, report = normalize_tables(
             models,
             datasets,
@@ -654,6 +657,8 @@ class ZooGraph:
             known_models=self.ids("model"),
             known_datasets=self.ids("dataset"),
             create_missing=create_missing,
+            known_metrics=dict(zip(metrics["metric"], metrics["higher_is_better"], strict=True)),
+            known_lineage=zip(lineage["model"], lineage["base_model"], strict=True),
         )
         sources = [
             str(x)

@@ -19,12 +19,12 @@ Example:
     >>> recs = pd.DataFrame({"model": ["a"], "dataset": ["d"], "value": ["x"]})
     >>> tables, report = normalize_tables(records=recs, create_missing=True, errors="collect")
     >>> print(report.rejections[0])
-    <DataFrame records>, row 1, column 'value': value 'x': expected a number in column 'value'; fix or empty it.
+    <DataFrame records>, row 1, column 'value': value 'x': expected a number in column 'value'; fix it or drop the row.
 """
 
 from ._benchmarks import N_CLASSES, read_model_spider, read_parc, read_sfda, read_tllib
 from ._cards import read_model_cards
-from ._metrics import KNOWN_METRICS, metric_direction
+from ._metrics import KNOWN_METRICS, METRIC_RANGES, MetricSpec, metric_direction, metric_spec
 from ._registry import list_benchmarks, read_benchmark, register_benchmark
 from ._report import Flag, IngestReport, Rejection, SourceCounts
 from ._tables import normalize_tables
@@ -32,13 +32,16 @@ from ._transfergraph import read_transfergraph
 
 __all__ = [
     "KNOWN_METRICS",
+    "METRIC_RANGES",
     "N_CLASSES",
     "Flag",
     "IngestReport",
+    "MetricSpec",
     "Rejection",
     "SourceCounts",
     "list_benchmarks",
     "metric_direction",
+    "metric_spec",
     "normalize_tables",
     "read_benchmark",
     "read_model_cards",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +45,7 @@ def read_model_cards(
     *,
     errors: ErrorMode = "raise",
     metric_directions: Mapping[str, object] | None = None,
+    known_lineage: Iterable[tuple[str, str]] = (),
 ) -> tuple[ZooTables, IngestReport]:
     """Read one model card or a folder of them (recursively) into normalised tables.
 
@@ -75,6 +76,9 @@ def read_model_cards(
             card (or row) and report it, with or without a ``UserWarning``.
         metric_directions: Directions of metrics not built in (see
             :func:`normalize_tables`).
+        known_lineage: ``(model, base_model)`` edges known elsewhere (e.g. the
+            graph's). A card whose ``base_model`` closes a cycle with them or with
+            an earlier card is rejected.
 
     Returns:
         ``(ZooTables, IngestReport)``.
@@ -104,6 +108,7 @@ def read_model_cards(
     parts: list[ZooTables] = []
     seen: dict[str, tuple[str, dict[str, Any]]] = {}
     skipped: dict[str, int] = {}
+    lineage = [(str(m), str(b)) for m, b in known_lineage]
     for file in files:
         source = os.fspath(file)
         try:
@@ -117,6 +122,7 @@ def read_model_cards(
                 errors=errors,
                 metric_directions=metric_directions,
                 source=dict.fromkeys(tables_in, source),
+                known_lineage=lineage,
             )
         except (CardParseError, IngestError) as exc:
             if errors == "raise":
@@ -150,6 +156,7 @@ def read_model_cards(
             continue
         seen[model] = (source, row)
         parts.append(tables)
+        lineage += zip(tables.lineage["model"], tables.lineage["base_model"], strict=True)
     if skipped:
         fields = ", ".join(f"{k} ({v})" for k, v in sorted(skipped.items()))
         report.notes.append(f"card fields not stored (number of cards): {fields}")

@@ -4,6 +4,7 @@ counts as missing, a number, an integer or a flag."""
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import numpy as np
@@ -18,6 +19,8 @@ class CellError(ValueError):
 
 def is_missing(value: Any) -> bool:
     """``None``, NaN/``<NA>`` or a blank string: the value is unknown."""
+    if type(value) is str:  # the common case, first
+        return value.strip() == ""
     if value is None or value is pd.NA or value is pd.NaT:
         return True
     if isinstance(value, str):
@@ -28,9 +31,30 @@ def is_missing(value: Any) -> bool:
 
 
 def as_str(value: Any) -> str:
-    """A present cell as a stripped string (numbers are rejected for ids elsewhere)."""
+    """A present cell as a stripped string.
+
+    Ids are text: a number given where text is expected keeps its written form
+    without a float round trip, so ``1``, ``np.int64(1)`` and ``1.0`` (a pandas
+    integer column that held a NaN became float) all give ``"1"``. Text is never
+    reinterpreted: ``"1.0"`` stays ``"1.0"``.
+
+    Example:
+        >>> as_str(1), as_str(1.0), as_str(np.float64(2.5)), as_str(" 01 ")
+        ('1', '1', '2.5', '01')
+    """
+    if type(value) is str:  # the common case, first
+        return value.strip()
     if isinstance(value, (list, tuple, dict)):
         raise CellError(f"expected a single text value, got a {type(value).__name__}")
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        number = float(value)
+        if not math.isfinite(number):
+            raise CellError(f"expected a text id, got the number {number!r}")
+        return str(int(number)) if number.is_integer() else str(value)
     return str(value).strip()
 
 
@@ -39,7 +63,10 @@ def as_float(value: Any) -> float:
     if isinstance(value, (bool, np.bool_)):
         raise CellError("expected a number, got a boolean")
     if isinstance(value, (int, float, np.integer, np.floating)):
-        out = float(value)
+        try:
+            out = float(value)
+        except OverflowError:
+            raise CellError("expected a finite number (too large)") from None
     elif isinstance(value, str):
         try:
             out = float(value.strip().replace("_", ""))
@@ -53,7 +80,15 @@ def as_float(value: Any) -> float:
 
 
 def as_int(value: Any) -> int:
-    """A present cell as an integer (``3.0`` is fine, ``3.5`` is not)."""
+    """A present cell as an integer (``3.0`` is fine, ``3.5`` is not).
+
+    Integers and integer text are read exactly (no float round trip, so a seed
+    such as ``12345678901234567`` keeps every digit).
+    """
+    if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
+        return int(value)
+    if isinstance(value, str) and re.fullmatch(r"[+-]?\d[\d_]*", value.strip()):
+        return int(value.strip())
     out = as_float(value)
     if not out.is_integer():
         raise CellError("expected a whole number")

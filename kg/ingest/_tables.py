@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Iterable, Mapping
@@ -14,8 +15,10 @@ from kgtransfer.errors import IngestError
 from kgtransfer.kg.tables import COLUMNS, ZooTables
 
 from ._cells import CellError, as_bool, as_float, as_int, as_str, is_missing
-from ._metrics import CHANCE_METRICS, FRACTION_METRICS, KNOWN_METRICS, metric_direction
+from ._csv import read_csv_text
+from ._metrics import CHANCE_METRICS, FRACTION_METRICS, KNOWN_METRICS, MetricSpec, metric_spec
 from ._report import ErrorMode, Flag, IngestReport, Rejection, check_errors
+from ._rules import LineageGraph, column_problem, declared_metrics, extra_problem
 
 __all__ = ["RELATIONS", "ROW_COLUMN", "TableInput", "normalize_tables"]
 
@@ -46,6 +49,10 @@ _LOWER = {"metric", "method", "estimator"}
 #: Lineage relations (Hugging Face ``base_model_relation`` values).
 RELATIONS = frozenset({"finetune", "adapter", "merge", "quantized"})  # compared case-insensitively
 _UNNAMED = re.compile(r"^Unnamed: \d+$")
+#: Text read as "unknown" in an optional numeric or boolean cell (as pandas does);
+#: never in an id or text column, where ``"NA"`` or ``"None"`` is a name.
+_NA_TEXT = frozenset({"na", "n/a", "nan", "-nan", "null", "none", "<na>", "#n/a", "nat"})
+_NUMERIC_KINDS = frozenset({"Float64", "Int64", "boolean"})
 
 
 @dataclass
@@ -64,6 +71,8 @@ class _Table:
     numeric_extras: list[str]
     parsed: list[_Row] = field(default_factory=list)
     n_rejected: int = 0
+    #: ``(row, text, reason)`` of CSV rows that could not be split into the header's fields.
+    malformed: list[tuple[int, str, str]] = field(default_factory=list)
 
 
 class _Ctx:
@@ -94,6 +103,9 @@ def normalize_tables(
     create_missing: bool = False,
     chance_tolerance: float | None = None,
     known_n_classes: Mapping[str, float] | None = None,
+    metrics: TableInput = None,
+    known_metrics: Mapping[str, bool] | None = None,
+    known_lineage: Iterable[tuple[str, str]] = (),
 ) -> tuple[ZooTables, IngestReport]:
     """Validate model-zoo tables and return them in the canonical :class:`ZooTables` form.
 
@@ -109,13 +121,46 @@ def normalize_tables(
     Records that differ in any key column (``model``, ``dataset``, ``metric``,
     ``method``, ``seed``, ``run``) are distinct runs. Exact duplicates collapse
     (noted); the same key with a different value is a conflict (rejected).
-    A fraction metric (accuracy, f1, ...) whose values are all in [0, 100] with
-    some above 1 is read as percent and divided by 100 (noted); percent mixed
-    with fractions is an error. An error metric (rmse, mae, ...) whose values
+    An error metric (rmse, mae, ...) whose values
     are all <= 0 is read as a negated error and renamed ``neg_<metric>``
     (higher is better). Records within a tolerance of chance level
     (``1 / n_classes`` of the dataset, when known) are kept with
     ``suspect=True`` and listed in ``report.flagged``.
+
+    What is refused (a rejection naming source, row, column, value and fix):
+
+    - **Non-finite numbers**: NaN or infinity in any numeric cell. An empty
+      optional cell (or ``NA``/``nan`` text in an optional numeric cell, or NaN
+      in a DataFrame) means unknown; a required ``value`` must be finite.
+    - **Unknown metrics**: a record's metric must be built in
+      (:data:`~kgtransfer.kg.ingest.KNOWN_METRICS`, or ``neg_<metric>``) or
+      declared with its direction and range, by ``metric_directions`` (e.g.
+      ``{"bleu4": ("higher", 0, 100)}``) or a row of the ``metrics`` table.
+    - **Values out of range**: fraction metrics (accuracy, f1, ...) in [0, 1]
+      after the percent rule; correlations in [-1, 1]; errors >= 0; declared
+      metrics in their declared range. Counts (``n_params``, ``n_labels``,
+      ``n_samples``, ``n_classes``) are whole numbers >= 0; ``similarity`` is
+      in [-1, 1] (higher = closer) and ``distance`` >= 0 (lower = closer); a
+      dataset is never paired with itself.
+    - **Unknown references**: records, scores and similarities naming a model
+      or dataset defined nowhere (unless ``create_missing=True``).
+    - **Lineage cycles**: a ``base_model`` that makes a model its own ancestor
+      (``A -> A``, ``A -> B -> A``, longer), counting ``known_lineage``.
+    - **Malformed CSV rows**: a row with more or fewer fields than the header
+      (its line number is named; surplus fields never shift into an index).
+
+    Ids are text: a CSV is read as text (``1`` stays ``"1"``, ``NA`` is a name),
+    and a number in a DataFrame id column is written without a float round trip
+    (``1`` and ``1.0`` both give ``"1"``).
+
+    The percent rule: per table and fraction metric, if at least two values are
+    in (1, 100], the metric is read as percent and its values in [0, 100]
+    divided by 100 (the others are out of range, rejected); each such
+    conversion is listed in ``report.warnings`` (source, metric, rows) as well
+    as ``report.notes``. Values in (0, 1] among values in (1, 100] are mixed
+    scales: the smaller group is rejected (on a tie, the values above 1). A
+    single value above 1 is never read as percent (``5.0`` as an accuracy is
+    an error, not 0.05).
 
     Args:
         models: Model table (``model`` required).
@@ -136,8 +181,11 @@ def normalize_tables(
         source: Label used for DataFrame inputs in the report: a string
             replaces ``DataFrame`` in ``"<DataFrame records>"``; a mapping gives
             the label per table (also overriding file paths).
-        metric_directions: Directions of metrics not built in, e.g.
-            ``{"bleu": "higher"}`` (or ``True``/``False``).
+        metric_directions: Declarations of metrics not built in (or overriding
+            them): a direction (``"higher"``/``True`` or ``"lower"``/``False``;
+            range: any finite number, or the built-in range of a built-in
+            metric), a ``(direction, low, high)`` tuple, or a mapping
+            ``{"higher_is_better": ..., "min": ..., "max": ...}``.
         create_missing: Declare models/datasets referenced by records, scores or
             similarities but defined nowhere as new bare rows (noted) instead of
             rejecting those rows. Useful for a records-only table.
@@ -146,6 +194,13 @@ def normalize_tables(
         known_n_classes: ``n_classes`` of datasets defined elsewhere (e.g. already
             in the graph), used for the chance-level flags; this call's
             ``datasets`` table wins.
+        metrics: Metric declarations as a table: ``metric``, ``higher_is_better``
+            (true/false or higher/lower) and optional ``min``, ``max``.
+            ``metric_directions`` wins over it.
+        known_metrics: ``metric -> higher_is_better`` of metrics declared
+            elsewhere (e.g. already in the graph); a built-in metric keeps its range.
+        known_lineage: ``(model, base_model)`` edges that exist elsewhere (e.g.
+            in the graph): a new edge closing a cycle with them is rejected.
 
     Returns:
         The normalised tables and the :class:`IngestReport`.
@@ -168,6 +223,9 @@ def normalize_tables(
     check_errors(errors)
     report = IngestReport()
     ctx = _Ctx(report, errors)
+    declared, table_metrics = _declarations(
+        metrics, metric_directions, known_metrics, source, report
+    )
     inputs = {
         "models": models,
         "datasets": datasets,
@@ -187,7 +245,7 @@ def normalize_tables(
     out = ZooTables()
     rejected_ids: dict[str, set[str]] = {"model": set(), "dataset": set()}
     if "models" in loaded:
-        out.models, out.lineage = _finish_models(loaded["models"], ctx, rejected_ids)
+        out.models, out.lineage = _finish_models(loaded["models"], ctx, rejected_ids, known_lineage)
     if "datasets" in loaded:
         out.datasets = _finish_entities(loaded["datasets"], ctx, rejected_ids)
 
@@ -198,10 +256,10 @@ def normalize_tables(
 
     if "records" in loaded:
         table = loaded["records"]
-        _records_metrics(table, ctx, metric_directions)
+        _records_metrics(table, ctx, declared)
         refs.check(table, ("model", "dataset"))
         _dedupe(table, ctx)
-        out.metrics = _metrics_table(table, metric_directions)
+        table_metrics |= {r.values["metric"] for r in table.parsed}
     if "similarities" in loaded:
         table = loaded["similarities"]
         refs.check(table, ("dataset_a", "dataset_b"))
@@ -213,6 +271,8 @@ def normalize_tables(
         _dedupe(table, ctx)
         out.scores = _frame("scores", table.parsed, table.numeric_extras)
 
+    if table_metrics:
+        out.metrics = _metrics_table(table_metrics, declared)
     for kind, ids in created.items():
         if not ids:
             continue
@@ -230,9 +290,8 @@ def normalize_tables(
         out.records = _frame("records", table.parsed, table.numeric_extras)
 
     for table in loaded.values():
-        report.count(
-            table.source, read=len(table.rows), accepted=len(table.rows) - table.n_rejected
-        )
+        n_read = len(table.rows) + len(table.malformed)
+        report.count(table.source, read=n_read, accepted=n_read - table.n_rejected)
     return out, report
 
 
@@ -244,15 +303,17 @@ def _load(
     source: str | Mapping[str, str] | None,
     report: IngestReport,
 ) -> _Table:
+    malformed: list[tuple[int, str, str]] = []
+    csv_rows: list[int] | None = None
     if isinstance(obj, pd.DataFrame):
         frame = obj.copy()
         label = f"<{source if isinstance(source, str) else 'DataFrame'} {name}>"
     elif isinstance(obj, (str, os.PathLike)):
         label = os.fspath(obj)
-        try:
-            frame = pd.read_csv(obj, dtype=str, skipinitialspace=True)
-        except (OSError, ValueError) as exc:  # ParserError, EmptyDataError are ValueErrors
-            raise IngestError(f"cannot read the {name} table {label!r}: {exc}") from exc
+        text = read_csv_text(obj, name)  # every cell as written; ragged rows set aside
+        frame, csv_rows = text.frame, text.rows
+        malformed = [(row, line_text, reason) for row, _, line_text, reason in text.malformed]
+        report.notes.extend(text.notes)
     else:
         raise IngestError(
             f"the {name} table must be a CSV path or a pandas DataFrame, got {type(obj).__name__}."
@@ -268,6 +329,8 @@ def _load(
         )
     if ROW_COLUMN in frame.columns:
         rows = [int(r) for r in frame.pop(ROW_COLUMN)]
+    elif csv_rows is not None:
+        rows = csv_rows
     else:
         rows = list(range(1, len(frame) + 1))
     unnamed = [c for c in frame.columns if _UNNAMED.match(c)]
@@ -296,7 +359,7 @@ def _load(
                 f"{label}: column {col!r} is not numeric (e.g. {bad!r}) and not a "
                 f"{name} column; ignored. Map it with column_map or drop it."
             )
-    return _Table(name, label, frame, rows, numeric_extras)
+    return _Table(name, label, frame, rows, numeric_extras, malformed=malformed)
 
 
 def _renames(name: str, column_map: Mapping[str, Any] | None) -> dict[str, str]:
@@ -316,72 +379,128 @@ def _renames(name: str, column_map: Mapping[str, Any] | None) -> dict[str, str]:
 
 
 def _first_non_numeric(col: pd.Series) -> Any:
+    """First cell that is not a number; NaN/inf count as numbers (refused per row)."""
     for v in col:
-        if is_missing(v):
+        if is_missing(v) or _na_text(v):
             continue
         try:
             as_float(v)
         except CellError:
-            return v
+            if isinstance(v, (bool, list, tuple, dict)):
+                return v
+            try:
+                float(str(v).strip().replace("_", ""))
+            except ValueError:
+                return v
     return None
+
+
+def _na_text(value: Any) -> bool:
+    return isinstance(value, str) and value.strip().lower() in _NA_TEXT
 
 
 # ---------------------------------------------------------------------------- parsing
 def _parse(table: _Table, ctx: _Ctx) -> None:
+    for row, line_text, reason in table.malformed:
+        ctx.reject(table, row, None, line_text, reason)
     spec = dict(COLUMNS[table.name])
     spec.update(_INPUT_ONLY.get(table.name, {}))
     required = set(_REQUIRED[table.name])
     cols = [c for c in table.frame.columns if c in spec]
     records = table.frame.to_dict("records")
     for row, raw in zip(table.rows, records, strict=True):
-        values: dict[str, Any] = {}
-        bad = False
-        for col in cols:
-            value = raw[col]
-            if isinstance(value, (list, tuple)) and spec[col] == "list":
-                values[col] = [as_str(v) for v in value if not is_missing(v)] or None
-                continue
-            if is_missing(value):
-                if col in required:
-                    ctx.reject(
-                        table,
-                        row,
-                        col,
-                        value,
-                        f"required column {col!r} is empty; every {table.name} row needs a {col}.",
-                    )
-                    bad = True
-                    break
-                values[col] = None
-                continue
-            try:
-                values[col] = _convert(value, spec[col], col)
-            except CellError as exc:
-                ctx.reject(table, row, col, value, f"{exc} in column {col!r}; fix or empty it.")
-                bad = True
-                break
-        if bad:
+        values, problem = _parse_values(table.name, raw, cols, spec, required)
+        if problem is None:
+            extras, problem = _parse_extras(raw, table.numeric_extras)
+        if problem is not None:
+            ctx.reject(table, row, *problem)
             continue
-        extras: dict[str, float] = {}
-        for col in table.numeric_extras:
-            value = raw[col]
-            extras[col] = float("nan") if is_missing(value) else as_float(value)
         if table.name == "records" and values.get("metric") is None:
             values["metric"] = "accuracy"
-        if (
-            table.name == "similarities"
-            and values.get("similarity") is None
-            and values.get("distance") is None
-        ):
-            ctx.reject(
-                table,
-                row,
-                "similarity",
-                None,
-                "row has neither a similarity nor a distance; give one.",
-            )
-            continue
+        if table.name == "similarities":
+            if values.get("similarity") is None and values.get("distance") is None:
+                ctx.reject(
+                    table,
+                    row,
+                    "similarity",
+                    None,
+                    "row has neither a similarity nor a distance; give one.",
+                )
+                continue
+            if values["dataset_a"] == values["dataset_b"]:
+                ctx.reject(
+                    table,
+                    row,
+                    "dataset_b",
+                    values["dataset_b"],
+                    "a dataset paired with itself: a similarity is between two different "
+                    "datasets; drop the row.",
+                )
+                continue
         table.parsed.append(_Row(row, values, extras))
+
+
+def _parse_values(
+    name: str, raw: Mapping[str, Any], cols: list[str], spec: Mapping[str, str], required: set[str]
+) -> tuple[dict[str, Any], tuple[str, Any, str] | None]:
+    """Convert and check the canonical cells of one row: ``(values, problem)``."""
+    values: dict[str, Any] = {}
+    for col in cols:
+        value = raw[col]
+        kind = spec[col]
+        if isinstance(value, (list, tuple)) and kind == "list":
+            try:
+                values[col] = [as_str(v) for v in value if not is_missing(v)] or None
+            except CellError as exc:
+                return values, (col, value, f"{exc} in column {col!r}; give base model ids.")
+            continue
+        unknown = is_missing(value) or (kind in _NUMERIC_KINDS and _na_text(value))
+        if unknown:
+            if col in required:
+                blank = (
+                    value is None
+                    or value is pd.NA
+                    or (isinstance(value, str) and not value.strip())
+                )
+                why = (
+                    f"required column {col!r} is empty; every {name} row needs a {col}."
+                    if blank
+                    else f"{col} {value!r} is not a finite number; every {name} row needs a "
+                    f"measured {col}: give it or drop the row."
+                )
+                return values, (col, value, why)
+            values[col] = None
+            continue
+        try:
+            values[col] = _convert(value, kind, col)
+        except CellError as exc:
+            fix = "fix it or drop the row" if col in required else "fix or empty it"
+            return values, (col, value, f"{exc} in column {col!r}; {fix}.")
+        if kind in ("Float64", "Int64"):
+            problem = column_problem(name, col, values[col])
+            if problem is not None:
+                return values, (col, value, problem)
+    return values, None
+
+
+def _parse_extras(
+    raw: Mapping[str, Any], columns: list[str]
+) -> tuple[dict[str, float], tuple[str, Any, str] | None]:
+    extras: dict[str, float] = {}
+    for col in columns:
+        value = raw[col]
+        if is_missing(value) or _na_text(value):
+            extras[col] = float("nan")
+            continue
+        try:
+            extras[col] = as_float(value)
+        except CellError:
+            try:
+                number = float(str(value).strip().replace("_", ""))
+            except ValueError:
+                number = math.nan
+            return extras, (col, value, extra_problem(col, number) or "not a number")
+    return extras, None
 
 
 def _convert(value: Any, kind: str, col: str) -> Any:
@@ -478,8 +597,13 @@ def _fmt_key(key: tuple[Any, ...]) -> str:
 
 
 def _finish_models(
-    table: _Table, ctx: _Ctx, rejected: dict[str, set[str]]
+    table: _Table,
+    ctx: _Ctx,
+    rejected: dict[str, set[str]],
+    known_lineage: Iterable[tuple[str, str]],
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    _dedupe(table, ctx)
+    _reject_cycles(table, ctx, LineageGraph(known_lineage))
     models = _finish_entities(table, ctx, rejected)
     lineage: list[dict[str, Any]] = []
     for r in table.parsed:
@@ -494,6 +618,35 @@ def _finish_models(
     frame = pd.DataFrame(lineage, columns=list(COLUMNS["lineage"]))
     frame = frame.drop_duplicates().reset_index(drop=True)
     return models, _cast(frame, "lineage", [])
+
+
+def _reject_cycles(table: _Table, ctx: _Ctx, graph: LineageGraph) -> None:
+    """Reject model rows whose base_model would make a model its own ancestor."""
+    kept: list[_Row] = []
+    for r in table.parsed:
+        model = r.values["model"]
+        bases = r.values.get("base_model") or []
+        cycle = next((c for c in (graph.cycle(model, b) for b in bases) if c), None)
+        if cycle is None:
+            for base in bases:
+                graph.add(model, base)
+            kept.append(r)
+            continue
+        path = " -> ".join(repr(m) for m in cycle)
+        what = (
+            "a model cannot be its own base model"
+            if len(cycle) == 2
+            else f"lineage cycle {path} (each derived from the next)"
+        )
+        ctx.reject(
+            table,
+            r.row,
+            "base_model",
+            cycle[1],
+            f"{what}; a model's ancestors never include itself. Fix base_model of "
+            f"{model!r} (or of the model it names).",
+        )
+    table.parsed = kept
 
 
 def _finish_entities(table: _Table, ctx: _Ctx, rejected: dict[str, set[str]]) -> pd.DataFrame:
@@ -554,26 +707,105 @@ class _RefCheck:
 
 
 # ---------------------------------------------------------------------------- metrics
-def _records_metrics(table: _Table, ctx: _Ctx, directions: Mapping[str, object] | None) -> None:
-    """Check metric directions, detect percent and negated errors, per metric."""
+def _declarations(
+    metrics: TableInput,
+    directions: Mapping[str, object] | None,
+    known: Mapping[str, bool] | None,
+    source: str | Mapping[str, str] | None,
+    report: IngestReport,
+) -> tuple[dict[str, MetricSpec], set[str]]:
+    """Metric declarations (graph, metrics table, ``metric_directions``) and the
+    names the metrics table declares."""
+    rows: list[tuple[str, object]] = []
+    if metrics is not None:
+        table = _load_metrics(metrics, source, report)
+        rows = [(r.values["metric"], r.values["declaration"]) for r in table.parsed]
+    try:
+        return declared_metrics(directions, rows, known), {name for name, _ in rows}
+    except ValueError as exc:
+        raise IngestError(f"{exc} See normalize_tables(metric_directions=...).") from exc
+
+
+def _load_metrics(
+    obj: TableInput, source: str | Mapping[str, str] | None, report: IngestReport
+) -> _Table:
+    """Read a metrics table (metric, higher_is_better, min, max): any bad row is an error."""
+    if isinstance(obj, pd.DataFrame):
+        frame = obj.copy()
+        label = f"<{source if isinstance(source, str) else 'DataFrame'} metrics>"
+        rows = list(range(1, len(frame) + 1))
+    elif isinstance(obj, (str, os.PathLike)):
+        label = os.fspath(obj)
+        text = read_csv_text(obj, "metrics")
+        if text.malformed:
+            raise IngestError(f"{label}: {text.malformed[0][3]}")
+        frame, rows = text.frame, text.rows
+    else:
+        raise IngestError(
+            f"the metrics table must be a CSV path or a pandas DataFrame, got {type(obj).__name__}."
+        )
+    if isinstance(source, Mapping) and "metrics" in source:
+        label = source["metrics"]
+    frame.columns = [str(c).strip() for c in frame.columns]
+    missing = [c for c in ("metric", "higher_is_better") if c not in frame.columns]
+    if missing:
+        raise IngestError(
+            f"{label}: the metrics table lacks column(s) {missing}; it needs metric, "
+            f"higher_is_better and optionally min, max; it has {list(frame.columns)}."
+        )
+    table = _Table("metrics", label, frame, rows, [])
+    for row, raw in zip(rows, frame.to_dict("records"), strict=True):
+        where = f"{label}, row {row}"
+        if is_missing(raw["metric"]):
+            raise IngestError(f"{where}: column 'metric' is empty; name the metric.")
+        name = as_str(raw["metric"]).lower()
+        hib = raw["higher_is_better"]
+        try:
+            direction: object = (
+                hib.strip().lower()
+                if isinstance(hib, str) and hib.strip().lower() in {"higher", "lower"}
+                else as_bool(hib)
+            )
+        except CellError:
+            raise IngestError(
+                f"{where}, column 'higher_is_better': value {hib!r}: use true/false or "
+                "higher/lower."
+            ) from None
+        bounds: dict[str, object] = {}
+        for col in ("min", "max"):
+            cell = raw.get(col)
+            if cell is None or is_missing(cell) or _na_text(cell):
+                continue
+            try:
+                bounds[col] = as_float(cell)
+            except CellError as exc:
+                raise IngestError(f"{where}, column {col!r}: value {cell!r}: {exc}.") from None
+        declaration: object = {"higher_is_better": direction, **bounds} if bounds else direction
+        table.parsed.append(_Row(row, {"metric": name, "declaration": declaration}))
+    report.count(label, read=len(rows), accepted=len(rows))
+    return table
+
+
+def _records_metrics(table: _Table, ctx: _Ctx, declared: Mapping[str, MetricSpec]) -> None:
+    """Check each record's metric: known or declared, percent rule, negated errors, range."""
     by_metric: dict[str, list[_Row]] = {}
     for r in table.parsed:
         by_metric.setdefault(r.values["metric"], []).append(r)
     dropped: set[int] = set()
     for metric, rows in by_metric.items():
         try:
-            higher = metric_direction(metric, directions)
+            spec = metric_spec(metric, declared)
         except KeyError as exc:
             for r in rows:
                 ctx.reject(table, r.row, "metric", metric, str(exc.args[0]))
                 dropped.add(id(r))
             continue
-        user_given = any(k.strip().lower() == metric for k in (directions or {}))
+        user_given = metric in declared and _overrides(metric, declared[metric])
         values = [r.values["value"] for r in rows]
-        if metric in FRACTION_METRICS:
+        if metric in FRACTION_METRICS and (spec.low, spec.high) == (0.0, 1.0):
             dropped |= _percent(table, ctx, metric, rows)
         elif (
-            not higher
+            not spec.higher_is_better
             and not user_given
             and metric in KNOWN_METRICS
             and all(v <= 0 for v in values)
@@ -581,41 +813,56 @@ def _records_metrics(table: _Table, ctx: _Ctx, directions: Mapping[str, object] 
         ):
             for r in rows:
                 r.values["metric"] = f"neg_{metric}"
+            spec = metric_spec(f"neg_{metric}", declared)
             ctx.report.notes.append(
                 f"{table.source}: all {len(rows)} values of {metric!r} are <= 0, read as "
                 f"negated errors: metric renamed 'neg_{metric}' (higher is better)."
             )
-        elif not higher and not user_given and metric in KNOWN_METRICS:
-            for r in rows:  # an error is never negative; negated errors need their own name
-                if r.values["value"] < 0:
-                    ctx.reject(
-                        table,
-                        r.row,
-                        "value",
-                        r.values["value"],
-                        f"{metric} cannot be negative while other {metric} values are "
-                        f"positive; store negated errors under metric 'neg_{metric}'.",
-                    )
-                    dropped.add(id(r))
+        for r in rows:
+            v = r.values["value"]
+            if id(r) in dropped or spec.contains(v):
+                continue
+            ctx.reject(table, r.row, "value", v, _range_reason(metric, v, spec, user_given))
+            dropped.add(id(r))
     table.parsed = [r for r in table.parsed if id(r) not in dropped]
 
 
+def _overrides(metric: str, spec: MetricSpec) -> bool:
+    """Whether a declaration differs from the built-in metric (or there is none)."""
+    try:
+        return metric_spec(metric) != spec
+    except KeyError:
+        return True
+
+
+def _range_reason(metric: str, value: float, spec: MetricSpec, user_given: bool) -> str:
+    where = f"{metric} {value!r} is outside its range {spec.describe()}"
+    if user_given:
+        return (
+            f"{where} (as declared); fix the value, or the declaration (metric_directions "
+            "or the metrics table) if the range is wrong."
+        )
+    if metric in FRACTION_METRICS:
+        return (
+            f"{where}: give fractions in [0, 1], or a whole column in percent (at least two "
+            "values in (1, 100]). A single value above 1 is not read "
+            "as percent."
+        )
+    if not spec.higher_is_better and value < 0 <= spec.low:
+        return (
+            f"{metric} cannot be negative while other {metric} values are "
+            f"positive ({where}); store negated errors under metric 'neg_{metric}'."
+        )
+    return f"{where}; fix the value (or declare the metric with another range)."
+
+
 def _percent(table: _Table, ctx: _Ctx, metric: str, rows: list[_Row]) -> set[int]:
+    """The percent rule (see :func:`normalize_tables`); returns the rejected rows."""
     dropped: set[int] = set()
-    for r in rows:
-        v = r.values["value"]
-        if v < 0 or v > 100:
-            ctx.reject(
-                table,
-                r.row,
-                "value",
-                v,
-                f"{metric} must be a fraction in [0, 1] (or percent in [0, 100]).",
-            )
-            dropped.add(id(r))
-    rows = [r for r in rows if id(r) not in dropped]
-    pct = [r for r in rows if r.values["value"] > 1]
-    frac = [r for r in rows if 0 < r.values["value"] < 1]
+    pct = [r for r in rows if 1 < r.values["value"] <= 100]
+    frac = [r for r in rows if 0 < r.values["value"] <= 1]
+    if len(pct) < 2 and not frac:
+        return dropped  # a single value above 1: the range check refuses it
     if pct and frac:
         minority, majority = (pct, frac) if len(pct) <= len(frac) else (frac, pct)
         scale = "percent" if minority is pct else "a fraction"
@@ -631,23 +878,30 @@ def _percent(table: _Table, ctx: _Ctx, metric: str, rows: list[_Row]) -> set[int
                 f"all {metric} values in one scale.",
             )
             dropped.add(id(r))
-        rows = majority
-        pct = majority if majority is pct else []
-    if pct:
-        for r in rows:
-            r.values["value"] = r.values["value"] / 100.0
-        ctx.report.notes.append(
-            f"{table.source}: {metric} values are in percent ({len(rows)} rows, all in "
-            "[0, 100]); converted to fractions."
-        )
+        if majority is frac:
+            return dropped
+    if not pct:
+        return dropped
+    converted = [r for r in rows if id(r) not in dropped and 0 <= r.values["value"] <= 100]
+    for r in converted:
+        r.values["value"] = r.values["value"] / 100.0
+    ctx.report.notes.append(
+        f"{table.source}: {metric} values are in percent ({len(converted)} rows); "
+        "converted to fractions."
+    )
+    ctx.report.warnings.append(
+        f"{table.source}: {metric} read as percent and divided by 100 in "
+        f"{len(converted)} row(s) (rows {_preview([r.row for r in converted])}; values in "
+        "[0, 100], at least two above 1; values outside [0, 100] are rejected). If they "
+        "were not percent, fix the table."
+    )
     return dropped
 
 
-def _metrics_table(table: _Table, directions: Mapping[str, object] | None) -> pd.DataFrame:
-    names = sorted({r.values["metric"] for r in table.parsed})
-    frame = pd.DataFrame(
-        {"metric": names, "higher_is_better": [metric_direction(m, directions) for m in names]}
-    )
+def _metrics_table(names: Iterable[str], declared: Mapping[str, MetricSpec]) -> pd.DataFrame:
+    ordered = sorted(set(names))
+    hib = [metric_spec(m, declared).higher_is_better for m in ordered]
+    frame = pd.DataFrame({"metric": ordered, "higher_is_better": hib})
     return _cast(frame, "metrics", [])
 
 

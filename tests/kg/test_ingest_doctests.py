@@ -16,6 +16,9 @@ MODULES = [
     "_registry",
     "_transfergraph",
     "_benchmarks",
+    "_cells",
+    "_csv",
+    "_rules",
 ]
 
 

@@ -309,7 +309,7 @@ def test_chance_level_with_known_n_classes() -> None:
 
 
 @settings(max_examples=25, deadline=None)
-@given(st.lists(st.floats(0.011, 0.99, allow_nan=False), min_size=1, max_size=12))
+@given(st.lists(st.floats(0.011, 0.99, allow_nan=False), min_size=2, max_size=12))
 def test_percent_and_fraction_give_the_same_table(values: list[float]) -> None:
     n = len(values)
     frame = pd.DataFrame(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -85,8 +86,12 @@ def truth_table(
     Returns:
         A :class:`Truth`.
 
+    Records with a missing model or dataset or a non-finite value (possible
+    only in a store written before ingestion validated values) are skipped
+    with a ``UserWarning``.
+
     Raises:
-        IngestError: A record has a missing model, dataset or value.
+        IngestError: The records table lacks a model, dataset or value column.
 
     Example:
         >>> import pandas as pd
@@ -104,13 +109,18 @@ def truth_table(
     if missing:
         raise IngestError(f"records table lacks column(s) {missing}; it needs {cols}.")
     rec = rec.loc[~rec["dataset"].isin(excluded)] if excluded else rec
-    bad = rec[cols].isna().any(axis=1)
-    if bool(bad.any()):
+    value = pd.to_numeric(rec["value"], errors="coerce").astype("float64")
+    bad = rec[["model", "dataset"]].isna().any(axis=1) | ~np.isfinite(value.to_numpy())
+    if bool(bad.any()):  # only stores written before validation can hold these
         row = rec.loc[bad].iloc[0]
-        raise IngestError(
-            f"record {row.to_dict()} has a missing model, dataset or value; "
-            "drop it or fill it in before fitting."
+        warnings.warn(
+            f"skipped {int(bad.sum())} record(s) with a missing model or dataset or a "
+            f"non-finite value (e.g. {row.to_dict()}); the rest are used. Remove them "
+            "with graph.remove_record(...) or re-ingest them.",
+            UserWarning,
+            stacklevel=2,
         )
+        rec = rec.loc[~bad.to_numpy()]
     suspect = (
         rec["suspect"].fillna(False).astype(bool)
         if "suspect" in rec.columns

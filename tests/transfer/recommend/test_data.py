@@ -1,9 +1,9 @@
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from kgtransfer.errors import IngestError
 from kgtransfer.kg.tables import ZooTables
 from kgtransfer.transfer.recommend._data import similarity_matrix, truth_table
 
@@ -42,15 +42,29 @@ def test_excluded_and_min_records() -> None:
     assert set(t.values["dataset"]) == {"x"}
 
 
-def test_missing_value_is_named() -> None:
-    recs = pd.DataFrame({"model": ["a"], "dataset": ["x"], "value": [None]}).astype(
-        {"value": "Float64"}
-    )
-    with pytest.raises(IngestError, match="missing model, dataset or value"):
-        truth_table(ZooTables(records=recs))
+def test_missing_or_non_finite_value_skipped_with_warning() -> None:
+    recs = pd.DataFrame(
+        {"model": ["a", "b", "c", "d"], "dataset": ["x"] * 4, "value": [None, 0.5, np.nan, np.inf]}
+    ).astype({"value": "Float64"})
+    with pytest.warns(UserWarning, match="skipped 3 record"):
+        t = truth_table(ZooTables(records=recs))
+    assert t.values["model"].tolist() == ["b"]  # one bad value never refuses the whole graph
 
 
 def test_distance_becomes_similarity() -> None:
     sims = pd.DataFrame({"dataset_a": ["x", "x"], "dataset_b": ["y", "z"], "distance": [1.0, 3.0]})
     s = similarity_matrix(ZooTables(similarities=sims), ["x", "y", "z"])
     assert s[0, 1] > s[0, 2] > 0 and s[1, 0] == s[0, 1] and s[1, 2] == 0.0
+
+
+def test_gnn_fit_survives_one_nan_record() -> None:
+    from kgtransfer.transfer import GNNRecommender
+
+    from .conftest import make_zoo
+
+    zoo = make_zoo()
+    bad = zoo.records.iloc[[0]].assign(dataset=zoo.records["dataset"].iloc[-1], value=np.nan)
+    zoo.records = pd.concat([zoo.records, bad], ignore_index=True)  # as an old store may hold
+    with pytest.warns(UserWarning, match="skipped 1 record"):
+        rec = GNNRecommender(epochs=2, n_ensemble=1, hidden=8, seed=0).fit(zoo)
+    assert len(rec.rank("t")) > 0
