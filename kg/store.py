@@ -632,6 +632,7 @@ class ZooGraph:
         frozen: bool | None = None,
         models: pd.DataFrame | None = None,
         datasets: pd.DataFrame | None = None,
+        source: str | None = None,
     ) -> str:
         """Write back one transfer result with its regime and provenance (one batch).
 
@@ -660,6 +661,7 @@ class ZooGraph:
             frozen: Regime: the backbone was frozen (a probe).
             models: Rows of models new to the graph (e.g. ``pd.DataFrame({"model": [m]})``).
             datasets: Rows of datasets new to the graph.
+            source: Label of the batch (default ``add_record(<model>, <dataset>)``).
 
         Returns:
             The record id (``<batch id>/0``), accepted by :meth:`remove_record`.
@@ -702,7 +704,7 @@ class ZooGraph:
             records,
             models=models,
             datasets=datasets,
-            source=f"add_record({model!r}, {dataset!r})",
+            source=source or f"add_record({model!r}, {dataset!r})",
             provenance=[dict(provenance or {})],
         )
         return f"{batch_id}/0"

@@ -5,6 +5,9 @@ from kgtransfer.transfer.evaluate import (
     TransferResult,
     evaluate_transfer,
     list_transfer_methods,
+    split_identity,
+    training_regime,
+    write_transfer_result,
 )
 from kgtransfer.transfer.methods import (
     Budget,
@@ -70,5 +73,8 @@ __all__ = [
     "nce_score",
     "register_score",
     "shrinkage_hscore",
+    "split_identity",
+    "training_regime",
     "transfer_weights",
+    "write_transfer_result",
 ]
