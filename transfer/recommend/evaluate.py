@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import platform
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
 
+from kgtransfer.kg.regime import ANY_REGIME, regime_of, select_regime
 from kgtransfer.kg.tables import ZooTables
 
 from ._data import as_tables, truth_table
@@ -30,6 +32,12 @@ def _clean(x: Any) -> Any:
     return x
 
 
+def _regime_name(regime: str | Mapping[str, Any] | None) -> str:
+    if regime is None:
+        return "each target's own"
+    return regime_of(regime) if isinstance(regime, Mapping) else str(regime)
+
+
 def _mean(rows: list[dict[str, Any]], suffix: str = "") -> dict[str, float | None]:
     keys = ["pearson", "weighted_tau", "top1_relative", "top1_regret", "coverage"]
     out: dict[str, float | None] = {}
@@ -48,6 +56,7 @@ def evaluate_recommender(
     subset_estimator: str | None = "logme",
     min_models: int = 3,
     progress: bool = False,
+    regime: str | Mapping[str, Any] | None = "any",
 ) -> dict[str, Any]:
     """Leave-one-target-out: per target, fit without its records, rank its models.
 
@@ -66,10 +75,14 @@ def evaluate_recommender(
         subset_estimator: Estimator defining the second model subset, or None.
         min_models: Fewest models with records a default target needs.
         progress: Show a tqdm bar on stderr.
+        regime: Training regime of the ground truth (:mod:`kgtransfer.kg.regime`):
+            ``"any"`` (default) keeps the best non-suspect run per (model, target)
+            whatever its regime; None keeps each target's own regime; a label (or
+            mapping of regime parts) keeps only records of that regime, for fitting too.
 
     Returns:
         JSON-serialisable dict: ``targets`` (one row per target), ``mean``,
-        ``mean_<estimator>``, ``fit_seconds`` and ``versions``.
+        ``mean_<estimator>``, ``fit_seconds``, ``versions`` and ``regime``.
 
     Example:
         >>> import pandas as pd
@@ -84,7 +97,12 @@ def evaluate_recommender(
     from tqdm.auto import tqdm
 
     zoo: ZooTables = as_tables(tables)
-    truth = truth_table(zoo)
+    truth_regime = regime
+    if regime is not None and regime != ANY_REGIME:  # one regime, for fitting and truth
+        kept, _, _ = select_regime(zoo.records, regime)
+        zoo = dataclasses.replace(zoo, records=kept.reset_index(drop=True))
+        truth_regime = ANY_REGIME
+    truth = truth_table(zoo, regime=truth_regime)
     counts = truth.values.groupby("dataset").size()
     if targets is None:
         target_list = sorted(counts.index[counts >= min_models])
@@ -142,6 +160,8 @@ def evaluate_recommender(
         if hasattr(recommender_factory(), "get_params")
         else {},
         "protocol": "leave-one-target-out; truth = best non-suspect run per (model, dataset)",
+        "regime": _regime_name(regime),
+        "regime_notes": truth.notes,
         "n_suspect_records": truth.n_suspect,
         "targets": rows,
         "mean": _mean(rows),
