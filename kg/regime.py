@@ -31,6 +31,7 @@ import numbers
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from kgtransfer.errors import ArgumentError
@@ -72,7 +73,7 @@ def _missing(value: Any) -> bool:
 def _part(value: Any) -> str:
     if _missing(value):
         return UNKNOWN_REGIME
-    if isinstance(value, bool) or type(value).__name__ == "bool_":
+    if isinstance(value, (bool, np.bool_)):
         return "true" if bool(value) else "false"
     if isinstance(value, numbers.Integral):
         return str(int(value))

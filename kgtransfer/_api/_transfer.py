@@ -484,9 +484,16 @@ def evaluate(
         wanted = regime
         if wanted is None and own is not None and len(rec) and (regime_key(rec) == own).any():
             wanted = own
+        labels = regime_key(rec)
         rec, used, notes = select_regime(rec, wanted)
         ev.regime = used.get(ev.target)
         ev.notes = list(notes)
+        if regime is None and wanted is not None and labels.nunique() > 1:
+            ev.notes.append(
+                f"{ev.target}: its records span {labels.nunique()} regimes; compared within "
+                f"this result's own regime {wanted!r} ({len(rec)} records). Pass "
+                "regime='any' to mix them or regime=<label> to choose one."
+            )
         if own is not None and ev.regime not in (None, own, "any"):
             ev.notes.append(
                 f"This result's regime {own!r} differs from the regime it is compared in "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -62,6 +63,8 @@ def test_regime_labels() -> None:
         {"method": ["finetune", None], "n_train": pd.array([100, None], dtype="Int64")}
     ).assign(frozen=pd.array([False, None], dtype="boolean"), epochs=[3.0, None])
     assert regime_key(frame).tolist() == [label, "unknown"]
+    numpy = {"method": "finetune", "n_train": np.int64(100), "frozen": np.False_, "epochs": 3.0}
+    assert regime_of(numpy) == label
     # ties go to the label that sorts first, whatever the row order
     tie = pd.DataFrame({"method": ["lora", "finetune"]})
     assert (

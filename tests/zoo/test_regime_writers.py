@@ -16,7 +16,7 @@ from kgtransfer.api import evaluate, transfer_from
 from kgtransfer.kg import ZooGraph, regime_key
 from kgtransfer.models import create_model
 from kgtransfer.transfer import evaluate_transfer
-from kgtransfer.zoo import TINY_ZOO, ZooBuildResult, load_zoo_model, run_grid
+from kgtransfer.zoo import TINY_ZOO, ZooBuildResult, load_target, load_zoo_model, run_grid
 
 torch.set_num_threads(1)
 FAST = {"epochs": 1, "batch_size": 64}
@@ -110,6 +110,18 @@ def test_readme_transfer_write_keeps_both_regimes(
     # judged in its own regime: no other record of it, so the target's regime, said so
     ev = evaluate(full, graph)
     assert ev.regime == after.attrs["regime"] and any("differs" in n for n in ev.notes)
+    # a transfer on the grid's own few-shot split and budget has exactly the grid's regime
+    few = transfer_from(
+        load_zoo_model(home, "mlp.digits"),
+        None,
+        load_target(TINY_ZOO, "digits_blurred", 0),
+        budget=TINY_ZOO.grid_budget,
+        source_name="mlp.digits",
+        target_name="digits_blurred",
+    )
+    ev = evaluate(few, graph)
+    assert ev.regime == after.attrs["regime"] and ev.notes == [ev.notes[0]]
+    assert "span 2 regimes" in ev.notes[0] and ev.n_sources == len(after)
 
 
 def test_evaluate_drops_only_the_judged_record() -> None:
