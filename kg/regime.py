@@ -26,6 +26,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
 from collections.abc import Mapping
@@ -100,6 +101,12 @@ def regime_of(row: Mapping[str, Any] | pd.Series) -> str:
     return ";".join(f"{col}={p}" for col, p in zip(REGIME_COLUMNS, parts, strict=True))
 
 
+def _cells(values: pd.Series) -> list[Any]:
+    """The cells of a column, missing ones as None (so equal rows are equal tuples)."""
+    cells = values.astype("object")
+    return cells.where(values.notna().to_numpy(), None).tolist()
+
+
 def regime_key(records: pd.DataFrame) -> pd.Series:
     """The regime label of every row of a records table (same index).
 
@@ -111,28 +118,30 @@ def regime_key(records: pd.DataFrame) -> pd.Series:
         >>> regime_key(recs).tolist()[1]
         'unknown'
     """
-    if records.empty:
-        return pd.Series([], index=records.index, dtype=object)
-    parts = []
-    for col in REGIME_COLUMNS:
-        if col in records.columns:
-            values = records[col].astype("object")
-            parts.append(values.map(_part, na_action=None))
-        else:
-            parts.append(pd.Series(UNKNOWN_REGIME, index=records.index, dtype=object))
-    unknown = pd.concat([p == UNKNOWN_REGIME for p in parts], axis=1).all(axis=1)
-    label = pd.Series("", index=records.index, dtype=object)
-    for i, (col, part) in enumerate(zip(REGIME_COLUMNS, parts, strict=True)):
-        label = label + ("" if i == 0 else ";") + f"{col}=" + part
-    return label.where(~unknown, UNKNOWN_REGIME)
+    n = len(records)
+    columns = [
+        _cells(records[col]) if col in records.columns else [None] * n for col in REGIME_COLUMNS
+    ]
+    memo: dict[tuple[Any, ...], str] = {}
+    labels = []
+    for raw in zip(*columns, strict=True):
+        try:
+            label = memo.get(raw)
+        except TypeError:  # an unhashable cell
+            label = None
+        if label is None:
+            label = regime_of(dict(zip(REGIME_COLUMNS, raw, strict=True)))
+            with contextlib.suppress(TypeError):
+                memo[raw] = label
+        labels.append(label)
+    return pd.Series(labels, index=records.index, dtype=object)
 
 
-def _counted(records: pd.DataFrame) -> pd.DataFrame:
-    """Records that count for a dataset's regime: the non-suspect ones (all if none is)."""
-    if "suspect" not in records.columns or records.empty:
-        return records
-    suspect = records["suspect"].astype("object").fillna(False).astype(bool).to_numpy()
-    return records if suspect.all() else records.loc[~suspect]
+def _counted_mask(records: pd.DataFrame) -> np.ndarray:
+    """Rows that count for a dataset's regime: the non-suspect ones."""
+    if "suspect" not in records.columns:
+        return np.ones(len(records), dtype=bool)
+    return ~records["suspect"].astype("object").fillna(False).astype(bool).to_numpy()
 
 
 def dataset_regime(records: pd.DataFrame) -> str | None:
@@ -146,10 +155,14 @@ def dataset_regime(records: pd.DataFrame) -> str | None:
         >>> dataset_regime(recs)
         'method=finetune;n_train=unknown;shots=unknown;split=unknown;epochs=unknown;steps=unknown;frozen=unknown'
     """
-    counted = _counted(records)
-    if counted.empty:
+    if records.empty:
         return None
-    counts = regime_key(counted).value_counts()
+    return _most_frequent(regime_key(records), _counted_mask(records))
+
+
+def _most_frequent(labels: pd.Series, counted: np.ndarray) -> str:
+    pool = labels[counted] if counted.any() else labels
+    counts = pool.value_counts()
     best = int(counts.max())
     return str(min(label for label, n in counts.items() if int(n) == best))
 
@@ -209,6 +222,7 @@ def select_regime(
     if label == ANY_REGIME:
         return records, {str(d): ANY_REGIME for d in records["dataset"].dropna().unique()}, []
     labels = regime_key(records)
+    counted = pd.Series(_counted_mask(records), index=records.index)
     datasets = records["dataset"].astype("object").astype(str)
     keep = pd.Series(False, index=records.index)
     used: dict[str, str] = {}
@@ -217,8 +231,7 @@ def select_regime(
     for dataset, present in present_by:
         dataset = str(dataset)
         if label is None:
-            chosen = dataset_regime(records.loc[present.index])
-            assert chosen is not None  # the dataset has records
+            chosen = _most_frequent(present, counted.loc[present.index].to_numpy())
             n_regimes = present.nunique()
             if n_regimes > 1:
                 n_kept = int((present == chosen).sum())

@@ -56,6 +56,8 @@ __all__ = ["FORMAT_VERSION", "ZooGraph"]
 FORMAT_VERSION = 1
 
 ErrorMode = Literal["raise", "warn", "collect"]
+#: Regime columns of a record besides its method (see kgtransfer.kg.regime).
+_REGIME_PARTS = ("n_train", "shots", "split", "epochs", "steps", "frozen")
 #: Batches of at least this many statements go through the bulk loader (on disk).
 _BULK_MIN_STATEMENTS = 20_000
 _META_GRAPH = ox.NamedNode(to_iri("graph", "meta"))
@@ -1089,6 +1091,51 @@ class ZooGraph:
         name = "records_for_dataset" if model is None and dataset is not None else "records"
         return self.named_query(name, limit=limit, model=model, dataset=dataset, metric=metric)
 
+    def _dataset_records(self, dataset: str) -> pd.DataFrame:
+        """The records of ``dataset`` with a model and a value: model, metric, value,
+        suspect and the regime columns (one CSV-serialised query, like ``to_tables``)."""
+        import io
+
+        from kgtransfer.kg._reader import _decode_iris
+
+        regime = [c for c in SPECS["records"].columns if c.column in ("method", *_REGIME_PARTS)]
+        optional = "".join(f" OPTIONAL {{ ?record <{c.predicate}> ?{c.column} }}" for c in regime)
+        sparql = (
+            "SELECT ?model ?metric ?value ?suspect "
+            + " ".join(f"?{c.column}" for c in regime)
+            + f" ?dataset WHERE {{ ?record <{KGT.targetDataset}> ?dataset ; "
+            f"<{KGT.sourceModel}> ?model ; <{MLS.hasValue}> ?value ."
+            f" OPTIONAL {{ ?record <{MLS.specifiedBy}> ?metric }}"
+            f" OPTIONAL {{ ?record <{KGT.suspect}> ?suspect }}{optional} }}"
+        )
+        result = self._live.query(
+            sparql,
+            use_default_graph_as_union=True,
+            substitutions={ox.Variable("dataset"): self.iri("dataset", dataset)},
+        )
+        assert isinstance(result, ox.QuerySolutions)
+        data = result.serialize(format=ox.QueryResultsFormat.CSV)
+        raw = pd.read_csv(io.BytesIO(data or b""), dtype=str, keep_default_na=False, na_values=[""])
+        flags = {"true": True, "false": False, "1": True, "0": False}
+        out = pd.DataFrame(
+            {
+                "model": _decode_iris(raw["model"], "model"),
+                "dataset": dataset,
+                "metric": _decode_iris(raw["metric"], "metric"),
+                "value": pd.to_numeric(raw["value"], errors="coerce"),
+                "suspect": raw["suspect"].map(flags, na_action="ignore"),
+            }
+        )
+        for c in regime:
+            values = raw[c.column]
+            if c.term == "boolean":
+                out[c.column] = values.map(flags, na_action="ignore")
+            elif c.term in ("integer", "double"):
+                out[c.column] = pd.to_numeric(values, errors="coerce")
+            else:
+                out[c.column] = values
+        return out
+
     def best_sources(
         self,
         dataset: str,
@@ -1133,8 +1180,7 @@ class ZooGraph:
         from kgtransfer.kg.regime import select_regime
 
         columns = ["model", "metric", "best", "higher_is_better", "n_records", "regime"]
-        rec = self.records(dataset=dataset, limit=None)
-        rec = rec[rec["model"].notna() & rec["value"].notna()]
+        rec = self._dataset_records(dataset)
         chosen, used, notes = select_regime(rec, regime)
         if not include_suspect and len(chosen):
             chosen = chosen[~chosen["suspect"].astype("object").fillna(False).astype(bool)]
