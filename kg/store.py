@@ -1087,7 +1087,11 @@ class ZooGraph:
         limit: int | None = 100,
     ) -> pd.DataFrame:
         """Transfer records, optionally filtered (named query ``records``, or
-        ``records_for_dataset`` when only a dataset is given, which is faster then)."""
+        ``records_for_dataset`` when only a dataset is given, which is faster then).
+
+        Each row has the record id, model, dataset, metric, value, method, seed, run,
+        suspect flag and the training regime (``n_train``, ``shots``, ``split``,
+        ``epochs``, ``steps``, ``frozen``; see :mod:`kgtransfer.kg.regime`)."""
         name = "records_for_dataset" if model is None and dataset is not None else "records"
         return self.named_query(name, limit=limit, model=model, dataset=dataset, metric=metric)
 
