@@ -177,9 +177,12 @@ def _label(regime: str | Mapping[str, Any] | None) -> str | None:
                 f"regime has unknown part(s) {unknown}; its parts are {list(REGIME_COLUMNS)}."
             )
         return regime_of(regime)
-    if not isinstance(regime, str):
+    if not isinstance(regime, str) or not (
+        regime in (ANY_REGIME, UNKNOWN_REGIME) or regime.startswith("method=")
+    ):
         raise ArgumentError(
-            f"regime must be None, 'any', a regime label (see regime_of) or a mapping of "
+            f"regime must be None, 'any', a regime label (see regime_of, e.g. "
+            f"{regime_of({'method': 'finetune', 'shots': 10})!r}) or a mapping of "
             f"{list(REGIME_COLUMNS)}; got {type(regime).__name__} {regime!r}."
         )
     return regime

@@ -72,6 +72,8 @@ def test_regime_labels() -> None:
     )
     with pytest.raises(ArgumentError, match="unknown part"):
         select_regime(tie.assign(dataset="d"), {"epoch": 3})
+    with pytest.raises(ArgumentError, match="got str 'anyy'"):
+        select_regime(tie.assign(dataset="d"), "anyy")
     assert list(REGIME_COLUMNS) == [
         "method", "n_train", "shots", "split", "epochs", "steps", "frozen",
     ]  # fmt: skip
