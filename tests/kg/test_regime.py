@@ -147,9 +147,16 @@ def test_truth_and_recommender_compare_like_with_like() -> None:
     # the benchmark's ground truth stays the best run per (model, target) unless asked
     other = records.assign(dataset="other", value=[0.5, 0.4, 0.6, 0.3])
     both = ZooTables(records=pd.concat([records, other], ignore_index=True))
-    res = evaluate_recommender(PopularityRecommender, both, ["digits_shifted"], min_models=1)
+    seen: list[ZooTables] = []
+
+    class Spy(PopularityRecommender):
+        def fit(self, graph, exclude_datasets=()):  # type: ignore[no-untyped-def]
+            seen.append(graph)
+            return super().fit(graph, exclude_datasets=exclude_datasets)
+
+    res = evaluate_recommender(Spy, both, ["digits_shifted"], min_models=1)
     assert res["regime"] == "any"
-    own = evaluate_recommender(
-        PopularityRecommender, both, ["digits_shifted"], min_models=1, regime=None
-    )
+    assert regime_key(seen[-1].records).nunique() == 1  # fitted on mixed regimes too
+    own = evaluate_recommender(Spy, both, ["digits_shifted"], min_models=1, regime=None)
     assert own["regime"] == "each target's own" and own["regime_notes"]
+    assert regime_key(seen[-1].records).nunique() == 2  # each dataset's own, chosen inside

@@ -10,9 +10,10 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
-from kgtransfer.kg.regime import ANY_REGIME, regime_of, select_regime
-from kgtransfer.kg.tables import ZooTables
+from kgtransfer.kg.regime import ANY_REGIME, REGIME_COLUMNS, regime_of, select_regime
+from kgtransfer.kg.tables import COLUMNS, ZooTables
 
 from ._data import as_tables, truth_table
 from ._metrics import ranking_metrics
@@ -75,10 +76,11 @@ def evaluate_recommender(
         subset_estimator: Estimator defining the second model subset, or None.
         min_models: Fewest models with records a default target needs.
         progress: Show a tqdm bar on stderr.
-        regime: Training regime of the ground truth (:mod:`kgtransfer.kg.regime`):
-            ``"any"`` (default) keeps the best non-suspect run per (model, target)
-            whatever its regime; None keeps each target's own regime; a label (or
-            mapping of regime parts) keeps only records of that regime, for fitting too.
+        regime: Training regime of the ground truth and of what the recommenders
+            learn from (:mod:`kgtransfer.kg.regime`): ``"any"`` (default) mixes them
+            explicitly, the truth being the best non-suspect run per (model, target)
+            whatever its regime; None keeps each dataset's own regime; a label (or
+            mapping of regime parts) keeps only records of that regime.
 
     Returns:
         JSON-serialisable dict: ``targets`` (one row per target), ``mean``,
@@ -98,7 +100,15 @@ def evaluate_recommender(
 
     zoo: ZooTables = as_tables(tables)
     truth_regime = regime
-    if regime is not None and regime != ANY_REGIME:  # one regime, for fitting and truth
+    if regime == ANY_REGIME:  # mixed on purpose, for fitting as for the truth
+        rec = zoo.records
+        blank = {
+            c: pd.Series(pd.NA, index=rec.index, dtype=COLUMNS["records"][c])
+            for c in REGIME_COLUMNS
+            if c in rec.columns
+        }
+        zoo = dataclasses.replace(zoo, records=rec.assign(**blank))
+    elif regime is not None:  # one regime, for fitting and truth
         kept, _, _ = select_regime(zoo.records, regime)
         zoo = dataclasses.replace(zoo, records=kept.reset_index(drop=True))
         truth_regime = ANY_REGIME
