@@ -88,12 +88,18 @@ def main() -> None:
     parser.add_argument(
         "--methods", default=",".join(METHODS), help="comma-separated recommender names"
     )
+    parser.add_argument(
+        "--regime",
+        default="any",
+        help="training regime of the ground truth: 'any' (default: best non-suspect run per "
+        "(model, target)), 'own' (each target's own regime) or a label of kgtransfer.kg.regime_of",
+    )
     parser.add_argument("--no-timings", action="store_true")
     args = parser.parse_args()
     torch.set_num_threads(1)
     zoos = list(BENCHMARK_ZOOS) if args.zoos == "all" else args.zoos.split(",")
     methods = args.methods.split(",")
-    out: dict[str, object] = {"seed": args.seed, "runs": {}}
+    out: dict[str, object] = {"seed": args.seed, "regime": args.regime, "runs": {}}
     md: list[str] = []
     for zoo in zoos:
         tables = load_benchmark_zoo(zoo, args.shared)
@@ -106,7 +112,11 @@ def main() -> None:
         for split, targets in splits:
             start = time.perf_counter()
             res = run_benchmark(
-                tables, methods, targets=targets, params={"gnn": {"seed": args.seed}}
+                tables,
+                methods,
+                targets=targets,
+                params={"gnn": {"seed": args.seed}},
+                regime=None if args.regime == "own" else args.regime,
             )
             key = f"{zoo}/{split}"
             out["runs"][key] = res  # type: ignore[index]

@@ -10,6 +10,13 @@ from kgtransfer.kg.ingest import (
     read_transfergraph,
 )
 from kgtransfer.kg.iri import ID_BASE, from_iri, to_iri
+from kgtransfer.kg.regime import (
+    REGIME_COLUMNS,
+    dataset_regime,
+    regime_key,
+    regime_of,
+    select_regime,
+)
 from kgtransfer.kg.store import FORMAT_VERSION, ZooGraph
 from kgtransfer.kg.tables import COLUMNS, ZooTables, empty_table
 from kgtransfer.kg.vocab import KGT
@@ -19,9 +26,11 @@ __all__ = [
     "FORMAT_VERSION",
     "ID_BASE",
     "KGT",
+    "REGIME_COLUMNS",
     "IngestReport",
     "ZooGraph",
     "ZooTables",
+    "dataset_regime",
     "empty_table",
     "from_iri",
     "get_query",
@@ -31,6 +40,9 @@ __all__ = [
     "read_benchmark",
     "read_model_cards",
     "read_transfergraph",
+    "regime_key",
+    "regime_of",
+    "select_regime",
     "tables_to_networkx",
     "to_iri",
 ]

@@ -117,7 +117,10 @@ def _read_table(store: ox.Store, spec: TableSpec) -> pd.DataFrame:
     if len(extra.columns):
         extra = extra.reindex(raw["s"])
         for col in extra.columns:
-            table[col] = extra[col].to_numpy()
+            if col in table.columns:  # a column that was a numeric attribute in older stores
+                table[col] = table[col].where(table[col].notna(), extra[col].to_numpy())
+            else:
+                table[col] = extra[col].to_numpy()
     if len(table):
         keys = pd.DataFrame({f"k{i}": k for i, k in enumerate(order)})
         table = table.iloc[np.lexsort([keys[c].to_numpy() for c in reversed(keys.columns)])]

@@ -101,6 +101,12 @@ SPECS: dict[str, TableSpec] = {
             _c("seed", KGT.seed, "integer"),
             _c("run", KGT.run, "string"),
             _c("suspect", KGT.suspect, "boolean"),
+            _c("n_train", KGT.nTrain, "integer"),
+            _c("shots", KGT.shots, "integer"),
+            _c("split", KGT.split, "string"),
+            _c("epochs", KGT.epochs, "double"),
+            _c("steps", KGT.steps, "integer"),
+            _c("frozen", KGT.frozen, "boolean"),
         ),
     ),
     "similarities": TableSpec(

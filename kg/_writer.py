@@ -23,6 +23,8 @@ __all__ = ["render_tables", "string_literal", "term_iri"]
 _XSD = "http://www.w3.org/2001/XMLSchema#"
 _TYPE = f"<{RDF.type}>"
 _IDENT = f"<{DCTERMS.identifier}>"
+#: Canonical columns a table may lack (their cells are then unknown).
+_OPTIONAL = {"records": ("n_train", "shots", "split", "epochs", "steps", "frozen")}
 
 
 def term_iri(iri: str) -> str:
@@ -163,6 +165,9 @@ def render_tables(tables: ZooTables, batch_id: str) -> tuple[list[pd.Series], di
     attributes: set[tuple[str, str]] = set()
     for name, spec in SPECS.items():
         table = getattr(tables, name)
+        absent = [c for c in _OPTIONAL.get(name, ()) if c not in table.columns]
+        if absent:  # tables built before these columns existed: unknown regime
+            table = table.assign(**{c: pd.Series(pd.NA, index=table.index) for c in absent})
         counts[name] = len(table)
         if table.empty:
             _extra_columns(table, name)

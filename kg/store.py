@@ -19,7 +19,7 @@ import os
 import sys
 import tempfile
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from types import TracebackType
@@ -56,6 +56,8 @@ __all__ = ["FORMAT_VERSION", "ZooGraph"]
 FORMAT_VERSION = 1
 
 ErrorMode = Literal["raise", "warn", "collect"]
+#: Regime columns of a record besides its method (see kgtransfer.kg.regime).
+_REGIME_PARTS = ("n_train", "shots", "split", "epochs", "steps", "frozen")
 #: Batches of at least this many statements go through the bulk loader (on disk).
 _BULK_MIN_STATEMENTS = 20_000
 _META_GRAPH = ox.NamedNode(to_iri("graph", "meta"))
@@ -125,6 +127,53 @@ def _record_attributes(attributes: Mapping[str, Any] | None) -> dict[str, float]
             )
         out[name] = number
     return out
+
+
+def _provenances(
+    provenance: Mapping[str, Any] | Sequence[Mapping[str, Any] | None] | None, n_rows: int
+) -> list[Mapping[str, Any] | None] | None:
+    """``add_records``' provenance as one entry (or None) per row."""
+    from kgtransfer.errors import ArgumentError
+
+    if provenance is None:
+        return None
+    if isinstance(provenance, Mapping):
+        return [provenance] * n_rows
+    if isinstance(provenance, Sequence) and not isinstance(provenance, str):
+        items = list(provenance)
+        if len(items) != n_rows or not all(p is None or isinstance(p, Mapping) for p in items):
+            raise ArgumentError(
+                f"provenance must be one mapping or a sequence of {n_rows} mappings (or None), "
+                f"one per record; got {len(items)} item(s)."
+            )
+        return items
+    raise ArgumentError(
+        f"provenance must be a mapping or a sequence of mappings, got {type(provenance).__name__}."
+    )
+
+
+def _run_lines(batch_id: str, row: int, details: Mapping[str, Any]) -> list[str]:
+    """The run activity of record ``row`` of a batch: its provenance, as N-Triples lines."""
+    details = dict(details)
+    record_iri = term_iri(to_iri("record", batch_id, str(row)))
+    run_iri = term_iri(to_iri("run", batch_id, str(row)))
+    lines = [
+        f"{record_iri} <{PROV.wasGeneratedBy}> {run_iri}",
+        f"{run_iri} <{RDF.type}> <{PROV.Activity}>",
+        f"{run_iri} <{KGT.provenance}> {_json_literal(details, 'provenance')}",
+    ]
+    for key, prop in (
+        ("hyperparameters", KGT.hyperParameters),
+        ("hyper_parameters", KGT.hyperParameters),
+        ("versions", KGT.packageVersions),
+        ("package_versions", KGT.packageVersions),
+    ):
+        if details.get(key) is not None:
+            lines.append(f"{run_iri} <{prop}> {_json_literal(details[key], key)}")
+    wall = details.get("wall_time")
+    if isinstance(wall, numbers.Real) and not isinstance(wall, bool) and math.isfinite(wall):
+        lines.append(f'{run_iri} <{KGT.wallTime}> "{float(wall)!r}"^^<{_XSD}double>')
+    return lines
 
 
 def _datetime_literal(moment: datetime) -> str:
@@ -459,32 +508,110 @@ class ZooGraph:
                 quads += store.quads_for_pattern(q.object, None, None, None)
         return quads
 
-    def add_records(self, records: pd.DataFrame, *, source: str = "add_records") -> str:
-        """Write back several transfer results (a ``records`` table) as one batch.
+    def _metric_directions(self) -> dict[str, bool]:
+        """Directions of the metrics the graph declares that are not built in."""
+        from kgtransfer.kg.ingest._metrics import KNOWN_METRICS
 
-        Missing canonical columns are filled with NA; extra numeric columns become
-        numeric attributes of each record.
+        out: dict[str, bool] = {}
+        predicate = ox.NamedNode(str(KGT.higherIsBetter))
+        for q in self._live.quads_for_pattern(None, predicate, None, None):
+            if isinstance(q.subject, ox.NamedNode) and isinstance(q.object, ox.Literal):
+                metric = id_of(q.subject.value, "metric")
+                if metric not in KNOWN_METRICS:
+                    out[metric] = q.object.value in ("true", "1")
+        return out
+
+    def add_records(
+        self,
+        records: pd.DataFrame,
+        *,
+        datasets: pd.DataFrame | None = None,
+        models: pd.DataFrame | None = None,
+        source: str = "add_records",
+        provenance: Mapping[str, Any] | Sequence[Mapping[str, Any] | None] | None = None,
+        metric_directions: Mapping[str, object] | None = None,
+    ) -> str:
+        """Write transfer results (a ``records`` table) as one batch: THE record writer.
+
+        Every path that stores a transfer result goes through here (``add_record``,
+        ``transfer_from``, ``evaluate_transfer`` and the zoo grid), so the same fact is
+        always written the same way: the records columns (value, metric, method, seed,
+        run, suspect and the regime: ``n_train``, ``shots``, ``split``, ``epochs``,
+        ``steps``, ``frozen``, see :mod:`kgtransfer.kg.regime`), numeric attributes
+        (``gain``, ``scratch_accuracy``, ``wall_time``, ``n_test``, ...) and, per record,
+        a ``prov:Activity`` run node with its provenance as JSON.
+
+        The rows are validated by :func:`kgtransfer.kg.ingest.normalize_tables` with
+        ``errors="raise"`` against the ids the graph already knows: a record about an
+        unknown model or dataset is an error unless its row comes in ``models`` /
+        ``datasets`` of the same call (a new user dataset comes with its row).
+
+        Args:
+            records: The records (``model``, ``dataset``, ``value`` required; other
+                records columns optional; extra numeric columns become attributes).
+            datasets: Rows of datasets new to the graph (or updated), written in the batch.
+            models: Rows of models new to the graph (or updated), written in the batch.
+            source: Label of the batch.
+            provenance: JSON-serialisable details of the runs: one mapping for every
+                row, or a sequence with one mapping (or None) per row. Keys
+                ``hyperparameters`` and ``versions`` also get their own properties, and
+                ``wall_time`` its own ``kgt:wallTime``, on the run node.
+            metric_directions: Directions of metrics neither built in nor declared in
+                the graph, e.g. ``{"bleu": "higher"}``.
 
         Returns:
-            The batch id.
+            The batch id; record ``i`` of the batch has the id ``<batch id>/<i>``. The
+            ingestion report is in ``self.last_report``.
+
+        Raises:
+            IngestError: A row fails validation (unknown model or dataset, missing or
+                non-numeric value, unknown metric, conflicting duplicate, ...); nothing
+                is written then.
+            ArgumentError: ``provenance`` has the wrong length or type.
 
         Example:
             >>> g = ZooGraph()
             >>> _ = g.add_records(pd.DataFrame({"model": ["a", "b"], "dataset": ["d", "d"],
-            ...                                 "value": [0.5, 0.6], "seed": [0, 0]}))
+            ...                                 "value": [0.5, 0.6], "seed": [0, 0]}),
+            ...                   models=pd.DataFrame({"model": ["a", "b"]}),
+            ...                   datasets=pd.DataFrame({"dataset": ["d"]}))
             >>> g.best_sources("d")["model"].tolist()
             ['b', 'a']
         """
-        columns = COLUMNS["records"]
-        full = pd.DataFrame(
-            {
-                c: (records[c] if c in records else pd.Series(pd.NA, index=records.index))
-                for c in columns
-            }
-        ).astype(columns)
-        extra = records[[c for c in records.columns if c not in columns]]
-        table = pd.concat([full, extra], axis=1)
-        return self.add_zoo_tables(ZooTables(records=table), source=source)
+        from kgtransfer.errors import ArgumentError
+        from kgtransfer.kg.ingest import normalize_tables
+
+        if not isinstance(records, pd.DataFrame):
+            raise ArgumentError(
+                f"records must be a pandas DataFrame, got {type(records).__name__}."
+            )
+        self._writable()
+        details = _provenances(provenance, len(records))
+        directions = {**self._metric_directions(), **dict(metric_directions or {})}
+        tables, report = normalize_tables(
+            models=models,
+            datasets=datasets,
+            records=records,
+            errors="raise",
+            known_models=self.ids("model"),
+            known_datasets=self.ids("dataset"),
+            source=source,
+            metric_directions=directions or None,
+        )
+        if details is not None and len(tables.records) != len(records):
+            raise ArgumentError(
+                f"records holds {len(records) - len(tables.records)} exact duplicate row(s) "
+                "while provenance is given per row; drop the duplicates first."
+            )
+        batch_id = _new_batch_id()
+        lines: list[str] = []
+        for i, prov in enumerate(details or []):
+            if prov is not None:
+                lines += _run_lines(batch_id, i, prov)
+        self.last_report = report
+        return self._write_batch(
+            tables, source=source, report=report, batch_id=batch_id, extra=lines
+        )
 
     def add_record(
         self,
@@ -499,85 +626,88 @@ class ZooGraph:
         suspect: bool | None = None,
         provenance: Mapping[str, Any] | None = None,
         attributes: Mapping[str, float] | None = None,
+        n_train: int | None = None,
+        shots: int | None = None,
+        split: str | None = None,
+        epochs: float | None = None,
+        steps: int | None = None,
+        frozen: bool | None = None,
+        models: pd.DataFrame | None = None,
+        datasets: pd.DataFrame | None = None,
+        source: str | None = None,
     ) -> str:
-        """Write back one transfer result with its provenance (one batch).
+        """Write back one transfer result with its regime and provenance (one batch).
+
+        A thin wrapper over :meth:`add_records` (the one record writer).
 
         Args:
-            model: Source model id.
-            dataset: Target dataset id.
+            model: Source model id (known to the graph, or given in ``models``).
+            dataset: Target dataset id (known to the graph, or given in ``datasets``).
             value: Measured value of ``metric``.
             metric: Metric name (its direction comes from the metrics table).
-            method: Transfer method, e.g. ``"finetune"`` or ``"linear_probe"``.
+            method: Transfer method, e.g. ``"finetune"``, ``"linear_probe"``, ``"lora"``.
             seed: Seed of the run.
             run: Free-form run label.
             suspect: Mark a probable failed run.
-            provenance: JSON-serialisable details. Keys ``hyperparameters``, ``split``,
-                ``versions`` and ``wall_time`` also get their own properties on the run
-                activity (``prov:wasGeneratedBy`` of the record); the whole dictionary is
-                kept as JSON.
+            provenance: JSON-serialisable details, kept as JSON on the run activity
+                (``prov:wasGeneratedBy`` of the record); keys ``hyperparameters``,
+                ``versions`` and ``wall_time`` also get their own properties there.
             attributes: Numeric attributes of the record, like the extra numeric columns
                 of a records table (e.g. ``{"gain": 0.12, "scratch_accuracy": 0.61}``:
                 the recommender's gain and negative-transfer estimates read ``gain``).
+            n_train: Regime: labelled training examples.
+            shots: Regime: training examples per class of a few-shot draw.
+            split: Regime: how the training examples were drawn (and seeded).
+            epochs: Regime: passes over the training examples.
+            steps: Regime: optimiser steps.
+            frozen: Regime: the backbone was frozen (a probe).
+            models: Rows of models new to the graph (e.g. ``pd.DataFrame({"model": [m]})``).
+            datasets: Rows of datasets new to the graph.
+            source: Label of the batch (default ``add_record(<model>, <dataset>)``).
 
         Returns:
             The record id (``<batch id>/0``), accepted by :meth:`remove_record`.
 
         Raises:
             ValueError: An attribute named like a records column, or not a finite number.
+            IngestError: The record fails validation (see :meth:`add_records`).
 
         Example:
             >>> g = ZooGraph()
-            >>> rid = g.add_record("m", "d", 0.8, method="finetune", seed=1,
-            ...                    provenance={"split": "test", "wall_time": 2.5})
-            >>> g.records(dataset="d")["value"].tolist()
-            [0.8]
+            >>> rid = g.add_record("m", "d", 0.8, method="finetune", seed=1, n_train=100,
+            ...                    provenance={"wall_time": 2.5},
+            ...                    models=pd.DataFrame({"model": ["m"]}),
+            ...                    datasets=pd.DataFrame({"dataset": ["d"]}))
+            >>> g.records(dataset="d")[["value", "n_train"]].values.tolist()
+            [[0.8, 100]]
         """
         extra = _record_attributes(attributes)
         records = pd.DataFrame(
             {
                 "model": [model],
                 "dataset": [dataset],
-                "value": [float(value)],
+                "value": [value],
                 "metric": [metric],
                 "method": [method],
                 "seed": [seed],
                 "run": [run],
                 "suspect": [suspect],
-            }
-        ).astype(COLUMNS["records"])
+                "n_train": [n_train],
+                "shots": [shots],
+                "split": [split],
+                "epochs": [epochs],
+                "steps": [steps],
+                "frozen": [frozen],
+            },
+            dtype=object,
+        )
         records = records.assign(**{k: [v] for k, v in extra.items()})
-        details = dict(provenance or {})
-        batch_id = _new_batch_id()
-        record_iri = term_iri(to_iri("record", batch_id, "0"))
-        run_iri = term_iri(to_iri("run", batch_id))
-        lines = [
-            f"{record_iri} <{PROV.wasGeneratedBy}> {run_iri}",
-            f"{run_iri} <{RDF.type}> <{PROV.Activity}>",
-            f"{run_iri} <{KGT.provenance}> {_json_literal(details, 'provenance')}",
-        ]
-        if method is not None:
-            lines.append(f"{run_iri} <{KGT.method}> {string_literal(method)}")
-        if seed is not None:
-            lines.append(f'{run_iri} <{KGT.seed}> "{int(seed)}"^^<{_XSD}integer>')
-        if details.get("split") is not None:
-            lines.append(f"{run_iri} <{KGT.split}> {string_literal(str(details['split']))}")
-        for key, prop in (
-            ("hyperparameters", KGT.hyperParameters),
-            ("hyper_parameters", KGT.hyperParameters),
-            ("versions", KGT.packageVersions),
-            ("package_versions", KGT.packageVersions),
-        ):
-            if details.get(key) is not None:
-                lines.append(f"{run_iri} <{prop}> {_json_literal(details[key], key)}")
-        if details.get("wall_time") is not None:
-            wall = float(details["wall_time"])
-            lines.append(f'{run_iri} <{KGT.wallTime}> "{wall!r}"^^<{_XSD}double>')
-        self._write_batch(
-            ZooTables(records=records),
-            source=f"add_record({model!r}, {dataset!r})",
-            report=None,
-            batch_id=batch_id,
-            extra=lines,
+        batch_id = self.add_records(
+            records,
+            models=models,
+            datasets=datasets,
+            source=source or f"add_record({model!r}, {dataset!r})",
+            provenance=[dict(provenance or {})],
         )
         return f"{batch_id}/0"
 
@@ -962,17 +1092,135 @@ class ZooGraph:
         limit: int | None = 100,
     ) -> pd.DataFrame:
         """Transfer records, optionally filtered (named query ``records``, or
-        ``records_for_dataset`` when only a dataset is given, which is faster then)."""
+        ``records_for_dataset`` when only a dataset is given, which is faster then).
+
+        Each row has the record id, model, dataset, metric, value, method, seed, run,
+        suspect flag and the training regime (``n_train``, ``shots``, ``split``,
+        ``epochs``, ``steps``, ``frozen``; see :mod:`kgtransfer.kg.regime`)."""
         name = "records_for_dataset" if model is None and dataset is not None else "records"
         return self.named_query(name, limit=limit, model=model, dataset=dataset, metric=metric)
 
-    def best_sources(
-        self, dataset: str, *, include_suspect: bool = False, limit: int | None = 100
-    ) -> pd.DataFrame:
-        """Best known result per source model on ``dataset`` (named query ``best_sources``)."""
-        return self.named_query(
-            "best_sources", limit=limit, dataset=dataset, include_suspect=include_suspect
+    def _dataset_records(self, dataset: str) -> pd.DataFrame:
+        """The records of ``dataset`` with a model and a value: model, metric, value,
+        suspect and the regime columns (one CSV-serialised query, like ``to_tables``)."""
+        import io
+
+        from kgtransfer.kg._reader import _decode_iris
+
+        regime = [c for c in SPECS["records"].columns if c.column in ("method", *_REGIME_PARTS)]
+        optional = "".join(f" OPTIONAL {{ ?record <{c.predicate}> ?{c.column} }}" for c in regime)
+        sparql = (
+            "SELECT ?model ?metric ?value ?suspect "
+            + " ".join(f"?{c.column}" for c in regime)
+            + f" ?dataset WHERE {{ ?record <{KGT.targetDataset}> ?dataset ; "
+            f"<{KGT.sourceModel}> ?model ; <{MLS.hasValue}> ?value ."
+            f" OPTIONAL {{ ?record <{MLS.specifiedBy}> ?metric }}"
+            f" OPTIONAL {{ ?record <{KGT.suspect}> ?suspect }}{optional} }}"
         )
+        result = self._live.query(
+            sparql,
+            use_default_graph_as_union=True,
+            substitutions={ox.Variable("dataset"): self.iri("dataset", dataset)},
+        )
+        assert isinstance(result, ox.QuerySolutions)
+        data = result.serialize(format=ox.QueryResultsFormat.CSV)
+        raw = pd.read_csv(io.BytesIO(data or b""), dtype=str, keep_default_na=False, na_values=[""])
+        flags = {"true": True, "false": False, "1": True, "0": False}
+        out = pd.DataFrame(
+            {
+                "model": _decode_iris(raw["model"], "model"),
+                "dataset": dataset,
+                "metric": _decode_iris(raw["metric"], "metric"),
+                "value": pd.to_numeric(raw["value"], errors="coerce"),
+                "suspect": raw["suspect"].map(flags, na_action="ignore"),
+            }
+        )
+        for c in regime:
+            values = raw[c.column]
+            if c.term == "boolean":
+                out[c.column] = values.map(flags, na_action="ignore")
+            elif c.term in ("integer", "double"):
+                out[c.column] = pd.to_numeric(values, errors="coerce")
+            else:
+                out[c.column] = values
+        return out
+
+    def best_sources(
+        self,
+        dataset: str,
+        *,
+        regime: str | Mapping[str, Any] | None = None,
+        include_suspect: bool = False,
+        limit: int | None = 100,
+    ) -> pd.DataFrame:
+        """Best known result per source model on ``dataset``, within one training regime.
+
+        Results of different regimes (e.g. a full-split fine-tune and a 10-shot one) are
+        not comparable, so by default only the records of the dataset's own regime (the
+        regime of most of its records, see :func:`kgtransfer.kg.regime.dataset_regime`)
+        are ranked. ``frame.attrs["regime"]`` names the regime used and
+        ``frame.attrs["notes"]`` says when records of other regimes were left out.
+
+        Args:
+            dataset: Target dataset id.
+            regime: None (the dataset's own regime), ``"any"`` (mix every regime
+                explicitly), a label from :func:`kgtransfer.kg.regime_of` or a mapping of
+                regime parts.
+            include_suspect: Also rank records flagged as probable failed runs.
+            limit: Maximum number of rows (None for all).
+
+        Returns:
+            Columns ``model``, ``metric``, ``best`` (respecting the metric's direction),
+            ``higher_is_better``, ``n_records`` and ``regime``; best first.
+
+        Example:
+            >>> g = ZooGraph()
+            >>> recs = pd.DataFrame({"model": ["a", "b", "a"], "dataset": ["d"] * 3,
+            ...                      "value": [0.6, 0.5, 0.94], "n_train": [50, 50, 1347]})
+            >>> _ = g.add_records(recs, models=pd.DataFrame({"model": ["a", "b"]}),
+            ...                   datasets=pd.DataFrame({"dataset": ["d"]}))
+            >>> best = g.best_sources("d")
+            >>> best[["model", "best"]].values.tolist(), len(best.attrs["notes"])
+            ([['a', 0.6], ['b', 0.5]], 1)
+            >>> g.best_sources("d", regime="any")["best"].tolist()
+            [0.94, 0.5]
+        """
+        from kgtransfer.kg.ingest._metrics import KNOWN_METRICS
+        from kgtransfer.kg.regime import select_regime
+
+        columns = ["model", "metric", "best", "higher_is_better", "n_records", "regime"]
+        rec = self._dataset_records(dataset)
+        chosen, used, notes = select_regime(rec, regime)
+        if not include_suspect and len(chosen):
+            chosen = chosen[~chosen["suspect"].astype("object").fillna(False).astype(bool)]
+        directions = {m: bool(KNOWN_METRICS.get(m, True)) for m in KNOWN_METRICS}
+        directions.update(self._metric_directions())
+        if chosen.empty:
+            out = pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+        else:
+            metric = chosen["metric"].astype("object").fillna("accuracy").astype(str)
+            hib = metric.map(lambda m: directions.get(m, True)).astype(bool)
+            value = chosen["value"].astype(float)
+            frame = pd.DataFrame(
+                {
+                    "model": chosen["model"].astype(str),
+                    "metric": metric,
+                    "signed": value.where(hib, -value),
+                    "higher_is_better": hib,
+                }
+            )
+            grouped = frame.groupby(["model", "metric", "higher_is_better"], sort=False)
+            out = grouped["signed"].agg(["max", "size"]).reset_index()
+            out["best"] = out["max"].where(out["higher_is_better"], -out["max"])
+            out["n_records"] = out["size"].astype(int)
+            out["regime"] = used.get(str(dataset))
+            out = out.sort_values(["max", "model"], ascending=[False, True], kind="stable")
+            out = out[columns].reset_index(drop=True)
+            if limit is not None:
+                out = out.head(limit)
+        out.attrs["regime"] = used.get(str(dataset))
+        out.attrs["notes"] = notes
+        return out
 
     def stats(self) -> dict[str, int]:
         """Number of models, datasets, records, ... in the graph."""

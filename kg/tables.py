@@ -49,10 +49,17 @@ COLUMNS: dict[str, dict[str, str]] = {
         "dataset": "string",
         "value": "Float64",
         "metric": "string",  # default "accuracy"
-        "method": "string",  # finetune, linear_probe, ...; None = unknown
+        "method": "string",  # finetune, linear_probe, lora, distill_logit, ...; None = unknown
         "seed": "Int64",
         "run": "string",
         "suspect": "boolean",  # probable failed run (e.g. chance level): kept, not learned from
+        # the training regime (see kgtransfer.kg.regime); None = unknown
+        "n_train": "Int64",  # labelled training examples
+        "shots": "Int64",  # training examples per class of a few-shot draw
+        "split": "string",  # how the training examples were drawn (and seeded)
+        "epochs": "Float64",  # training budget: passes over the training examples
+        "steps": "Int64",  # training budget: optimiser steps
+        "frozen": "boolean",  # backbone frozen (probe) rather than trained
     },
     "similarities": {
         "dataset_a": "string",

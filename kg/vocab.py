@@ -86,6 +86,11 @@ class KGT(DefinedNamespace):
     run: URIRef
     split: URIRef
     suspect: URIRef
+    nTrain: URIRef  # regime: labelled training examples
+    shots: URIRef  # regime: training examples per class (few-shot)
+    epochs: URIRef  # regime: passes over the training examples
+    steps: URIRef  # regime: optimiser steps
+    frozen: URIRef  # regime: backbone frozen
     similarity: URIRef
     distance: URIRef
     higherIsBetter: URIRef

@@ -5,6 +5,10 @@ from kgtransfer.transfer.evaluate import (
     TransferResult,
     evaluate_transfer,
     list_transfer_methods,
+    method_frozen,
+    split_identity,
+    training_regime,
+    write_transfer_result,
 )
 from kgtransfer.transfer.methods import (
     Budget,
@@ -67,8 +71,12 @@ __all__ = [
     "list_scores",
     "list_transfer_methods",
     "logme_score",
+    "method_frozen",
     "nce_score",
     "register_score",
     "shrinkage_hscore",
+    "split_identity",
+    "training_regime",
     "transfer_weights",
+    "write_transfer_result",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import datetime as _dt
+import json
 import math
 import platform
 import time
@@ -27,7 +28,15 @@ from kgtransfer.transfer.methods._train import (
     train_loop,
 )
 
-__all__ = ["TransferResult", "evaluate_transfer", "list_transfer_methods"]
+__all__ = [
+    "TransferResult",
+    "evaluate_transfer",
+    "list_transfer_methods",
+    "method_frozen",
+    "split_identity",
+    "training_regime",
+    "write_transfer_result",
+]
 
 Method: TypeAlias = FineTune | FeatureTransfer | Distill
 
@@ -111,6 +120,8 @@ class TransferResult:
         seed: Seed of both runs.
         provenance: Method, hyper-parameters, seed, split, versions, timestamp, report.
         record_id: Graph record id when written back, else ``None``.
+        regime: The training regime (``n_train``, ``shots``, ``split``, ``epochs``,
+            ``steps``, ``frozen``; see :mod:`kgtransfer.kg.regime`), None = unknown.
     """
 
     method: str
@@ -126,14 +137,20 @@ class TransferResult:
     seed: int
     provenance: dict[str, Any] = field(default_factory=dict)
     record_id: str | None = None
+    regime: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """All fields as a JSON-ready dict."""
         return asdict(self)
 
     def to_record(self) -> dict[str, Any]:
-        """Keyword arguments of ``ZooGraph.add_record`` for this result."""
-        prov = dict(self.provenance)
+        """Keyword arguments of ``ZooGraph.add_record`` for this result.
+
+        The same columns every record writer uses: the regime as columns, ``gain``,
+        ``scratch_accuracy``, ``wall_time`` and ``n_test`` as numeric attributes, the
+        provenance as JSON on the run.
+        """
+        prov = json.loads(json.dumps(self.provenance, default=str))
         prov.update(
             scratch_accuracy=self.scratch_accuracy,
             gain=self.gain,
@@ -141,6 +158,7 @@ class TransferResult:
             wall_time=self.wall_time,
             scratch_wall_time=self.scratch_wall_time,
         )
+        regime = {k: self.regime.get(k) for k in _REGIME_PARTS}
         return {
             "model": self.source,
             "dataset": self.target,
@@ -148,10 +166,143 @@ class TransferResult:
             "metric": "accuracy",
             "method": self.method,
             "seed": self.seed,
+            "run": self.provenance.get("run"),
             "provenance": prov,
             # numeric, so the recommender's gain and negative-transfer estimates learn from it
-            "attributes": {"gain": self.gain, "scratch_accuracy": self.scratch_accuracy},
+            "attributes": {
+                "gain": self.gain,
+                "scratch_accuracy": self.scratch_accuracy,
+                "wall_time": self.wall_time,
+                "n_test": self.provenance.get("n_test"),
+            },
+            **regime,
         }
+
+
+#: Regime parts besides the method (see :mod:`kgtransfer.kg.regime`).
+_REGIME_PARTS = ("n_train", "shots", "split", "epochs", "steps", "frozen")
+
+
+def split_identity(data: Any) -> str | None:
+    """How a training split was drawn, from its dataset's metadata (None when unknown).
+
+    ``load_dataset(name, split="train", seed=s)`` gives ``"train(seed=s,test_size=f)"``;
+    a :func:`~kgtransfer.data.few_shot` draw of it appends
+    ``"+few_shot(k/class,seed=s)"``. Two runs with the same identity trained on the
+    same examples.
+
+    Example:
+        >>> from types import SimpleNamespace
+        >>> split_identity(SimpleNamespace(metadata={"split": "train", "split_seed": 0,
+        ...     "test_size": 0.25, "few_shot": 10, "few_shot_seed": 0}))
+        'train(seed=0,test_size=0.25)+few_shot(10/class,seed=0)'
+    """
+    meta = getattr(data, "metadata", None)
+    if not isinstance(meta, Mapping):
+        return None
+    parts = []
+    if meta.get("split") is not None:
+        args = [
+            f"{k}={meta[m]}"
+            for k, m in (("seed", "split_seed"), ("test_size", "test_size"))
+            if meta.get(m) is not None
+        ]
+        parts.append(f"{meta['split']}({','.join(args)})")
+    if meta.get("few_shot") is not None:
+        seed = meta.get("few_shot_seed")
+        parts.append(
+            f"few_shot({meta['few_shot']}/class" + (f",seed={seed})" if seed is not None else ")")
+        )
+    return "+".join(parts) or None
+
+
+def method_frozen(method: Any) -> bool | None:
+    """Whether a transfer method (instance or name) keeps the source backbone frozen.
+
+    Probes freeze it (True); full fine-tuning and distillation train it (False);
+    fine-tuning only the last k blocks is neither (None).
+
+    Example:
+        >>> method_frozen("linear_probe"), method_frozen("finetune")
+        (True, False)
+    """
+    if isinstance(method, str):
+        if method.endswith("_probe"):
+            return True
+        if method == "finetune" or method.startswith("distill"):
+            return False
+        return None
+    if isinstance(method, FeatureTransfer):
+        return True
+    if isinstance(method, FineTune):
+        blocks = getattr(method, "train_blocks", "all")
+        return False if blocks == "all" else (True if blocks == 0 else None)
+    if isinstance(method, Distill):
+        return False
+    return None
+
+
+def training_regime(method: Any, train: Any, n_train: int, epochs: float | None) -> dict[str, Any]:
+    """The regime of a run of ``method`` on ``train`` (see :mod:`kgtransfer.kg.regime`).
+
+    Example:
+        >>> training_regime("finetune", None, 40, 3)["n_train"]
+        40
+    """
+    meta = getattr(train, "metadata", None)
+    shots = meta.get("few_shot") if isinstance(meta, Mapping) else None
+    return {
+        "n_train": int(n_train),
+        "shots": None if shots is None else int(shots),
+        "split": split_identity(train),
+        "epochs": None if epochs is None else float(epochs),
+        "steps": None,
+        "frozen": method_frozen(method),
+    }
+
+
+def write_transfer_result(
+    graph: Any,
+    result: TransferResult,
+    *,
+    source_model: Any = None,
+    n_classes: int | None = None,
+    label: str | None = None,
+) -> str:
+    """Write ``result`` into ``graph`` as one record (through ``graph.add_record``).
+
+    A source model or target dataset new to the graph is written with it, described
+    by what is known here (the source's architecture and parameter count, the target's
+    number of classes); ids the graph already knows are not touched.
+
+    Args:
+        graph: A ``ZooGraph`` (or anything with ``add_record``).
+        result: The result to write.
+        source_model: The source model, to describe it when the graph lacks it.
+        n_classes: The target's number of classes, to describe a new target dataset.
+        label: Label of the write's batch (default: the writer's name and the ids).
+
+    Returns:
+        The record id.
+    """
+    kwargs = result.to_record()
+    kwargs["source"] = label or f"evaluate_transfer({result.source!r}, {result.target!r})"
+    ids = getattr(graph, "ids", None)
+    if callable(ids):
+        import pandas as pd
+
+        if result.source not in ids("model"):
+            row: dict[str, Any] = {"model": result.source}
+            if source_model is not None:
+                row["architecture"] = getattr(source_model, "arch", None) or None
+                row["n_params"] = float(sum(p.numel() for p in source_model.parameters()))
+            kwargs["models"] = pd.DataFrame([row])
+        if result.target not in ids("dataset"):
+            row = {"dataset": result.target}
+            if n_classes is not None:
+                row["n_classes"] = float(n_classes)
+            kwargs["datasets"] = pd.DataFrame([row])
+    return str(graph.add_record(**kwargs))
 
 
 def _versions() -> dict[str, str]:
@@ -375,7 +526,10 @@ def evaluate_transfer(
         "timestamp": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "report": method.report_.to_dict(),
         "history": method.history_.to_dict(),
+        "n_train": len(x),
+        "n_test": len(xt),
     }
+    epochs = getattr(method, "epochs", None)
     result = TransferResult(
         method=name,
         source=src_id,
@@ -389,7 +543,10 @@ def evaluate_transfer(
         scratch_wall_time=scratch_wall,
         seed=int(seed),
         provenance=provenance,
+        regime=training_regime(method, train, len(x), b.epochs if epochs is None else epochs),
     )
     if graph is not None:
-        result.record_id = graph.add_record(**result.to_record())
+        result.record_id = write_transfer_result(
+            graph, result, source_model=source, n_classes=n_classes
+        )
     return result

@@ -39,7 +39,20 @@ _REQUIRED = {
 _KEYS = {
     "models": ("model",),
     "datasets": ("dataset",),
-    "records": ("model", "dataset", "metric", "method", "seed", "run"),
+    "records": (
+        "model",
+        "dataset",
+        "metric",
+        "method",
+        "seed",
+        "run",
+        "n_train",
+        "shots",
+        "split",
+        "epochs",
+        "steps",
+        "frozen",
+    ),
     "similarities": ("dataset_a", "dataset_b", "method"),
     "scores": ("model", "dataset", "estimator"),
 }

@@ -51,7 +51,9 @@ def read_transfergraph(
     image runs have ``method="finetune"``; text runs get ``method`` ``"finetune"``
     or ``"lora"`` (from ``peft_method``) and ``run`` ``"epochs=..,lr=..,bs=.."``
     plus ``"#k"`` for the k-th different result of the same configuration, so
-    every run is a distinct key. Rows whose columns are shifted (the text zoo
+    every run is a distinct key. The regime is what the table states: the method,
+    ``epochs`` and, for full fine-tuning (the image runs and text runs without a
+    PEFT method), ``frozen=False``; the rest of it is unknown. Rows whose columns are shifted (the text zoo
     has 4, with ``finetuned_dataset`` ``0.1``, ``none`` or ``lora``) are
     rejected with that reason. Datasets are the targets of
     ``target_dataset_features.csv`` plus every dataset referenced by records,
@@ -195,6 +197,7 @@ def _records(
     )
     if zoo == "image":
         out["method"] = "finetune"
+        out["frozen"] = False  # full fine-tuning (the benchmark's protocol)
         out["epochs"] = raw["epochs"]
         out["batch_size"] = raw["batch_size"]
         out["learning_rate"] = raw["lr"]
@@ -206,6 +209,7 @@ def _records(
         out["method"] = peft.map(
             lambda p: "lora" if p in ("lora", "lor") else ("finetune" if p == "" else p)
         )
+        out["frozen"] = out["method"].map(lambda m: False if m == "finetune" else None)
         out["seed"] = raw["seed"]
         out["epochs"] = raw["num_train_epochs"]
         out["batch_size"] = raw["batch_size"]

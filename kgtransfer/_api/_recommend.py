@@ -208,9 +208,12 @@ def _target_metric(tables: ZooTables, target: str) -> str | None:
 
 
 def _truth(tables: ZooTables, target: str) -> pd.DataFrame:
-    """Best non-suspect value (and its gain) per model on ``target``."""
+    """Best non-suspect value (and its gain) per model on ``target``, within the
+    target's own training regime (see :mod:`kgtransfer.kg.regime`)."""
+    from kgtransfer.kg.regime import select_regime
+
     rec = tables.records
-    rec = rec[rec["dataset"].astype(str) == target]
+    rec, _, _ = select_regime(rec[rec["dataset"].astype(str) == target])
     if "suspect" in rec.columns:
         rec = rec[~rec["suspect"].fillna(False).astype(bool)]
     if rec.empty:

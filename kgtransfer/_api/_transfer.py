@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -171,42 +171,24 @@ def _splits(
     ds = as_dataset(data, label_column=label_column, seed=seed)
     if test is None:
         train, held = stratified_split(ds, test_size, seed=seed)
+        # the regime's split identity (see kgtransfer.transfer.split_identity)
+        train.metadata.update(split="train", split_seed=seed, test_size=test_size)
         return train, held, ds.name or None
     return ds, as_dataset(test, label_column=label_column, seed=seed), ds.name or None
 
 
-def _write_back(graph: Any, result: Any) -> str:
-    """Write the result as a record with numeric ``scratch``/``gain`` attributes (like the
-    zoo grid's), its provenance in the batch report; returns the record id."""
-    from kgtransfer.kg import ZooTables, normalize_tables
+def _write_back(graph: Any, result: Any, model: Any, n_classes: int) -> str:
+    """Write the result through the one record writer; returns the record id."""
+    from kgtransfer.transfer import write_transfer_result
 
-    row: dict[str, Any] = {
-        "model": result.source,
-        "dataset": result.target,
-        "value": float(result.accuracy),
-        "metric": "accuracy",
-        "method": result.method,
-        "seed": int(result.seed),
-        "run": f"transfer_from/{result.provenance.get('timestamp', '')}",
-        "wall_time": float(result.wall_time),
-    }
-    if result.scratch_accuracy is not None:
-        row["scratch"] = float(result.scratch_accuracy)
-        row["gain"] = float(result.gain)
-    tables, report = normalize_tables(
-        records=pd.DataFrame([row]),
-        known_models=graph.ids("model"),
-        known_datasets=graph.ids("dataset"),
-        create_missing=True,
-        source="transfer_from",
+    result.provenance.setdefault("run", f"transfer_from/{result.provenance.get('timestamp', '')}")
+    return write_transfer_result(
+        graph,
+        result,
+        source_model=model,
+        n_classes=n_classes,
+        label=f"transfer_from({result.source!r}, {result.target!r})",
     )
-    provenance = json.loads(json.dumps(result.to_record()["provenance"], default=str))
-    batch = graph.add_zoo_tables(
-        ZooTables(records=tables.records, models=tables.models, datasets=tables.datasets),
-        source=f"transfer_from({result.source!r}, {result.target!r})",
-        report={"summary": str(report), "provenance": [provenance]},
-    )
-    return f"{batch}/0"
 
 
 def transfer_from(
@@ -246,8 +228,11 @@ def transfer_from(
             ``label_column``) or a torch dataset. Without ``test`` (and unless the
             name gives one) a seeded stratified ``test_size`` split is held out.
         method: ``"auto"`` or a :func:`kgtransfer.transfer.list_transfer_methods` name.
-        graph: A ``ZooGraph`` to write the result into (a record with numeric
-            ``scratch`` and ``gain`` attributes; provenance in its batch).
+        graph: A ``ZooGraph`` to write the result into: a record with its regime
+            (``n_train`` = the training examples used, the split, epochs, ...),
+            numeric ``gain``, ``scratch_accuracy``, ``wall_time`` and ``n_test``
+            attributes and its provenance, written by ``ZooGraph.add_records`` like
+            every other record. A new source model or target dataset is written with it.
         seed: Seed of the split, the initialisations and the training order.
         budget: ``Budget``, mapping or object with ``epochs, lr, batch_size`` (the
             zoo's grid budget fits); default the transfer package's.
@@ -317,7 +302,7 @@ def transfer_from(
     )
     result.provenance["choice"] = {"requested": method, "method": chosen, "reason": reason}
     if graph is not None:
-        result.record_id = _write_back(graph, result)
+        result.record_id = _write_back(graph, result, model, n_classes)
     return result
 
 
@@ -344,6 +329,8 @@ class Evaluation:
         predicted: The recommendation's predicted value of the source, if given.
         predicted_gain: Its predicted gain over scratch, if given.
         risk: Its predicted negative-transfer risk, if given.
+        regime: The training regime the result was compared in (None without records).
+        notes: What the comparison left out (records of other regimes, ...).
     """
 
     target: str
@@ -363,6 +350,8 @@ class Evaluation:
     predicted_gain: float | None = None
     risk: float | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    regime: str | None = None
+    notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """All fields as a JSON-ready dict."""
@@ -384,16 +373,49 @@ class Evaluation:
 
 
 def _records(graph: Any, target: str) -> pd.DataFrame:
+    """The target's records; from a ZooGraph with their ids (column ``record``)."""
     tables = (
         graph if hasattr(graph, "records") and isinstance(graph.records, pd.DataFrame) else None
     )
+    if tables is None and callable(getattr(graph, "records", None)):
+        return graph.records(dataset=target, limit=None)
     if tables is None:
         tables = graph.to_tables()
     rec = tables.records
-    rec = rec[rec["dataset"].astype(str) == target]
-    if "suspect" in rec.columns:
-        rec = rec[~rec["suspect"].fillna(False).astype(bool)]
-    return rec
+    return rec[rec["dataset"].astype(str) == target]
+
+
+def _judged(rec: pd.DataFrame, result: Any) -> pd.Series:
+    """Mask of the record ``result`` wrote (its ``record_id``), nothing else."""
+    record_id = getattr(result, "record_id", None)
+    drop = pd.Series(False, index=rec.index)
+    if not record_id or rec.empty:
+        return drop
+    if "record" in rec.columns:
+        return rec["record"].astype("object") == str(record_id)
+    # tables have no record ids: the first row with the result's identity and value
+    from kgtransfer.kg.regime import regime_key, regime_of
+
+    same = (rec["model"].astype(str) == str(result.source)) & (
+        pd.to_numeric(rec["value"], errors="coerce").astype(float) == float(result.accuracy)
+    )
+    for col, value in (("method", result.method), ("seed", getattr(result, "seed", None))):
+        if col in rec.columns and value is not None:
+            same &= rec[col].astype("object") == value
+    own = regime_of({"method": result.method, **(getattr(result, "regime", None) or {})})
+    same &= regime_key(rec) == own
+    if same.any():
+        drop.loc[same[same].index[0]] = True
+    return drop
+
+
+def _result_regime(result: Any) -> str | None:
+    from kgtransfer.kg.regime import regime_of
+
+    regime = getattr(result, "regime", None)
+    if not regime:
+        return None
+    return regime_of({"method": getattr(result, "method", None), **regime})
 
 
 def evaluate(
@@ -402,17 +424,27 @@ def evaluate(
     *,
     recommendation: Any = None,
     exclude_record: str | None = None,
+    regime: str | Mapping[str, Any] | None = None,
 ) -> Evaluation:
     """Judge a transfer against scratch and, where the graph has ground truth for the
     target, against the best source in hindsight.
+
+    Only results of one training regime are compared (see :mod:`kgtransfer.kg.regime`):
+    by default the result's own regime when the target has other records of it, else
+    the target's own regime (the regime of most of its records); ``regime="any"`` mixes
+    them explicitly. ``Evaluation.regime`` names the regime used and
+    ``Evaluation.notes`` says when records of other regimes were left out or the
+    result's regime differs from it.
 
     Args:
         result: A ``TransferResult`` (from :func:`transfer_from` or ``evaluate_transfer``).
         graph: ``ZooGraph`` or ``ZooTables`` holding the target's records.
         recommendation: The :class:`~kgtransfer.api.Recommendation` that chose the
             source, to set predicted value, gain and risk beside the outcome.
-        exclude_record: A run label whose record is ignored (default: records written
-            by this very result, recognised by its ``run`` prefix ``transfer_from/``).
+        exclude_record: A run label whose records are ignored as well. The record the
+            result itself wrote (its ``record_id``) is always ignored; other records,
+            even those written by earlier ``transfer_from`` calls, count.
+        regime: None (as above), ``"any"``, or a regime label / mapping of parts.
 
     Returns:
         An :class:`Evaluation`.
@@ -429,6 +461,8 @@ def evaluate(
         >>> e.best_in_hindsight, round(e.regret, 2), e.source_rank
         ('a', 0.18, 2)
     """
+    from kgtransfer.kg.regime import regime_key, select_regime
+
     ev = Evaluation(
         target=str(result.target),
         source=str(result.source),
@@ -442,12 +476,31 @@ def evaluate(
     )
     if graph is not None:
         rec = _records(graph, ev.target)
-        if "run" in rec.columns:
-            runs = rec["run"].astype("object").fillna("").astype(str)
-            drop = runs.str.startswith("transfer_from/")
-            if exclude_record is not None:
-                drop |= runs == exclude_record
-            rec = rec[~drop.to_numpy()]
+        drop = _judged(rec, result)
+        if exclude_record is not None and "run" in rec.columns:
+            drop |= rec["run"].astype("object").fillna("").astype(str) == exclude_record
+        rec = rec[~drop.to_numpy()]
+        own = _result_regime(result)
+        wanted = regime
+        if wanted is None and own is not None and len(rec) and (regime_key(rec) == own).any():
+            wanted = own
+        labels = regime_key(rec)
+        rec, used, notes = select_regime(rec, wanted)
+        ev.regime = used.get(ev.target)
+        ev.notes = list(notes)
+        if regime is None and wanted is not None and labels.nunique() > 1:
+            ev.notes.append(
+                f"{ev.target}: its records span {labels.nunique()} regimes; compared within "
+                f"this result's own regime {wanted!r} ({len(rec)} records). Pass "
+                "regime='any' to mix them or regime=<label> to choose one."
+            )
+        if own is not None and ev.regime not in (None, own, "any"):
+            ev.notes.append(
+                f"This result's regime {own!r} differs from the regime it is compared in "
+                f"({ev.regime!r}): {ev.target} has no other record of its regime."
+            )
+        if "suspect" in rec.columns:
+            rec = rec[~rec["suspect"].astype("object").fillna(False).astype(bool).to_numpy()]
         if len(rec):
             values = pd.to_numeric(rec["value"], errors="coerce").astype(float)
             best = (

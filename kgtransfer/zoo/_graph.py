@@ -14,6 +14,7 @@ import hashlib
 import json
 import shutil
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +22,15 @@ import pandas as pd
 
 from kgtransfer.errors import UnknownNameError
 from kgtransfer.kg import ZooGraph
-from kgtransfer.kg.ingest import normalize_tables
+from kgtransfer.transfer import method_frozen, training_regime
 from kgtransfer.zoo._io import read_json, write_json_atomic
 from kgtransfer.zoo._paths import confined, datasets_dir, graph_path, model_dir, state_path
 from kgtransfer.zoo._spec import ZooSpec
 
 __all__ = ["GRID_RUN_PREFIX", "sync_build_to_graph", "sync_grid_to_graph"]
+
+#: Version of how grid records are written (bump to rewrite them on the next run_grid).
+_RECORD_FORMAT = 2
 
 #: Prefix of the ``run`` label of every grid record: ``kgtransfer-zoo/<spec>/<run hash>``.
 GRID_RUN_PREFIX = "kgtransfer-zoo"
@@ -119,15 +123,33 @@ def _target_rows(home: str | Path, targets: list[str]) -> pd.DataFrame:
 
 
 def sync_grid_to_graph(
-    home: str | Path, *, spec: ZooSpec, seed: int, grid: pd.DataFrame, force: bool
+    home: str | Path,
+    *,
+    spec: ZooSpec,
+    seed: int,
+    grid: pd.DataFrame,
+    force: bool,
+    regimes: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> bool:
     """Write the grid's transfer records and each target's ``scratch_accuracy``.
 
-    One batch per target: its records (value = test accuracy, metric ``accuracy``,
-    method, seed, run ``kgtransfer-zoo/<spec>/<run hash>``, numeric ``scratch``,
-    ``gain``, ``wall_time``, ``n_train``, ``n_test``) and the target's dataset row with
-    ``scratch_accuracy``; the batch's report holds each record's provenance
-    (hyper-parameters, split, versions, wall time, transfer report summary).
+    One batch per target, written by ``ZooGraph.add_records`` (the one record writer):
+    its records (value = test accuracy, metric ``accuracy``, method, seed, run
+    ``kgtransfer-zoo/<spec>/<run hash>``, the few-shot regime: ``n_train``, ``shots``,
+    ``split``, ``epochs``, ``frozen``; numeric ``gain``, ``scratch_accuracy``,
+    ``wall_time``, ``n_test``), each with its provenance (hyper-parameters, split,
+    versions, wall time, transfer report summary) on its run, and the target's dataset
+    row with ``scratch_accuracy``.
+
+    Args:
+        home: The kgtransfer home.
+        spec: The zoo spec.
+        seed: The grid's seed.
+        grid: The grid rows (:data:`~kgtransfer.zoo.grid.GRID_COLUMNS`).
+        force: Rewrite even when the graph already holds this content.
+        regimes: Per target, its training split's regime (``n_train``, ``shots``,
+            ``split``; :func:`kgtransfer.transfer.training_regime`); read from the
+            target's split (:func:`~kgtransfer.zoo.load_target`) when not given.
 
     Returns:
         Whether the graph was written.
@@ -138,6 +160,7 @@ def sync_grid_to_graph(
     state = read_json(state_path(home)) or {}
     digest = _digest(
         {
+            "records": _RECORD_FORMAT,
             "build": (state.get("build") or {}).get("digest"),
             "rows": ok[
                 ["source", "architecture", "target", "method", "seed", "run_hash", "accuracy"]
@@ -154,9 +177,14 @@ def sync_grid_to_graph(
     batches: list[str] = []
     with ZooGraph.open(graph_path(home)) as graph:
         _retract(graph, list(previous.get("batches", [])))
-        known_models, known_datasets = graph.ids("model"), graph.ids("dataset")
         for target in targets:
             rows = transfers[transfers["target"] == target]
+            regime = dict(regimes[target]) if regimes and target in regimes else None
+            if regime is None:
+                from kgtransfer.zoo._datasets import load_target
+
+                train, _ = load_target(spec, target, seed)
+                regime = training_regime(None, train, len(train), None)
             records = pd.DataFrame(
                 {
                     "model": rows["source"].astype(str),
@@ -166,19 +194,17 @@ def sync_grid_to_graph(
                     "method": rows["method"].astype(str),
                     "seed": rows["seed"].astype(int),
                     "run": [f"{GRID_RUN_PREFIX}/{spec.name}/{h}" for h in rows["run_hash"]],
-                    "scratch": rows["scratch"].astype(float),
+                    "n_train": rows["n_train"].astype(int),
+                    "shots": regime.get("shots"),
+                    "split": regime.get("split"),
+                    "epochs": float(spec.grid_budget.epochs),
+                    "steps": None,
+                    "frozen": [method_frozen(m) for m in rows["method"].astype(str)],
                     "gain": rows["gain"].astype(float),
+                    "scratch_accuracy": rows["scratch"].astype(float),
                     "wall_time": rows["seconds"].astype(float),
-                    "n_train": rows["n_train"].astype(float),
                     "n_test": rows["n_test"].astype(float),
                 }
-            )
-            tables, report = normalize_tables(
-                datasets=datasets[datasets["dataset"] == target],
-                records=records,
-                known_models=known_models,
-                known_datasets=known_datasets,
-                source=f"kgtransfer zoo grid ({spec.name}, {target})",
             )
             provenance = [
                 {
@@ -197,10 +223,11 @@ def sync_grid_to_graph(
                 for run, r in zip(records["run"], rows.to_dict("records"), strict=True)
             ]
             batches.append(
-                graph.add_zoo_tables(
-                    tables,
+                graph.add_records(
+                    records,
+                    datasets=datasets[datasets["dataset"] == target],
                     source=f"kgtransfer zoo grid ({spec.name}, {target}, seed {seed})",
-                    report={"ingest": _report_json(report), "provenance": provenance},
+                    provenance=provenance,
                 )
             )
     state["grid"] = {"digest": digest, "batches": batches, "spec": spec.name, "seed": seed}
@@ -218,9 +245,3 @@ def _summary(report_json: str) -> dict[str, Any]:
     for key, value in report.items():
         out[key] = len(value) if isinstance(value, list) else value
     return out
-
-
-def _report_json(report: Any) -> dict[str, Any]:
-    """The ingestion report's summary and its rejection/flag rows, JSON-ready."""
-    rows = json.loads(report.to_frame().to_json(orient="records"))
-    return {"summary": str(report), "rows": rows}

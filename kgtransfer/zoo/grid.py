@@ -6,7 +6,9 @@ target (the target model has the source's architecture with the target's input
 shape and classes: what fits is copied, the rest adapted or re-initialised, as the
 transfer report says). Rows are cached in ``home/zoo/grid.csv``, rewritten
 atomically after every run, and every result is written back into the graph as a
-transfer record with provenance and numeric ``scratch`` and ``gain`` attributes.
+transfer record (through ``ZooGraph.add_records``) with its few-shot regime
+(``n_train``, ``shots``, ``split``, ``epochs``, ``frozen``), provenance and numeric
+``gain``, ``scratch_accuracy``, ``wall_time`` and ``n_test`` attributes.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import Any, Literal
 import pandas as pd
 from tqdm.auto import tqdm
 
+from kgtransfer.transfer import training_regime
 from kgtransfer.zoo._datasets import load_target
 from kgtransfer.zoo._graph import sync_grid_to_graph
 from kgtransfer.zoo._io import write_csv_atomic
@@ -172,8 +175,9 @@ def run_grid(
     rewritten atomically after every run, so a crash loses at most one run. Then the
     graph at ``home/graph`` receives every successful transfer as a record (value =
     target test accuracy, metric ``accuracy``, the method, seed, provenance with
-    hyper-parameters, split, versions and wall time) with numeric attributes
-    ``scratch`` and ``gain``, and each target dataset gets ``scratch_accuracy`` (its
+    hyper-parameters, split, versions and wall time), its few-shot regime and numeric
+    attributes ``gain`` and ``scratch_accuracy``, and each target dataset gets
+    ``scratch_accuracy`` (its
     best scratch accuracy over the architectures).
 
     Args:
@@ -258,8 +262,10 @@ def _grid(
     bar = tqdm(total=n_runs, desc="zoo grid", disable=not progress)
     keep: list[tuple[Any, ...]] = []
     models: dict[str, Any] = {}
+    regimes: dict[str, dict[str, Any]] = {}
     for tgt in spec.targets:
         train, test = load_target(spec, tgt.name, seed)
+        regimes[tgt.name] = training_regime(None, train, len(train), spec.grid_budget.epochs)
         scratch_acc: dict[str, float | None] = {}
         for label, (arch, kwargs) in archs.items():
             key = ("", label, tgt.name, "scratch", seed)
@@ -330,5 +336,5 @@ def _grid(
                 bar.update()
     bar.close()
     frame = pd.DataFrame([grid.rows[k] for k in keep])[GRID_COLUMNS]
-    sync_grid_to_graph(home, spec=spec, seed=seed, grid=frame, force=force)
+    sync_grid_to_graph(home, spec=spec, seed=seed, grid=frame, force=force, regimes=regimes)
     return frame.reset_index(drop=True)

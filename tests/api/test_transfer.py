@@ -40,14 +40,16 @@ def test_auto_same_architecture_fine_tunes_and_writes_back() -> None:
     )
     assert "same architecture 'mlp'" in choice["reason"] and "copied" in choice["reason"]
     assert result.gain == pytest.approx(result.accuracy - result.scratch_accuracy)
-    # the graph now holds the record, with scratch/gain attributes like the grid's
+    # the graph now holds the record, with scratch_accuracy/gain attributes like the grid's
     records = graph.to_tables().records
     assert len(records) == 1
     row = records.iloc[0]
     assert (row["model"], row["dataset"], row["method"]) == ("mlp.src", "toy", "finetune")
     assert row["value"] == pytest.approx(result.accuracy)
     assert row["gain"] == pytest.approx(result.gain)
-    assert row["scratch"] == pytest.approx(result.scratch_accuracy)
+    assert row["scratch_accuracy"] == pytest.approx(result.scratch_accuracy)
+    assert (row["n_train"], row["epochs"], row["frozen"]) == (45, 2.0, False)  # its regime
+    assert row["split"] == "train(seed=0,test_size=0.25)"
     assert result.record_id in set(graph.records(limit=None)["record"])
     batches = graph.batches()
     assert batches["source"].str.contains("transfer_from").any()
@@ -139,7 +141,9 @@ def test_evaluate_against_best_in_hindsight() -> None:
 def test_evaluate_ignores_its_own_record_and_joins_recommendation() -> None:
     graph = ZooGraph()
     graph.add_records(
-        pd.DataFrame({"model": ["a", "b", "c"], "dataset": ["toy"] * 3, "value": [0.95, 0.6, 0.7]})
+        pd.DataFrame({"model": ["a", "b", "c"], "dataset": ["toy"] * 3, "value": [0.95, 0.6, 0.7]}),
+        models=pd.DataFrame({"model": ["a", "b", "c"]}),
+        datasets=pd.DataFrame({"dataset": ["toy"]}),
     )
     src = create_model("mlp", n_classes=2, input_shape=(4,))
     result = transfer_from(

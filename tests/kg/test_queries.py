@@ -159,8 +159,9 @@ def test_best_sources(run: Runner) -> None:
 def test_best_sources_respects_lower_is_better() -> None:
     graph = ZooGraph()
     graph.add_zoo_tables(example_tables(), source="example")
+    graph.add_tables(models=pd.DataFrame({"model": ["a", "b", "c"]}))
     for model, value in (("a", 0.5), ("b", 0.2), ("c", 0.9)):
-        graph.add_record(model, "sst2", value, metric="loss")
+        graph.add_record(model, "sst2", value, metric="loss", method="finetune", epochs=1.0)
     frame = graph.best_sources("sst2")
     assert frame["model"].tolist() == ["b", "bert base", "a", "c"]
     assert frame["higher_is_better"].tolist() == [False] * 4

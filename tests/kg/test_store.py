@@ -128,10 +128,14 @@ def test_add_records_and_progress(capsys: pytest.CaptureFixture[str]) -> None:
     frame = pd.DataFrame(
         {"model": ["a", "b"], "dataset": ["d", "d"], "value": [0.5, 0.6], "lr": [0.1, 0.01]}
     )
-    batch = graph.add_records(frame)
+    batch = graph.add_records(
+        frame,
+        models=pd.DataFrame({"model": ["a", "b"]}),
+        datasets=pd.DataFrame({"dataset": ["d"]}),
+    )
     back = graph.to_tables().records
     assert back[["model", "value", "lr"]].values.tolist() == [["a", 0.5, 0.1], ["b", 0.6, 0.01]]
-    assert back["metric"].isna().all()
+    assert (back["metric"] == "accuracy").all()  # validated like any table: the default metric
     graph.add_zoo_tables(example_tables(), source="example", progress=True)
     assert "ingest example" in capsys.readouterr().err
     graph.remove_batch(batch)
@@ -148,6 +152,9 @@ def test_add_record_provenance() -> None:
         0.75,
         method="finetune",
         seed=7,
+        split="test",
+        models=pd.DataFrame({"model": ["m"]}),
+        datasets=pd.DataFrame({"dataset": ["d"]}),
         provenance={
             "hyperparameters": {"lr": 0.001},
             "split": "test",
@@ -156,19 +163,19 @@ def test_add_record_provenance() -> None:
         },
     )
     record = graph.records(model="m")
-    assert record[["record", "value", "method", "seed"]].values.tolist() == [
-        [rid, 0.75, "finetune", 7]
+    assert record[["record", "value", "method", "seed", "split"]].values.tolist() == [
+        [rid, 0.75, "finetune", 7, "test"]
     ]
     found = graph.query(
         """SELECT ?hp ?split ?wall ?rec WHERE {
-             ?rec prov:wasGeneratedBy ?run . ?run kgt:hyperParameters ?hp ;
-             kgt:split ?split ; kgt:wallTime ?wall }""",
+             ?rec prov:wasGeneratedBy ?run ; kgt:split ?split .
+             ?run kgt:hyperParameters ?hp ; kgt:wallTime ?wall }""",
         bindings={"rec": graph.iri("record", rid.split("/")[0])},
     )
     assert found.empty  # the record id has two parts; a one-part IRI matches nothing
     found = graph.query(
-        "SELECT ?hp ?split ?wall WHERE { ?rec prov:wasGeneratedBy ?run . "
-        "?run kgt:hyperParameters ?hp ; kgt:split ?split ; kgt:wallTime ?wall }"
+        "SELECT ?hp ?split ?wall WHERE { ?rec prov:wasGeneratedBy ?run ; kgt:split ?split . "
+        "?run kgt:hyperParameters ?hp ; kgt:wallTime ?wall }"
     )
     assert json.loads(found["hp"][0]) == {"lr": 0.001}
     assert found[["split", "wall"]].values.tolist() == [["test", 1.5]]
@@ -179,6 +186,9 @@ def test_add_record_provenance() -> None:
 
 def test_add_record_numeric_attributes() -> None:
     graph = ZooGraph()
+    graph.add_tables(
+        models=pd.DataFrame({"model": ["m"]}), datasets=pd.DataFrame({"dataset": ["d", "e"]})
+    )
     graph.add_record("m", "d", 0.8, attributes={"gain": np.float32(0.25), "scratch_accuracy": None})
     graph.add_record("m", "e", 0.6)
     rec = graph.to_tables().records.set_index("dataset")

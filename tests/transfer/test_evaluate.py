@@ -142,13 +142,21 @@ def test_instances_zoo_budgets_and_no_scratch(source, target) -> None:
     assert sorted(r.to_record()) == [
         "attributes",
         "dataset",
+        "epochs",
+        "frozen",
         "method",
         "metric",
         "model",
+        "n_train",
         "provenance",
+        "run",
         "seed",
+        "shots",
+        "split",
+        "steps",
         "value",
     ]
+    assert r.to_record()["frozen"] is True  # a probe keeps the source backbone frozen
 
 
 def test_distillation_by_name(source, target) -> None:

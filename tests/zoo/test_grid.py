@@ -65,8 +65,13 @@ def test_graph_holds_the_grid_as_records(home: Path, grid: pd.DataFrame) -> None
     merged = records.merge(grid, left_on=["model", "dataset"], right_on=["source", "target"])
     assert len(merged) == 8
     assert (merged["value"] - merged["accuracy"]).abs().max() < 1e-9
-    assert (merged["scratch_x"] - merged["scratch_y"]).abs().max() < 1e-9
+    assert (merged["scratch_accuracy"] - merged["scratch"]).abs().max() < 1e-9
     assert (merged["gain_x"] - merged["gain_y"]).abs().max() < 1e-9
+    # the few-shot regime of every record
+    assert (merged["n_train_x"] == merged["n_train_y"]).all()
+    assert (merged["shots"] == 5).all() and (merged["frozen"] == False).all()  # noqa: E712
+    assert (merged["epochs"] == TINY_ZOO.grid_budget.epochs).all()
+    assert merged["split_x"].str.endswith("+few_shot(5/class,seed=0)").all()
     assert (merged["seed_x"] == 0).all() and (merged["metric"] == "accuracy").all()
     assert merged["run"].str.startswith("kgtransfer-zoo/tiny/").all()
     datasets = tables.datasets.set_index("dataset")

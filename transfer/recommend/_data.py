@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from kgtransfer.errors import IngestError
+from kgtransfer.kg.regime import select_regime
 from kgtransfer.kg.tables import ZooTables
 
 __all__ = [
@@ -60,28 +61,43 @@ class Truth:
         stats: DataFrame indexed by dataset with ``mean``, ``std`` (of goodness),
             ``metric``, ``higher_is_better`` and ``n`` (records).
         n_suspect: Records left out because they are flagged ``suspect``.
+        regimes: Per dataset, the training regime its values come from
+            (:mod:`kgtransfer.kg.regime`; ``"any"`` when regimes were mixed on purpose).
+        notes: Datasets whose records of other regimes were left out, and why.
     """
 
     values: pd.DataFrame
     stats: pd.DataFrame
     n_suspect: int
+    regimes: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
 
 def truth_table(
-    tables: ZooTables, *, exclude_datasets: Iterable[str] = (), min_records: int = 1
+    tables: ZooTables,
+    *,
+    exclude_datasets: Iterable[str] = (),
+    min_records: int = 1,
+    regime: str | Mapping[str, Any] | None = None,
 ) -> Truth:
     """Reduce records to one value per (model, dataset) and z-score it per dataset.
 
-    Suspect records (probable failed runs) are never learned from. When a pair has
-    several runs (e.g. full fine-tuning and LoRA), the best run is the value, as in
-    the TransferGraph paper's ground truth. A dataset with several metrics keeps its
-    most frequent one.
+    Suspect records (probable failed runs) are never learned from. Results of
+    different training regimes are not comparable, so each dataset's values come from
+    one regime (:mod:`kgtransfer.kg.regime`): by default its own, the regime of most
+    of its records (``Truth.notes`` names datasets where others were left out);
+    ``regime="any"`` mixes them on purpose. When a pair has several runs in the
+    regime kept (e.g. seeds, or full fine-tuning and LoRA with ``regime="any"``), the
+    best run is the value, as in the TransferGraph paper's ground truth. A dataset
+    with several metrics keeps its most frequent one.
 
     Args:
         tables: The zoo.
         exclude_datasets: Datasets whose records are dropped (held-out targets).
         min_records: Datasets with fewer (non-suspect) models are dropped: their
             z-scores are noise (e.g. 2 surviving runs always get z = ±1).
+        regime: None (each dataset's own regime), ``"any"`` (mix), or a regime label
+            / mapping of regime parts kept for every dataset.
 
     Returns:
         A :class:`Truth`.
@@ -121,6 +137,7 @@ def truth_table(
             stacklevel=2,
         )
         rec = rec.loc[~bad.to_numpy()]
+    rec, regimes, notes = select_regime(rec, regime)
     suspect = (
         rec["suspect"].fillna(False).astype(bool)
         if "suspect" in rec.columns
@@ -164,7 +181,7 @@ def truth_table(
         n=("goodness", "size"),
     )
     stats["higher_is_better"] = stats["metric"].map(lambda m: directions.get(m, True))
-    return Truth(values=df, stats=stats, n_suspect=n_suspect)
+    return Truth(values=df, stats=stats, n_suspect=n_suspect, regimes=regimes, notes=notes)
 
 
 def scratch_accuracies(tables: ZooTables) -> dict[str, float]:

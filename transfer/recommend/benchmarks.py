@@ -75,6 +75,7 @@ def run_benchmark(
     targets: Sequence[str] | None = None,
     params: dict[str, dict[str, Any]] | None = None,
     progress: bool = False,
+    regime: str | None = "any",
 ) -> dict[str, Any]:
     """Evaluate each recommender in ``methods`` leave-one-target-out on ``tables``.
 
@@ -84,6 +85,8 @@ def run_benchmark(
         targets: Target datasets (default: every dataset with records on >= 3 models).
         params: Constructor parameters per method name.
         progress: tqdm bars on stderr.
+        regime: Regime of the ground truth (see :func:`evaluate_recommender`): ``"any"``
+            (default) = the best non-suspect run per (model, target), or one regime label.
 
     Returns:
         ``{method: evaluate_recommender(...) result}``; a method that cannot run on
@@ -98,7 +101,9 @@ def run_benchmark(
             return get_recommender(method, **params.get(method, {}))
 
         try:
-            results[method] = evaluate_recommender(factory, tables, targets, progress=progress)
+            results[method] = evaluate_recommender(
+                factory, tables, targets, progress=progress, regime=regime
+            )
         except ValueError as exc:
             if method == "gnn":
                 raise

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import platform
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
-from kgtransfer.kg.tables import ZooTables
+from kgtransfer.kg.regime import ANY_REGIME, REGIME_COLUMNS, regime_of, select_regime
+from kgtransfer.kg.tables import COLUMNS, ZooTables
 
 from ._data import as_tables, truth_table
 from ._metrics import ranking_metrics
@@ -28,6 +31,12 @@ def _clean(x: Any) -> Any:
     if isinstance(x, np.integer):
         return int(x)
     return x
+
+
+def _regime_name(regime: str | Mapping[str, Any] | None) -> str:
+    if regime is None:
+        return "each target's own"
+    return regime_of(regime) if isinstance(regime, Mapping) else str(regime)
 
 
 def _mean(rows: list[dict[str, Any]], suffix: str = "") -> dict[str, float | None]:
@@ -48,6 +57,7 @@ def evaluate_recommender(
     subset_estimator: str | None = "logme",
     min_models: int = 3,
     progress: bool = False,
+    regime: str | Mapping[str, Any] | None = "any",
 ) -> dict[str, Any]:
     """Leave-one-target-out: per target, fit without its records, rank its models.
 
@@ -66,10 +76,15 @@ def evaluate_recommender(
         subset_estimator: Estimator defining the second model subset, or None.
         min_models: Fewest models with records a default target needs.
         progress: Show a tqdm bar on stderr.
+        regime: Training regime of the ground truth and of what the recommenders
+            learn from (:mod:`kgtransfer.kg.regime`): ``"any"`` (default) mixes them
+            explicitly, the truth being the best non-suspect run per (model, target)
+            whatever its regime; None keeps each dataset's own regime; a label (or
+            mapping of regime parts) keeps only records of that regime.
 
     Returns:
         JSON-serialisable dict: ``targets`` (one row per target), ``mean``,
-        ``mean_<estimator>``, ``fit_seconds`` and ``versions``.
+        ``mean_<estimator>``, ``fit_seconds``, ``versions`` and ``regime``.
 
     Example:
         >>> import pandas as pd
@@ -84,7 +99,20 @@ def evaluate_recommender(
     from tqdm.auto import tqdm
 
     zoo: ZooTables = as_tables(tables)
-    truth = truth_table(zoo)
+    truth_regime = regime
+    if regime == ANY_REGIME:  # mixed on purpose, for fitting as for the truth
+        rec = zoo.records
+        blank = {
+            c: pd.Series(pd.NA, index=rec.index, dtype=COLUMNS["records"][c])
+            for c in REGIME_COLUMNS
+            if c in rec.columns
+        }
+        zoo = dataclasses.replace(zoo, records=rec.assign(**blank))
+    elif regime is not None:  # one regime, for fitting and truth
+        kept, _, _ = select_regime(zoo.records, regime)
+        zoo = dataclasses.replace(zoo, records=kept.reset_index(drop=True))
+        truth_regime = ANY_REGIME
+    truth = truth_table(zoo, regime=truth_regime)
     counts = truth.values.groupby("dataset").size()
     if targets is None:
         target_list = sorted(counts.index[counts >= min_models])
@@ -142,6 +170,8 @@ def evaluate_recommender(
         if hasattr(recommender_factory(), "get_params")
         else {},
         "protocol": "leave-one-target-out; truth = best non-suspect run per (model, dataset)",
+        "regime": _regime_name(regime),
+        "regime_notes": truth.notes,
         "n_suspect_records": truth.n_suspect,
         "targets": rows,
         "mean": _mean(rows),
