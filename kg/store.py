@@ -508,18 +508,12 @@ class ZooGraph:
                 quads += store.quads_for_pattern(q.object, None, None, None)
         return quads
 
-    def _metric_directions(self) -> dict[str, bool]:
-        """Directions of the metrics the graph declares that are not built in."""
-        from kgtransfer.kg.ingest._metrics import KNOWN_METRICS
+    def _declared_metrics(self) -> dict[str, bool]:
+        """``metric -> higher_is_better`` of every metric the graph declares."""
+        from kgtransfer.kg._reader import _read_table
 
-        out: dict[str, bool] = {}
-        predicate = ox.NamedNode(str(KGT.higherIsBetter))
-        for q in self._live.quads_for_pattern(None, predicate, None, None):
-            if isinstance(q.subject, ox.NamedNode) and isinstance(q.object, ox.Literal):
-                metric = id_of(q.subject.value, "metric")
-                if metric not in KNOWN_METRICS:
-                    out[metric] = q.object.value in ("true", "1")
-        return out
+        metrics = _read_table(self._live, SPECS["metrics"]).dropna()
+        return dict(zip(metrics["metric"], metrics["higher_is_better"], strict=True))
 
     def add_records(
         self,
@@ -587,7 +581,6 @@ class ZooGraph:
             )
         self._writable()
         details = _provenances(provenance, len(records))
-        directions = {**self._metric_directions(), **dict(metric_directions or {})}
         tables, report = normalize_tables(
             models=models,
             datasets=datasets,
@@ -596,7 +589,8 @@ class ZooGraph:
             known_models=self.ids("model"),
             known_datasets=self.ids("dataset"),
             source=source,
-            metric_directions=directions or None,
+            metric_directions=metric_directions,
+            known_metrics=self._declared_metrics(),
         )
         if details is not None and len(tables.records) != len(records):
             raise ArgumentError(
@@ -775,7 +769,6 @@ class ZooGraph:
         from kgtransfer.kg.ingest import normalize_tables
 
         lineage = _read_table(self._live, SPECS["lineage"])  # cycles with it are refused
-        metrics = _read_table(self._live, SPECS["metrics"]).dropna()
         tables, report = normalize_tables(
             models,
             datasets,
@@ -787,7 +780,7 @@ class ZooGraph:
             known_models=self.ids("model"),
             known_datasets=self.ids("dataset"),
             create_missing=create_missing,
-            known_metrics=dict(zip(metrics["metric"], metrics["higher_is_better"], strict=True)),
+            known_metrics=self._declared_metrics(),
             known_lineage=zip(lineage["model"], lineage["base_model"], strict=True),
         )
         sources = [
@@ -1194,7 +1187,7 @@ class ZooGraph:
         if not include_suspect and len(chosen):
             chosen = chosen[~chosen["suspect"].astype("object").fillna(False).astype(bool)]
         directions = {m: bool(KNOWN_METRICS.get(m, True)) for m in KNOWN_METRICS}
-        directions.update(self._metric_directions())
+        directions.update(self._declared_metrics())
         if chosen.empty:
             out = pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
         else:
