@@ -31,7 +31,14 @@ import pyoxigraph as ox
 from tqdm import tqdm
 
 from kgtransfer._io import atomic_write_bytes as _atomic_write
-from kgtransfer.errors import StoreLockedError, StoreVersionError, did_you_mean
+from kgtransfer.errors import (
+    ArgumentError,
+    StoreError,
+    StoreLockedError,
+    StoreVersionError,
+    did_you_mean,
+)
+from kgtransfer.kg import _lifecycle as _life
 from kgtransfer.kg._queries import (
     get_query,
     is_update,
@@ -153,8 +160,8 @@ def _format(fmt: str | None, target: object) -> ox.RdfFormat:
 class ZooGraph:
     """A model zoo's knowledge graph (models, datasets, lineage, records, similarities).
 
-    ``ZooGraph()`` lives in memory; :meth:`open` opens (or creates) a persistent
-    store on disk. Use it as a context manager, or call :meth:`close`.
+    ``ZooGraph()`` lives in memory; :meth:`open` opens a persistent store on disk
+    (:meth:`create`, or ``open(path, create=True)``, makes a new one). Use it as a context manager, or call :meth:`close`.
 
     Example:
         >>> import pandas as pd
@@ -176,53 +183,89 @@ class ZooGraph:
 
     # ------------------------------------------------------------------ lifecycle
     @classmethod
-    def open(cls, path: str | os.PathLike[str], *, read_only: bool = False) -> ZooGraph:
-        """Open (or create) the persistent store in folder ``path``.
+    def open(
+        cls, path: str | os.PathLike[str], *, read_only: bool = False, create: bool = False
+    ) -> ZooGraph:
+        """Open the persistent store in folder ``path``.
+
+        Opening never creates a store unless ``create=True`` (or :meth:`create`), and
+        a folder that is not a store is never written to. A writable open takes the
+        store's lock, records its holder (pid, host, time) in
+        ``.kgtransfer-writer.json`` until :meth:`close`, and removes what an
+        interrupted load left behind (temporary files, a batch without provenance).
+
+        A read-only open takes no lock and writes nothing, so it works on read-only
+        media and beside a writer in another process. It shows the store as committed
+        when it was opened (later writes need a new open); while a writer holds the
+        store, it reads a private snapshot (hard links, or a copy, in the temp folder),
+        so the writer's compactions cannot pull files from under it.
 
         Args:
-            path: Folder of the store; created if missing (unless ``read_only``).
-            read_only: Open a read-only view (only while no other process writes to it:
-                pyoxigraph leaves reading a store being written undefined).
+            path: Folder of the store.
+            read_only: Open a read-only view.
+            create: Create the store if ``path`` is missing or an empty folder.
 
         Raises:
-            StoreLockedError: Another process has the store open for writing.
-            StoreVersionError: The store was written by another format version.
+            StoreError: ``path`` is no store (missing, a file, a folder of other files or
+                another program's database; nothing is written to it then), or the store
+                is corrupt or unreadable.
+            StoreLockedError: Another process has the store open for writing (the
+                message names it).
+            StoreVersionError: The store was written by another format version, or not by
+                kgtransfer.
         """
         path = Path(path)
+        if read_only and create:
+            raise ArgumentError(
+                "ZooGraph.open(): read_only=True and create=True exclude each other."
+            )
+        if not _life.is_store(path):
+            if not create:
+                raise StoreError(
+                    f"No graph store at {path}: the folder does not exist or is empty. Build "
+                    f"one with `kgtransfer ingest --store {path} ...` (or `kgtransfer zoo "
+                    "build`), or pass create=True to ZooGraph.open."
+                )
+            path.mkdir(parents=True, exist_ok=True)
         graph = cls.__new__(cls)
         graph._path = path
         graph._read_only = read_only
+        graph._store = None
+        graph._cleanup = None
         graph.last_report = None
         try:
             if read_only:
-                if not path.is_dir():
-                    raise FileNotFoundError(f"No graph store at {path}; ingest something first.")
-                graph._store = ox.Store.read_only(str(path))
+                graph._store, graph._cleanup = _life.open_read_only(path, graph)
             else:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                graph._store = ox.Store(str(path))
-        except OSError as exc:
-            if "lock" in str(exc).lower():
-                raise StoreLockedError(
-                    f"The graph store {path} is open in another process ({exc}). Close that "
-                    "process (or wait for it to finish) and try again, or use another store path."
-                ) from exc
-            raise
-        try:
+                graph._store = _life.open_writable(path)
+                _life.write_holder(path)
             graph._init_meta()
-        except StoreVersionError:
+            if not read_only:
+                _life.remove_leftovers(path)
+                graph._recover()
+        except BaseException:
             graph.close()
             raise
-        if not read_only:
-            graph._recover()
         return graph
+
+    @classmethod
+    def create(cls, path: str | os.PathLike[str]) -> ZooGraph:
+        """Create (or open) a writable store in ``path``: ``open(path, create=True)``."""
+        return cls.open(path, create=True)
 
     def _init_meta(self) -> None:
         store = self._live
-        found = list(store.quads_for_pattern(_STORE_NODE, _VERSION, None, _META_GRAPH))
         where = self._path or "the in-memory store"
+        try:
+            found = list(store.quads_for_pattern(_STORE_NODE, _VERSION, None, _META_GRAPH))
+            empty = not found and not len(store)
+        except (OSError, RuntimeError) as exc:
+            raise StoreError(
+                f"The graph store {where} cannot be read ({_life.first_line(exc)}); it is corrupt. "
+                "Restore it from a backup, or rebuild it with `kgtransfer ingest`."
+            ) from None
         if not found:
-            if len(store) and not self._read_only:
+            if not empty:
                 raise StoreVersionError(
                     f"{where} holds RDF but no kgtransfer format version; it was not written by "
                     "kgtransfer. Open an empty folder, or load the data with load_rdf()."
@@ -230,7 +273,15 @@ class ZooGraph:
             if not self._read_only:
                 store.add(ox.Quad(_STORE_NODE, _VERSION, ox.Literal(FORMAT_VERSION), _META_GRAPH))
             return
-        version = int(str(getattr(found[0].object, "value", "-1")))
+        literal = str(getattr(found[0].object, "value", found[0].object))
+        try:
+            version = int(literal)
+        except ValueError:
+            raise StoreVersionError(
+                f"{where} has an unreadable store format version {literal!r} (expected an "
+                f"integer; this kgtransfer reads version {FORMAT_VERSION}). The store is "
+                "damaged or was not written by kgtransfer; rebuild it with `kgtransfer ingest`."
+            ) from None
         if version != FORMAT_VERSION:
             raise StoreVersionError(
                 f"{where} has store format version {version}, this kgtransfer reads version "
@@ -250,11 +301,17 @@ class ZooGraph:
         return self._store
 
     def close(self) -> None:
-        """Flush and release the store (and its lock). Safe to call twice."""
-        if self._store is not None:
-            if self._path is not None and not self._read_only:
-                self._store.flush()
-            self._store = None
+        """Flush and release the store (its lock, holder record or snapshot). Safe to call twice."""
+        store, self._store = self._store, None
+        if store is not None and self._path is not None and not self._read_only:
+            try:
+                store.flush()
+            finally:
+                del store  # drops the lock before the holder record goes
+                _life.remove_holder(self._path)
+        cleanup, self._cleanup = getattr(self, "_cleanup", None), None
+        if cleanup is not None:
+            cleanup()
 
     def __enter__(self) -> ZooGraph:
         return self
@@ -387,7 +444,8 @@ class ZooGraph:
     ) -> None:
         """Write a large batch with pyoxigraph's bulk loader, then commit it.
 
-        The statements are streamed to a temporary N-Quads file beside the store and
+        The statements are streamed to a temporary N-Quads file in the store's
+        ``.kgtransfer-tmp`` folder (a kill leaves it there for the next open to remove) and
         bulk-loaded into the batch's own named graph; the batch's provenance (the
         commit marker) is written afterwards in one transaction. A crash in between
         leaves a graph without provenance, which :meth:`_recover` drops the next time
@@ -396,9 +454,9 @@ class ZooGraph:
         store = self._live
         assert self._path is not None
         node = ox.NamedNode(graph[1:-1])
-        fd, tmp = tempfile.mkstemp(
-            dir=self._path.parent, prefix=f".{self._path.name}.", suffix=".nq"
-        )
+        spool = self._path / _life.TMP_DIR  # emptied by the next writable open
+        spool.mkdir(exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=spool, prefix="batch-", suffix=".nq")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 for piece in pieces:
@@ -601,7 +659,7 @@ class ZooGraph:
         The :class:`~kgtransfer.kg.ingest.IngestReport` is kept in ``graph.last_report``.
         ``path`` makes the graph persistent on disk.
         """
-        graph = cls.open(path) if path is not None else cls()
+        graph = cls.open(path, create=True) if path is not None else cls()
         try:
             graph.add_tables(
                 models,

@@ -119,7 +119,7 @@ def ingest(
         )
     mode = errors.value if errors is not None else "raise"
     try:
-        with ZooGraph.open(_store(store)) as graph:
+        with ZooGraph.open(_store(store), create=True) as graph:
             batches = []
             if any(tables.values()):
                 batches.append(
@@ -217,7 +217,7 @@ def query(
     if not _store(store).is_dir():
         fail(f"no graph store at {_store(store)}; run `kgtransfer ingest` first or pass --store")
     try:
-        with ZooGraph.open(_store(store)) as graph:
+        with ZooGraph.open(_store(store), read_only=True) as graph:
             if path.suffix == ".rq":
                 bindings: dict[str, object] = dict(params)
                 for key, value in _params(entity or []).items():
@@ -243,7 +243,7 @@ def stats(store: StoreOption = None) -> None:
     if not _store(store).is_dir():
         fail(f"no graph store at {_store(store)}; run `kgtransfer ingest` first or pass --store")
     try:
-        with ZooGraph.open(_store(store)) as graph:
+        with ZooGraph.open(_store(store), read_only=True) as graph:
             counts = graph.stats()
             counts["quads"] = len(graph)
     except _EXPECTED as exc:
@@ -267,7 +267,7 @@ def export(
     if not _store(store).is_dir():
         fail(f"no graph store at {_store(store)}; run `kgtransfer ingest` first or pass --store")
     try:
-        with ZooGraph.open(_store(store)) as graph:
+        with ZooGraph.open(_store(store), read_only=True) as graph:
             graph.export(out, format=output.value)
     except _EXPECTED as exc:
         fail(_one_line(exc))

@@ -1,0 +1,247 @@
+"""The on-disk life of a graph store: what counts as a store, opening it for writing (with a
+holder record naming the lock's owner) or read-only (beside a writer, through a snapshot),
+and removing what interrupted writes left behind. Used by :meth:`ZooGraph.open`."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import shutil
+import socket
+import sys
+import tempfile
+import weakref
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+from kgtransfer._io import atomic_write_bytes
+from kgtransfer.errors import StoreError, StoreLockedError
+
+__all__ = [
+    "TMP_DIR",
+    "first_line",
+    "is_store",
+    "open_read_only",
+    "open_writable",
+    "remove_holder",
+    "remove_leftovers",
+    "write_holder",
+]
+#: Our files in the store folder (RocksDB ignores names it did not make).
+_HOLDER_FILE = ".kgtransfer-writer.json"
+TMP_DIR = ".kgtransfer-tmp"
+#: Every RDF store pyoxigraph writes has these column families; other RocksDB folders do not.
+_OXIGRAPH_TABLES = ('[CFOptions "spog"]', '[CFOptions "id2str"]')
+
+
+def first_line(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+def is_store(path: Path) -> bool:
+    """True for a pyoxigraph store folder, False for a missing or empty one.
+
+    Raises:
+        StoreError: ``path`` is a file, unreadable, or a folder of something else.
+    """
+    fix = (
+        "Pass the folder of a graph store, or a new folder for `kgtransfer ingest` to "
+        "create one; nothing was written to it."
+    )
+    try:
+        if not path.exists():
+            return False
+        if not path.is_dir():
+            raise StoreError(f"{path} is a file, not a graph store folder. {fix}")
+        names = {p.name for p in path.iterdir()}
+        if not names:
+            return False
+        if "CURRENT" not in names:
+            shown = ", ".join(repr(n) for n in sorted(names)[:3])
+            raise StoreError(
+                f"{path} is not a kgtransfer graph store: it holds {len(names)} other "
+                f"file(s) ({shown}) and no store. {fix}"
+            )
+        options = sorted(
+            (n for n in names if n.startswith("OPTIONS-") and n[8:].isdigit()),
+            key=lambda n: int(n[8:]),
+        )
+        text = (path / options[-1]).read_text(encoding="utf-8", errors="replace") if options else ""
+    except PermissionError as exc:
+        raise StoreError(
+            f"The graph store folder {path} cannot be read ({exc.strerror}). Check its "
+            "permissions, or pass another --store."
+        ) from None
+    if not all(table in text for table in _OXIGRAPH_TABLES):
+        raise StoreError(
+            f"{path} is a database of another program (or a damaged store), not a kgtransfer "
+            f"graph store. {fix}"
+        )
+    return True
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except (OSError, OverflowError, ValueError):
+        return False
+    return True
+
+
+def _read_holder(path: Path) -> dict[str, Any] | None:
+    """The holder record of a writable open, or None if absent, unreadable or stale."""
+    try:
+        holder = json.loads((path / _HOLDER_FILE).read_text(encoding="utf-8"))
+        pid = int(holder["pid"])
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
+    if holder.get("host") == socket.gethostname() and not _pid_alive(pid):
+        return None  # a writer that died without closing
+    return dict(holder)
+
+
+def _lock_pid(path: Path) -> int | None:
+    """Pid of another process holding RocksDB's lock on ``path`` (POSIX record lock)."""
+    try:
+        import fcntl
+        import struct
+
+        fd = os.open(path / "LOCK", os.O_RDONLY)
+    except (ImportError, OSError):
+        return None
+    try:
+        query = struct.pack("hhqqi", fcntl.F_WRLCK, os.SEEK_SET, 0, 0, 0)
+        l_type, _, _, _, pid = struct.unpack("hhqqi", fcntl.fcntl(fd, fcntl.F_GETLK, query))
+    except (OSError, struct.error):
+        return None
+    finally:
+        os.close(fd)
+    return pid if l_type != fcntl.F_UNLCK else None
+
+
+def _holder_text(path: Path) -> str:
+    holder = _read_holder(path)
+    if holder is not None:
+        me = " (this process)" if int(holder["pid"]) == os.getpid() else ""
+        command = f", running `{holder['command']}`" if holder.get("command") else ""
+        return (
+            f"pid {holder['pid']}{me} on host {holder.get('host', '?')} since "
+            f"{holder.get('since', '?')}{command}"
+        )
+    pid = _lock_pid(path)
+    if pid:
+        return f"pid {pid} on this host, which left no kgtransfer holder record"
+    return "holder unknown: it left no kgtransfer holder record"
+
+
+def write_holder(path: Path) -> None:
+    record = {
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+        "since": f"{datetime.now(timezone.utc):%Y-%m-%dT%H:%M:%SZ}",
+        "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]])[:200] if sys.argv else "",
+    }
+    atomic_write_bytes(path / _HOLDER_FILE, json.dumps(record).encode("utf-8"))
+
+
+def remove_holder(path: Path) -> None:
+    holder = _read_holder(path)
+    if holder is None or int(holder["pid"]) == os.getpid():
+        (path / _HOLDER_FILE).unlink(missing_ok=True)
+
+
+def _writer_active(path: Path) -> bool:
+    return _read_holder(path) is not None or _lock_pid(path) is not None
+
+
+def remove_leftovers(path: Path) -> list[Path]:
+    """Delete what interrupted writes left (we hold the lock, so nobody else uses them)."""
+    found = [path / TMP_DIR] if (path / TMP_DIR).exists() else []
+    found += path.glob(f".{_HOLDER_FILE}.*.tmp")  # an interrupted atomic write
+    name = path.resolve().name
+    if name:  # bulk-load files of kgtransfer <= 0.x were written beside the store
+        legacy = re.compile(rf"\.{re.escape(name)}\.[a-z0-9_]{{8}}\.nq")
+        with contextlib.suppress(OSError):
+            found += [p for p in path.resolve().parent.iterdir() if legacy.fullmatch(p.name)]
+    for leftover in found:
+        if leftover.is_dir():
+            shutil.rmtree(leftover, ignore_errors=True)
+        else:
+            leftover.unlink(missing_ok=True)
+    return found
+
+
+def open_writable(path: Path) -> ox.Store:
+    try:
+        return ox.Store(str(path))
+    except (OSError, RuntimeError) as exc:
+        if "lock" in str(exc).lower():
+            raise StoreLockedError(
+                f"The graph store {path} is open in another process ({_holder_text(path)}). "
+                "Close that process (or wait for it to finish) and try again; read commands "
+                "(kgtransfer stats, query, export) work meanwhile."
+            ) from None
+        raise StoreError(
+            f"The graph store {path} cannot be opened for writing ({first_line(exc)}). If it "
+            "is on read-only media, open it with read_only=True; if it is damaged, restore a "
+            "backup or rebuild it with `kgtransfer ingest`."
+        ) from None
+
+
+def _snapshot(source: Path, target: Path) -> None:
+    """Copy a store being written into ``target``: WAL first, then the MANIFEST, then
+    hard links to the (immutable) table files; a file pulled away meanwhile raises."""
+    names = os.listdir(source)
+    for name in names:
+        if name.endswith(".log"):
+            shutil.copyfile(source / name, target / name)
+    current = (source / "CURRENT").read_bytes()
+    manifest = current.decode("ascii", "replace").strip()
+    shutil.copyfile(source / manifest, target / manifest)
+    (target / "CURRENT").write_bytes(current)
+    for name in os.listdir(source):
+        if name.endswith(".sst"):
+            try:
+                os.link(source / name, target / name)
+            except OSError:  # another file system, or links not allowed
+                shutil.copyfile(source / name, target / name)
+        elif name == "IDENTITY" or name.startswith("OPTIONS-"):
+            shutil.copyfile(source / name, target / name)
+
+
+def open_read_only(path: Path, owner: object) -> tuple[ox.Store, Any]:
+    """A read-only store on ``path`` (or on a snapshot of it while a writer holds it) and
+    the callable that removes the snapshot (None without one)."""
+    if not _writer_active(path):
+        try:
+            return ox.Store.read_only(str(path)), None
+        except (OSError, RuntimeError) as exc:
+            raise StoreError(
+                f"The graph store {path} cannot be read ({first_line(exc)}); it is damaged "
+                "or not a kgtransfer store. Restore a backup or rebuild it with "
+                "`kgtransfer ingest`."
+            ) from None
+    error: BaseException | None = None
+    for _ in range(5):  # the writer may delete a file while we copy: take it again
+        snap = Path(tempfile.mkdtemp(prefix="kgtransfer-snapshot-"))
+        cleanup = weakref.finalize(owner, shutil.rmtree, str(snap), True)
+        try:
+            _snapshot(path, snap)
+            return ox.Store.read_only(str(snap)), cleanup
+        except (OSError, RuntimeError) as exc:
+            cleanup()
+            error = exc
+    raise StoreError(
+        f"The graph store {path} could not be read beside its writer "
+        f"({first_line(error) if error else '?'}); try again when the writer has finished."
+    )
