@@ -35,6 +35,8 @@ __all__ = [
 #: Our files in the store folder (RocksDB ignores names it did not make).
 _HOLDER_FILE = ".kgtransfer-writer.json"
 TMP_DIR = ".kgtransfer-tmp"
+#: Snapshots of read-only opens beside a writer, when the temp folder is on another disk.
+READERS_DIR = ".kgtransfer-readers"
 #: Every RDF store pyoxigraph writes has these column families; other RocksDB folders do not.
 _OXIGRAPH_TABLES = ('[CFOptions "spog"]', '[CFOptions "id2str"]')
 
@@ -168,6 +170,10 @@ def remove_leftovers(path: Path) -> list[Path]:
     """Delete what interrupted writes left (we hold the lock, so nobody else uses them)."""
     found = [path / TMP_DIR] if (path / TMP_DIR).exists() else []
     found += path.glob(f".{_HOLDER_FILE}.*.tmp")  # an interrupted atomic write
+    for snap in path.glob(f"{READERS_DIR}/kgtransfer-snapshot-*-*"):
+        pid = snap.name.split("-")[2]
+        if pid.isdigit() and not _pid_alive(int(pid)):  # a reader that was killed
+            found.append(snap)
     name = path.resolve().name
     if name:  # bulk-load files of kgtransfer <= 0.x were written beside the store
         legacy = re.compile(rf"\.{re.escape(name)}\.[a-z0-9_]{{8}}\.nq")
@@ -199,24 +205,46 @@ def open_writable(path: Path) -> ox.Store:
 
 
 def _snapshot(source: Path, target: Path) -> None:
-    """Copy a store being written into ``target``: WAL first, then the MANIFEST, then
-    hard links to the (immutable) table files; a file pulled away meanwhile raises."""
-    names = os.listdir(source)
-    for name in names:
-        if name.endswith(".log"):
+    """Make ``target`` a private copy of a store being written: the write-ahead logs first
+    (then every write they hold is in the copy: still in a log, or in a table file the
+    MANIFEST names), then the MANIFEST, then the table files. Logs and table files are
+    hard links (table files never change; logs only grow, and are read once at open);
+    a file the writer deletes meanwhile raises, and the caller takes a new snapshot."""
+    same_fs = os.stat(source).st_dev == os.stat(target).st_dev
+
+    def link(name: str) -> None:
+        if same_fs:
+            os.link(source / name, target / name)
+        else:
             shutil.copyfile(source / name, target / name)
+
+    for name in os.listdir(source):
+        if name.endswith(".log"):
+            link(name)
     current = (source / "CURRENT").read_bytes()
     manifest = current.decode("ascii", "replace").strip()
     shutil.copyfile(source / manifest, target / manifest)
     (target / "CURRENT").write_bytes(current)
     for name in os.listdir(source):
         if name.endswith(".sst"):
-            try:
-                os.link(source / name, target / name)
-            except OSError:  # another file system, or links not allowed
-                shutil.copyfile(source / name, target / name)
+            link(name)
         elif name == "IDENTITY" or name.startswith("OPTIONS-"):
             shutil.copyfile(source / name, target / name)
+
+
+def _snapshot_parent(path: Path) -> Path:
+    """The temp folder if it is on the store's file system (hard links work), else the
+    store's own ``.kgtransfer-readers`` folder (a writer is running, so it is writable)."""
+    temp = Path(tempfile.gettempdir())
+    with contextlib.suppress(OSError):
+        if os.stat(temp).st_dev == os.stat(path).st_dev:
+            return temp
+    readers = path / READERS_DIR
+    try:
+        readers.mkdir(exist_ok=True)
+    except OSError:
+        return temp  # copies then
+    return readers
 
 
 def open_read_only(path: Path, owner: object) -> tuple[ox.Store, Any]:
@@ -232,8 +260,9 @@ def open_read_only(path: Path, owner: object) -> tuple[ox.Store, Any]:
                 "`kgtransfer ingest`."
             ) from None
     error: BaseException | None = None
+    parent = _snapshot_parent(path)
     for _ in range(5):  # the writer may delete a file while we copy: take it again
-        snap = Path(tempfile.mkdtemp(prefix="kgtransfer-snapshot-"))
+        snap = Path(tempfile.mkdtemp(prefix=f"kgtransfer-snapshot-{os.getpid()}-", dir=parent))
         cleanup = weakref.finalize(owner, shutil.rmtree, str(snap), True)
         try:
             _snapshot(path, snap)
