@@ -119,13 +119,15 @@ READER = textwrap.dedent(
     _pkg = types.ModuleType("kgtransfer")
     _pkg.__path__ = list(importlib.util.find_spec("kgtransfer").submodule_search_locations)
     sys.modules["kgtransfer"] = _pkg
-    import json, sys
-    from kgtransfer.kg import ZooGraph
-    seen = []
-    for _ in range(int(sys.argv[2])):
-        with ZooGraph.open(sys.argv[1], read_only=True) as graph:
-            seen.append(graph.stats()["models"])
-            graph.export(sys.argv[3])
+    import json
+    from typer.testing import CliRunner
+    from kgtransfer.cli import app
+    store, out, seen = sys.argv[1], sys.argv[3], []
+    for _ in range(int(sys.argv[2])):  # the CLI's read commands, each a read-only open
+        for args in (["stats"], ["export", out, "--format", "nq"], ["query", "stats", "-f", "json"]):
+            result = CliRunner().invoke(app, [*args, "--store", store])
+            assert result.exit_code == 0, result.output
+        seen += [row["n"] for row in json.loads(result.output) if row["kind"] == "models"]
     print(json.dumps(seen), flush=True)
     """
 )
@@ -147,7 +149,7 @@ def test_readers_beside_a_writer_see_committed_batches(tmp_path: Path) -> None:
     writer = spawn(WRITER, path, 12)
     try:
         assert writer.stdout is not None and writer.stdout.readline().strip() == "ready"
-        reader = spawn(READER, path, 10, tmp_path / "out.nq")  # a parallel process
+        reader = spawn(READER, path, 6, tmp_path / "out.nq")  # a parallel process
         committed = 0
         counts = []
         while committed < 12:
@@ -156,7 +158,9 @@ def test_readers_beside_a_writer_see_committed_batches(tmp_path: Path) -> None:
                 counts.append((committed, graph.stats()["models"]))
         out, _ = reader.communicate(timeout=300)
         assert reader.returncode == 0
-        for n in json.loads(out):  # whole batches only, never a part of one
+        seen = json.loads(out)
+        assert len(seen) == 6
+        for n in seen:  # whole batches only, never a part of one
             assert (n - 4) % 50 == 0 and 4 <= n <= 4 + 12 * 50
         for done, n in counts:  # every batch committed before the open is seen
             assert (n - 4) % 50 == 0 and n >= 4 + 50 * done
