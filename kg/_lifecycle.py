@@ -38,6 +38,8 @@ TMP_DIR = ".kgtransfer-tmp"
 #: Snapshots of read-only opens beside a writer, when the temp folder is on another disk.
 READERS_DIR = ".kgtransfer-readers"
 #: Every RDF store pyoxigraph writes has these column families; other RocksDB folders do not.
+#: RocksDB's words for "another handle holds the lock" (not "block checksum mismatch").
+_LOCKED = re.compile(r"\block (file|hold)\b", re.IGNORECASE)
 _OXIGRAPH_TABLES = ('[CFOptions "spog"]', '[CFOptions "id2str"]')
 
 
@@ -191,7 +193,7 @@ def open_writable(path: Path) -> ox.Store:
     try:
         return ox.Store(str(path))
     except (OSError, RuntimeError) as exc:
-        if "lock" in str(exc).lower():
+        if _LOCKED.search(str(exc)):
             raise StoreLockedError(
                 f"The graph store {path} is open in another process ({_holder_text(path)}). "
                 "Close that process (or wait for it to finish) and try again; read commands "
