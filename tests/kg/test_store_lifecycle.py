@@ -310,9 +310,9 @@ def test_damaged_store_is_one_typed_error(
         graph._live.flush()
     damage(path)
     before = listing(path)
-    with pytest.raises(StoreError, match=str(path)) as info:
-        with ZooGraph.open(path, read_only=read_only) as graph:  # noqa: SIM117
-            graph.stats()
+    raised = pytest.raises(StoreError, match=str(path))
+    with raised as info, ZooGraph.open(path, read_only=read_only) as graph:
+        graph.stats()
     assert not isinstance(info.value, StoreLockedError)  # "block checksum" is not a lock
     if read_only or damage is _foreign_rocksdb:
         assert listing(path) == before
