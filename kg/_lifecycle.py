@@ -206,7 +206,7 @@ def open_writable(path: Path) -> ox.Store:
         ) from None
 
 
-def _snapshot(source: Path, target: Path) -> None:
+def _snapshot(source: Path, target: Path, *, copy_logs: bool = False) -> None:
     """Make ``target`` a private copy of a store being written: the write-ahead logs first
     (then every write they hold is in the copy: still in a log, or in a table file the
     MANIFEST names), then the MANIFEST, then the table files. Logs and table files are
@@ -221,7 +221,9 @@ def _snapshot(source: Path, target: Path) -> None:
             shutil.copyfile(source / name, target / name)
 
     for name in os.listdir(source):
-        if name.endswith(".log"):
+        if name.endswith(".log") and copy_logs:  # a writable open may truncate its logs
+            shutil.copyfile(source / name, target / name)
+        elif name.endswith(".log"):
             link(name)
     current = (source / "CURRENT").read_bytes()
     manifest = current.decode("ascii", "replace").strip()
@@ -249,10 +251,14 @@ def _snapshot_parent(path: Path) -> Path:
     return readers
 
 
-def open_read_only(path: Path, owner: object) -> tuple[ox.Store, Any]:
+def open_read_only(path: Path, owner: object, *, private: bool = False) -> tuple[ox.Store, Any]:
     """A read-only store on ``path`` (or on a snapshot of it while a writer holds it) and
-    the callable that removes the snapshot (None without one)."""
-    if not _writer_active(path):
+    the callable that removes the snapshot (None without one).
+
+    ``private=True`` always takes a snapshot, with its own copy of the write-ahead logs,
+    and opens it writable, so the caller can drop what it must not show (nothing of the
+    original store is written: table files are only ever unlinked, never changed)."""
+    if not private and not _writer_active(path):
         try:
             return ox.Store.read_only(str(path)), None
         except (OSError, RuntimeError) as exc:
@@ -267,12 +273,12 @@ def open_read_only(path: Path, owner: object) -> tuple[ox.Store, Any]:
         snap = Path(tempfile.mkdtemp(prefix=f"kgtransfer-snapshot-{os.getpid()}-", dir=parent))
         cleanup = weakref.finalize(owner, shutil.rmtree, str(snap), True)
         try:
-            _snapshot(path, snap)
-            return ox.Store.read_only(str(snap)), cleanup
+            _snapshot(path, snap, copy_logs=private)
+            return (ox.Store(str(snap)) if private else ox.Store.read_only(str(snap))), cleanup
         except (OSError, RuntimeError) as exc:
             cleanup()
             error = exc
     raise StoreError(
-        f"The graph store {path} could not be read beside its writer "
+        f"The graph store {path} could not be read beside its writer (or copied) "
         f"({first_line(error) if error else '?'}); try again when the writer has finished."
     )

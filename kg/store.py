@@ -198,7 +198,9 @@ class ZooGraph:
         media and beside a writer in another process. It shows the store as committed
         when it was opened (later writes need a new open); while a writer holds the
         store, it reads a private snapshot (hard links, or a copy, in the temp folder),
-        so the writer's compactions cannot pull files from under it.
+        so the writer's compactions cannot pull files from under it. A batch whose bulk
+        write is still running (or was cut short by a crash) is not shown: the view is
+        then a private copy without it.
 
         Args:
             path: Folder of the store.
@@ -240,6 +242,13 @@ class ZooGraph:
                 graph._store = _life.open_writable(path)
                 _life.write_holder(path)
             graph._init_meta()
+            if read_only and graph._uncommitted():
+                # a bulk write in progress (or cut short): read a private copy without it
+                cleanup, graph._store = graph._cleanup, None
+                if cleanup is not None:
+                    cleanup()
+                graph._store, graph._cleanup = _life.open_read_only(path, graph, private=True)
+                graph._recover()
             if not read_only:
                 _life.remove_leftovers(path)
                 graph._recover()
@@ -303,15 +312,17 @@ class ZooGraph:
     def close(self) -> None:
         """Flush and release the store (its lock, holder record or snapshot). Safe to call twice."""
         store, self._store = self._store, None
-        if store is not None and self._path is not None and not self._read_only:
-            try:
+        owned = store is not None and self._path is not None and not self._read_only
+        try:
+            if owned:
                 store.flush()
-            finally:
-                del store  # drops the lock before the holder record goes
+        finally:
+            del store  # releases the lock before the holder record or the snapshot goes
+            if owned and self._path is not None:
                 _life.remove_holder(self._path)
-        cleanup, self._cleanup = getattr(self, "_cleanup", None), None
-        if cleanup is not None:
-            cleanup()
+            cleanup, self._cleanup = getattr(self, "_cleanup", None), None
+            if cleanup is not None:
+                cleanup()
 
     def __enter__(self) -> ZooGraph:
         return self
@@ -471,22 +482,27 @@ class ZooGraph:
             Path(tmp).unlink(missing_ok=True)
         store.flush()
 
+    def _uncommitted(self) -> list[ox.NamedNode]:
+        """Batch graphs without provenance: a bulk write in progress, or cut short by a crash."""
+        store = self._live
+        prefix = f"{ID_BASE}batch/"
+        return [
+            name
+            for name in list(store.named_graphs())
+            if isinstance(name, ox.NamedNode)
+            and name.value.startswith(prefix)
+            and not any(store.quads_for_pattern(name, _TYPE, None, _META_GRAPH))
+        ]
+
     def _recover(self) -> list[str]:
         """Drop batch graphs without provenance (left by a crash during a bulk write)."""
         store = self._live
-        prefix = f"{ID_BASE}batch/"
-        dropped = []
-        for name in list(store.named_graphs()):
-            if (
-                isinstance(name, ox.NamedNode)
-                and name.value.startswith(prefix)
-                and not any(store.quads_for_pattern(name, _TYPE, None, _META_GRAPH))
-            ):
-                store.remove_graph(name)
-                dropped.append(name.value)
+        dropped = self._uncommitted()
+        for name in dropped:
+            store.remove_graph(name)
         if dropped:
             store.flush()
-        return dropped
+        return [name.value for name in dropped]
 
     def _replaced_quads(self, tables: ZooTables) -> list[ox.Quad]:
         """Quads about entities the new tables redefine (models, datasets, metrics)."""

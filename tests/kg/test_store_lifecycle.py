@@ -242,11 +242,17 @@ def test_kill_during_bulk_load_leaves_nothing_behind(tmp_path: Path) -> None:
     child = spawn(BULK, path)
     try:
         assert child.stdout is not None and child.stdout.readline().strip() == "loaded"
+        with ZooGraph.open(path, read_only=True) as reader:  # loaded, not committed yet
+            assert reader.stats() == before and "bulk-0" not in reader.ids("model")
     finally:
         child.kill()  # SIGKILL: no cleanup runs
         child.wait()
     spool = path / ".kgtransfer-tmp"
     assert [p.suffix for p in spool.iterdir()] == [".nq"]  # the killed load's temp file
+    untouched = listing(path)
+    with ZooGraph.open(path, read_only=True) as reader:  # before any writer cleaned up
+        assert reader.stats() == before and "bulk-0" not in reader.ids("model")
+    assert listing(path) == untouched
     with ZooGraph.open(path) as graph:
         assert not spool.exists() and not legacy.exists()
         assert graph.stats() == before  # the uncommitted batch is gone
