@@ -5,6 +5,7 @@ and removing what interrupted writes left behind. Used by :meth:`ZooGraph.open`.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import re
@@ -23,6 +24,7 @@ from kgtransfer._io import atomic_write_bytes
 from kgtransfer.errors import StoreError, StoreLockedError
 
 __all__ = [
+    "READERS_DIR",
     "TMP_DIR",
     "first_line",
     "is_store",
@@ -32,18 +34,22 @@ __all__ = [
     "remove_leftovers",
     "write_holder",
 ]
-#: Our files in the store folder (RocksDB ignores names it did not make).
+
+#: Our files in the store folder (RocksDB ignores names it did not make): the writer's
+#: holder record, the bulk loader's spool, and snapshots of read-only opens beside a
+#: writer when the temp folder is on another disk.
 _HOLDER_FILE = ".kgtransfer-writer.json"
 TMP_DIR = ".kgtransfer-tmp"
-#: Snapshots of read-only opens beside a writer, when the temp folder is on another disk.
 READERS_DIR = ".kgtransfer-readers"
-#: Every RDF store pyoxigraph writes has these column families; other RocksDB folders do not.
+_SNAPSHOT_PREFIX = "kgtransfer-snapshot-"  # then "<pid>-<random>"
 #: RocksDB's words for "another handle holds the lock" (not "block checksum mismatch").
 _LOCKED = re.compile(r"\block (file|hold)\b", re.IGNORECASE)
+#: Every RDF store pyoxigraph writes has these column families; other RocksDB folders do not.
 _OXIGRAPH_TABLES = ('[CFOptions "spog"]', '[CFOptions "id2str"]')
 
 
 def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message (pyoxigraph's run over several)."""
     lines = str(exc).strip().splitlines()
     return lines[0] if lines else type(exc).__name__
 
@@ -116,6 +122,8 @@ def _read_holder(path: Path) -> dict[str, Any] | None:
 
 def _lock_pid(path: Path) -> int | None:
     """Pid of another process holding RocksDB's lock on ``path`` (POSIX record lock)."""
+    if not sys.platform.startswith("linux"):  # the struct flock layout below is Linux's
+        return None
     try:
         import fcntl
         import struct
@@ -149,6 +157,7 @@ def _holder_text(path: Path) -> str:
 
 
 def write_holder(path: Path) -> None:
+    """Record this process as the store's writer (atomically; :func:`remove_holder` undoes)."""
     record = {
         "pid": os.getpid(),
         "host": socket.gethostname(),
@@ -159,6 +168,7 @@ def write_holder(path: Path) -> None:
 
 
 def remove_holder(path: Path) -> None:
+    """Remove the holder record if it is this process's (or stale)."""
     holder = _read_holder(path)
     if holder is None or int(holder["pid"]) == os.getpid():
         (path / _HOLDER_FILE).unlink(missing_ok=True)
@@ -172,10 +182,11 @@ def remove_leftovers(path: Path) -> list[Path]:
     """Delete what interrupted writes left (we hold the lock, so nobody else uses them)."""
     found = [path / TMP_DIR] if (path / TMP_DIR).exists() else []
     found += path.glob(f".{_HOLDER_FILE}.*.tmp")  # an interrupted atomic write
-    for snap in path.glob(f"{READERS_DIR}/kgtransfer-snapshot-*-*"):
-        pid = snap.name.split("-")[2]
-        if pid.isdigit() and not _pid_alive(int(pid)):  # a reader that was killed
-            found.append(snap)
+    for parent in (path / READERS_DIR, Path(tempfile.gettempdir())):
+        for snap in parent.glob(f"{_SNAPSHOT_PREFIX}*-*"):
+            pid = snap.name[len(_SNAPSHOT_PREFIX) :].split("-")[0]
+            if pid.isdigit() and not _pid_alive(int(pid)):  # a reader that was killed
+                found.append(snap)
     name = path.resolve().name
     if name:  # bulk-load files of kgtransfer <= 0.x were written beside the store
         legacy = re.compile(rf"\.{re.escape(name)}\.[a-z0-9_]{{8}}\.nq")
@@ -190,6 +201,12 @@ def remove_leftovers(path: Path) -> list[Path]:
 
 
 def open_writable(path: Path) -> ox.Store:
+    """pyoxigraph's writable store on ``path``; a lock error names the holder.
+
+    Raises:
+        StoreLockedError: Another process (or handle) has it open for writing.
+        StoreError: It cannot be opened for writing (read-only media, damage).
+    """
     try:
         return ox.Store(str(path))
     except (OSError, RuntimeError) as exc:
@@ -206,18 +223,30 @@ def open_writable(path: Path) -> ox.Store:
         ) from None
 
 
-def _snapshot(source: Path, target: Path, *, copy_logs: bool = False) -> None:
+class _NoLinks(Exception):
+    """Hard links into the snapshot folder are impossible (another mount, no permission)."""
+
+
+_LINK_ERRORS = {errno.EXDEV, errno.EPERM, errno.EMLINK, errno.EACCES, errno.EROFS}
+
+
+def _snapshot(source: Path, target: Path, *, copy_logs: bool, may_copy: bool) -> None:
     """Make ``target`` a private copy of a store being written: the write-ahead logs first
     (then every write they hold is in the copy: still in a log, or in a table file the
     MANIFEST names), then the MANIFEST, then the table files. Logs and table files are
     hard links (table files never change; logs only grow, and are read once at open);
-    a file the writer deletes meanwhile raises, and the caller takes a new snapshot."""
-    same_fs = os.stat(source).st_dev == os.stat(target).st_dev
+    a file the writer deletes meanwhile raises, and the caller takes a new snapshot.
+    Where links are impossible the files are copied if ``may_copy``, else
+    :class:`_NoLinks` is raised."""
 
     def link(name: str) -> None:
-        if same_fs:
+        try:
             os.link(source / name, target / name)
-        else:
+        except OSError as exc:
+            if exc.errno not in _LINK_ERRORS:
+                raise
+            if not may_copy:
+                raise _NoLinks from exc
             shutil.copyfile(source / name, target / name)
 
     for name in os.listdir(source):
@@ -227,6 +256,11 @@ def _snapshot(source: Path, target: Path, *, copy_logs: bool = False) -> None:
             link(name)
     current = (source / "CURRENT").read_bytes()
     manifest = current.decode("ascii", "replace").strip()
+    if not re.fullmatch(r"MANIFEST-\d+", manifest):
+        raise StoreError(
+            f"The graph store {source} is damaged: its CURRENT file names no MANIFEST "
+            f"({current[:40]!r}). Restore a backup or rebuild it with `kgtransfer ingest`."
+        )
     shutil.copyfile(source / manifest, target / manifest)
     (target / "CURRENT").write_bytes(current)
     for name in os.listdir(source):
@@ -236,13 +270,19 @@ def _snapshot(source: Path, target: Path, *, copy_logs: bool = False) -> None:
             shutil.copyfile(source / name, target / name)
 
 
+def _same_disk(one: Path, other: Path) -> bool:
+    try:
+        return os.stat(one).st_dev == os.stat(other).st_dev
+    except OSError:
+        return False
+
+
 def _snapshot_parent(path: Path) -> Path:
     """The temp folder if it is on the store's file system (hard links work), else the
     store's own ``.kgtransfer-readers`` folder (a writer is running, so it is writable)."""
     temp = Path(tempfile.gettempdir())
-    with contextlib.suppress(OSError):
-        if os.stat(temp).st_dev == os.stat(path).st_dev:
-            return temp
+    if _same_disk(temp, path):
+        return temp
     readers = path / READERS_DIR
     try:
         readers.mkdir(exist_ok=True)
@@ -252,33 +292,55 @@ def _snapshot_parent(path: Path) -> Path:
 
 
 def open_read_only(path: Path, owner: object, *, private: bool = False) -> tuple[ox.Store, Any]:
-    """A read-only store on ``path`` (or on a snapshot of it while a writer holds it) and
-    the callable that removes the snapshot (None without one).
+    """A read-only store on ``path`` and the callable that removes its snapshot (or None).
+
+    pyoxigraph leaves reading a store that another process writes undefined (the
+    writer's compactions delete files a reader still needs), so the view is a snapshot
+    whenever that can be cheap or is needed: hard links in the temp folder when it is on
+    the store's disk; otherwise, only while a writer holds the store, a snapshot in the
+    store's ``.kgtransfer-readers`` (or a copy). Without a writer and off the temp disk
+    (e.g. read-only media) the store itself is opened read-only, which writes nothing.
 
     ``private=True`` always takes a snapshot, with its own copy of the write-ahead logs,
     and opens it writable, so the caller can drop what it must not show (nothing of the
     original store is written: table files are only ever unlinked, never changed)."""
-    if not private and not _writer_active(path):
-        try:
-            return ox.Store.read_only(str(path)), None
-        except (OSError, RuntimeError) as exc:
-            raise StoreError(
-                f"The graph store {path} cannot be read ({first_line(exc)}); it is damaged "
-                "or not a kgtransfer store. Restore a backup or rebuild it with "
-                "`kgtransfer ingest`."
-            ) from None
+    writer = private or _writer_active(path)
+    if not writer and not _same_disk(Path(tempfile.gettempdir()), path):
+        return _open_in_place(path), None
     error: BaseException | None = None
     parent = _snapshot_parent(path)
-    for _ in range(5):  # the writer may delete a file while we copy: take it again
-        snap = Path(tempfile.mkdtemp(prefix=f"kgtransfer-snapshot-{os.getpid()}-", dir=parent))
+    for _ in range(5 if writer else 1):  # the writer may delete a file we copy: again
+        snap = Path(tempfile.mkdtemp(prefix=f"{_SNAPSHOT_PREFIX}{os.getpid()}-", dir=parent))
         cleanup = weakref.finalize(owner, shutil.rmtree, str(snap), True)
         try:
-            _snapshot(path, snap, copy_logs=private)
+            _snapshot(path, snap, copy_logs=private, may_copy=writer)
             return (ox.Store(str(snap)) if private else ox.Store.read_only(str(snap))), cleanup
+        except _NoLinks:
+            cleanup()
+            return _open_in_place(path), None
         except (OSError, RuntimeError) as exc:
             cleanup()
+            if isinstance(exc, StoreError):
+                raise
             error = exc
+    if not writer:
+        raise _damaged(path, error)
     raise StoreError(
-        f"The graph store {path} could not be read beside its writer (or copied) "
+        f"The graph store {path} could not be read beside its writer "
         f"({first_line(error) if error else '?'}); try again when the writer has finished."
     )
+
+
+def _damaged(path: Path, exc: BaseException | None) -> StoreError:
+    return StoreError(
+        f"The graph store {path} cannot be read ({first_line(exc) if exc else '?'}); it is "
+        "damaged or not a kgtransfer store. Restore a backup or rebuild it with "
+        "`kgtransfer ingest`."
+    )
+
+
+def _open_in_place(path: Path) -> ox.Store:
+    try:
+        return ox.Store.read_only(str(path))
+    except (OSError, RuntimeError) as exc:
+        raise _damaged(path, exc) from None

@@ -194,13 +194,14 @@ class ZooGraph:
         ``.kgtransfer-writer.json`` until :meth:`close`, and removes what an
         interrupted load left behind (temporary files, a batch without provenance).
 
-        A read-only open takes no lock and writes nothing, so it works on read-only
-        media and beside a writer in another process. It shows the store as committed
-        when it was opened (later writes need a new open); while a writer holds the
-        store, it reads a private snapshot (hard links, or a copy, in the temp folder),
-        so the writer's compactions cannot pull files from under it. A batch whose bulk
-        write is still running (or was cut short by a crash) is not shown: the view is
-        then a private copy without it.
+        A read-only open takes no lock and does not write to the store, so it works on
+        read-only media and beside a writer in another process. It shows the store as
+        committed when it was opened; later writes need a new open. It reads a private
+        snapshot (hard links in the temp folder, or, while a writer holds the store and
+        the temp folder is on another disk, a snapshot in ``.kgtransfer-readers``), so a
+        writer's compactions cannot pull files from under it. A batch whose bulk write is
+        still running (or was cut short by a crash) is not shown: the view is then a
+        private copy without it.
 
         Args:
             path: Folder of the store.

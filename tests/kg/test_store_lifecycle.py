@@ -89,6 +89,25 @@ def test_read_only_open_writes_nothing(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------------- writer and readers
+def test_a_long_lived_view_survives_a_later_writer(tmp_path: Path) -> None:
+    """The writer's compactions delete table files; the view keeps reading its snapshot."""
+    path = make_store(tmp_path / "graph")
+    with ZooGraph.open(path, read_only=True) as view:
+        expected = view.to_tables()
+        with ZooGraph.open(path) as writer:
+            for k in range(3):
+                writer.add_record("vit-ft-cifar", "数据集 #1", 0.1 * k, seed=k)
+                writer._live.flush()
+            writer._live.optimize()
+            writer.remove_model("google/vit-base")
+            writer._live.optimize()
+        assert view.stats()["models"] == 4 and view.stats()["records"] == 6
+        assert len(view.to_tables().records) == len(expected.records)
+    with ZooGraph.open(path, read_only=True) as view:  # a new open sees the writes
+        removed = int((expected.records["model"] == "google/vit-base").sum())
+        assert view.stats()["records"] == 6 + 3 - removed and view.stats()["models"] == 3
+
+
 WRITER = textwrap.dedent(
     """
     # import kgtransfer.kg without the top-level package's heavy imports (torch): seconds saved
