@@ -5,9 +5,11 @@ source, time and row counts) whose triples live in a named graph of their own, s
 ``remove_batch`` retracts exactly what a batch wrote. Small batches and batches that
 replace existing models are written in one pyoxigraph transaction; large new batches on
 disk go through the bulk loader and become visible when their provenance (the commit
-marker) is written, and a graph left without it by a crash is dropped on the next open.
-Either way a crash mid-write leaves the previous state intact. The store records its
-format version in a metadata graph and refuses to open another version.
+marker) is written, and a graph left without it by a crash is dropped on the next open
+(a read-only view never shows it). Either way a crash mid-write leaves the previous state
+intact. The store records its format version in a metadata graph and refuses to open
+another version. Opening, locking, read-only snapshots and the cleanup of interrupted
+writes live in :mod:`kgtransfer.kg._lifecycle`.
 """
 
 from __future__ import annotations

@@ -10,7 +10,8 @@ Examples::
     kgtransfer export --format ttl zoo.ttl
 
 The store is ``--store PATH``, by default ``$KGTRANSFER_HOME/graph`` (``KGTRANSFER_HOME``
-defaults to ``~/.cache/kgtransfer``).
+defaults to ``~/.cache/kgtransfer``). Only ``ingest`` creates it; ``query``, ``stats`` and
+``export`` open it read-only, so they work beside a running ingest and on read-only media.
 """
 
 from __future__ import annotations
