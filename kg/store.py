@@ -163,7 +163,8 @@ class ZooGraph:
     """A model zoo's knowledge graph (models, datasets, lineage, records, similarities).
 
     ``ZooGraph()`` lives in memory; :meth:`open` opens a persistent store on disk
-    (:meth:`create`, or ``open(path, create=True)``, makes a new one). Use it as a context manager, or call :meth:`close`.
+    (:meth:`create`, or ``open(path, create=True)``, makes a new one). Use it as a
+    context manager, or call :meth:`close`.
 
     Example:
         >>> import pandas as pd
@@ -272,9 +273,10 @@ class ZooGraph:
             found = list(store.quads_for_pattern(_STORE_NODE, _VERSION, None, _META_GRAPH))
             empty = not found and not len(store)
         except (OSError, RuntimeError) as exc:
+            reason = _life.first_line(exc)
             raise StoreError(
-                f"The graph store {where} cannot be read ({_life.first_line(exc)}); it is corrupt. "
-                "Restore it from a backup, or rebuild it with `kgtransfer ingest`."
+                f"The graph store {where} cannot be read ({reason}); it is corrupt. Restore "
+                "it from a backup, or rebuild it with `kgtransfer ingest`."
             ) from None
         if not found:
             if not empty:
@@ -313,7 +315,7 @@ class ZooGraph:
         return self._store
 
     def close(self) -> None:
-        """Flush and release the store (its lock, holder record or snapshot). Safe to call twice."""
+        """Flush and release the store (its lock, holder record or snapshot); idempotent."""
         store, self._store = self._store, None
         owned = store is not None and self._path is not None and not self._read_only
         try:

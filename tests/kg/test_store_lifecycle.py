@@ -142,8 +142,9 @@ READER = textwrap.dedent(
     from typer.testing import CliRunner
     from kgtransfer.cli import app
     store, out, seen = sys.argv[1], sys.argv[3], []
+    commands = (["stats"], ["export", out, "--format", "nq"], ["query", "stats", "-f", "json"])
     for _ in range(int(sys.argv[2])):  # the CLI's read commands, each a read-only open
-        for args in (["stats"], ["export", out, "--format", "nq"], ["query", "stats", "-f", "json"]):
+        for args in commands:
             result = CliRunner().invoke(app, [*args, "--store", store])
             assert result.exit_code == 0, result.output
         seen += [row["n"] for row in json.loads(result.output) if row["kind"] == "models"]
