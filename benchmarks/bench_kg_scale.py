@@ -106,7 +106,7 @@ def child_ingest(path: str, n_models: int, nt_out: str) -> dict[str, float]:
     tables = synthetic_zoo(n_models)
     before = _peak_mb()
     start = time.perf_counter()
-    with ZooGraph.open(path) as graph:
+    with ZooGraph.open(path, create=True) as graph:
         graph.add_zoo_tables(tables, source="synthetic")
         ingest_s = time.perf_counter() - start
         disk_after_ingest = _size_mb(Path(path))

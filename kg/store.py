@@ -5,9 +5,11 @@ source, time and row counts) whose triples live in a named graph of their own, s
 ``remove_batch`` retracts exactly what a batch wrote. Small batches and batches that
 replace existing models are written in one pyoxigraph transaction; large new batches on
 disk go through the bulk loader and become visible when their provenance (the commit
-marker) is written, and a graph left without it by a crash is dropped on the next open.
-Either way a crash mid-write leaves the previous state intact. The store records its
-format version in a metadata graph and refuses to open another version.
+marker) is written, and a graph left without it by a crash is dropped on the next open
+(a read-only view never shows it). Either way a crash mid-write leaves the previous state
+intact. The store records its format version in a metadata graph and refuses to open
+another version. Opening, locking, read-only snapshots and the cleanup of interrupted
+writes live in :mod:`kgtransfer.kg._lifecycle`.
 """
 
 from __future__ import annotations
@@ -31,7 +33,14 @@ import pyoxigraph as ox
 from tqdm import tqdm
 
 from kgtransfer._io import atomic_write_bytes as _atomic_write
-from kgtransfer.errors import StoreLockedError, StoreVersionError, did_you_mean
+from kgtransfer.errors import (
+    ArgumentError,
+    StoreError,
+    StoreLockedError,
+    StoreVersionError,
+    did_you_mean,
+)
+from kgtransfer.kg import _lifecycle as _life
 from kgtransfer.kg._queries import (
     get_query,
     is_update,
@@ -202,8 +211,9 @@ def _format(fmt: str | None, target: object) -> ox.RdfFormat:
 class ZooGraph:
     """A model zoo's knowledge graph (models, datasets, lineage, records, similarities).
 
-    ``ZooGraph()`` lives in memory; :meth:`open` opens (or creates) a persistent
-    store on disk. Use it as a context manager, or call :meth:`close`.
+    ``ZooGraph()`` lives in memory; :meth:`open` opens a persistent store on disk
+    (:meth:`create`, or ``open(path, create=True)``, makes a new one). Use it as a
+    context manager, or call :meth:`close`.
 
     Example:
         >>> import pandas as pd
@@ -225,53 +235,100 @@ class ZooGraph:
 
     # ------------------------------------------------------------------ lifecycle
     @classmethod
-    def open(cls, path: str | os.PathLike[str], *, read_only: bool = False) -> ZooGraph:
-        """Open (or create) the persistent store in folder ``path``.
+    def open(
+        cls, path: str | os.PathLike[str], *, read_only: bool = False, create: bool = False
+    ) -> ZooGraph:
+        """Open the persistent store in folder ``path``.
+
+        Opening never creates a store unless ``create=True`` (or :meth:`create`), and
+        a folder that is not a store is never written to. A writable open takes the
+        store's lock, records its holder (pid, host, time) in
+        ``.kgtransfer-writer.json`` until :meth:`close`, and removes what an
+        interrupted load left behind (temporary files, a batch without provenance).
+
+        A read-only open takes no lock and does not write to the store, so it works on
+        read-only media and beside a writer in another process. It shows the store as
+        committed when it was opened; later writes need a new open. It reads a private
+        snapshot (hard links in the temp folder, or, while a writer holds the store and
+        the temp folder is on another disk, a snapshot in ``.kgtransfer-readers``), so a
+        writer's compactions cannot pull files from under it. A batch whose bulk write is
+        still running (or was cut short by a crash) is not shown: the view is then a
+        private copy without it.
 
         Args:
-            path: Folder of the store; created if missing (unless ``read_only``).
-            read_only: Open a read-only view (only while no other process writes to it:
-                pyoxigraph leaves reading a store being written undefined).
+            path: Folder of the store.
+            read_only: Open a read-only view.
+            create: Create the store if ``path`` is missing or an empty folder.
 
         Raises:
-            StoreLockedError: Another process has the store open for writing.
-            StoreVersionError: The store was written by another format version.
+            StoreError: ``path`` is no store (missing, a file, a folder of other files or
+                another program's database; nothing is written to it then), or the store
+                is corrupt or unreadable.
+            StoreLockedError: Another process has the store open for writing (the
+                message names it).
+            StoreVersionError: The store was written by another format version, or not by
+                kgtransfer.
         """
         path = Path(path)
+        if read_only and create:
+            raise ArgumentError(
+                "ZooGraph.open(): read_only=True and create=True exclude each other."
+            )
+        if not _life.is_store(path):
+            if not create:
+                raise StoreError(
+                    f"No graph store at {path}: the folder does not exist or is empty. Build "
+                    f"one with `kgtransfer ingest --store {path} ...` (or `kgtransfer zoo "
+                    "build`), or pass create=True to ZooGraph.open."
+                )
+            path.mkdir(parents=True, exist_ok=True)
         graph = cls.__new__(cls)
         graph._path = path
         graph._read_only = read_only
+        graph._store = None
+        graph._cleanup = None
         graph.last_report = None
         try:
             if read_only:
-                if not path.is_dir():
-                    raise FileNotFoundError(f"No graph store at {path}; ingest something first.")
-                graph._store = ox.Store.read_only(str(path))
+                graph._store, graph._cleanup = _life.open_read_only(path, graph)
             else:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                graph._store = ox.Store(str(path))
-        except OSError as exc:
-            if "lock" in str(exc).lower():
-                raise StoreLockedError(
-                    f"The graph store {path} is open in another process ({exc}). Close that "
-                    "process (or wait for it to finish) and try again, or use another store path."
-                ) from exc
-            raise
-        try:
+                graph._store = _life.open_writable(path)
+                _life.write_holder(path)
             graph._init_meta()
-        except StoreVersionError:
+            if read_only and graph._uncommitted():
+                # a bulk write in progress (or cut short): read a private copy without it
+                cleanup, graph._store = graph._cleanup, None
+                if cleanup is not None:
+                    cleanup()
+                graph._store, graph._cleanup = _life.open_read_only(path, graph, private=True)
+                graph._recover()
+            if not read_only:
+                _life.remove_leftovers(path)
+                graph._recover()
+        except BaseException:
             graph.close()
             raise
-        if not read_only:
-            graph._recover()
         return graph
+
+    @classmethod
+    def create(cls, path: str | os.PathLike[str]) -> ZooGraph:
+        """Create (or open) a writable store in ``path``: ``open(path, create=True)``."""
+        return cls.open(path, create=True)
 
     def _init_meta(self) -> None:
         store = self._live
-        found = list(store.quads_for_pattern(_STORE_NODE, _VERSION, None, _META_GRAPH))
         where = self._path or "the in-memory store"
+        try:
+            found = list(store.quads_for_pattern(_STORE_NODE, _VERSION, None, _META_GRAPH))
+            empty = not found and not len(store)
+        except (OSError, RuntimeError) as exc:
+            reason = _life.first_line(exc)
+            raise StoreError(
+                f"The graph store {where} cannot be read ({reason}); it is corrupt. Restore "
+                "it from a backup, or rebuild it with `kgtransfer ingest`."
+            ) from None
         if not found:
-            if len(store) and not self._read_only:
+            if not empty:
                 raise StoreVersionError(
                     f"{where} holds RDF but no kgtransfer format version; it was not written by "
                     "kgtransfer. Open an empty folder, or load the data with load_rdf()."
@@ -279,7 +336,15 @@ class ZooGraph:
             if not self._read_only:
                 store.add(ox.Quad(_STORE_NODE, _VERSION, ox.Literal(FORMAT_VERSION), _META_GRAPH))
             return
-        version = int(str(getattr(found[0].object, "value", "-1")))
+        literal = str(getattr(found[0].object, "value", found[0].object))
+        try:
+            version = int(literal)
+        except ValueError:
+            raise StoreVersionError(
+                f"{where} has an unreadable store format version {literal!r} (expected an "
+                f"integer; this kgtransfer reads version {FORMAT_VERSION}). The store is "
+                "damaged or was not written by kgtransfer; rebuild it with `kgtransfer ingest`."
+            ) from None
         if version != FORMAT_VERSION:
             raise StoreVersionError(
                 f"{where} has store format version {version}, this kgtransfer reads version "
@@ -299,11 +364,19 @@ class ZooGraph:
         return self._store
 
     def close(self) -> None:
-        """Flush and release the store (and its lock). Safe to call twice."""
-        if self._store is not None:
-            if self._path is not None and not self._read_only:
-                self._store.flush()
-            self._store = None
+        """Flush and release the store (its lock, holder record or snapshot); idempotent."""
+        store, self._store = self._store, None
+        owned = store is not None and self._path is not None and not self._read_only
+        try:
+            if owned:
+                store.flush()
+        finally:
+            del store  # releases the lock before the holder record or the snapshot goes
+            if owned and self._path is not None:
+                _life.remove_holder(self._path)
+            cleanup, self._cleanup = getattr(self, "_cleanup", None), None
+            if cleanup is not None:
+                cleanup()
 
     def __enter__(self) -> ZooGraph:
         return self
@@ -436,7 +509,8 @@ class ZooGraph:
     ) -> None:
         """Write a large batch with pyoxigraph's bulk loader, then commit it.
 
-        The statements are streamed to a temporary N-Quads file beside the store and
+        The statements are streamed to a temporary N-Quads file in the store's
+        ``.kgtransfer-tmp`` folder (a kill leaves it there for the next open to remove) and
         bulk-loaded into the batch's own named graph; the batch's provenance (the
         commit marker) is written afterwards in one transaction. A crash in between
         leaves a graph without provenance, which :meth:`_recover` drops the next time
@@ -445,9 +519,9 @@ class ZooGraph:
         store = self._live
         assert self._path is not None
         node = ox.NamedNode(graph[1:-1])
-        fd, tmp = tempfile.mkstemp(
-            dir=self._path.parent, prefix=f".{self._path.name}.", suffix=".nq"
-        )
+        spool = self._path / _life.TMP_DIR  # emptied by the next writable open
+        spool.mkdir(exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=spool, prefix="batch-", suffix=".nq")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 for piece in pieces:
@@ -462,22 +536,27 @@ class ZooGraph:
             Path(tmp).unlink(missing_ok=True)
         store.flush()
 
+    def _uncommitted(self) -> list[ox.NamedNode]:
+        """Batch graphs without provenance: a bulk write in progress, or cut short by a crash."""
+        store = self._live
+        prefix = f"{ID_BASE}batch/"
+        return [
+            name
+            for name in list(store.named_graphs())
+            if isinstance(name, ox.NamedNode)
+            and name.value.startswith(prefix)
+            and not any(store.quads_for_pattern(name, _TYPE, None, _META_GRAPH))
+        ]
+
     def _recover(self) -> list[str]:
         """Drop batch graphs without provenance (left by a crash during a bulk write)."""
         store = self._live
-        prefix = f"{ID_BASE}batch/"
-        dropped = []
-        for name in list(store.named_graphs()):
-            if (
-                isinstance(name, ox.NamedNode)
-                and name.value.startswith(prefix)
-                and not any(store.quads_for_pattern(name, _TYPE, None, _META_GRAPH))
-            ):
-                store.remove_graph(name)
-                dropped.append(name.value)
+        dropped = self._uncommitted()
+        for name in dropped:
+            store.remove_graph(name)
         if dropped:
             store.flush()
-        return dropped
+        return [name.value for name in dropped]
 
     def _replaced_quads(self, tables: ZooTables) -> list[ox.Quad]:
         """Quads about entities the new tables redefine (models, datasets, metrics)."""
@@ -725,7 +804,7 @@ class ZooGraph:
         The :class:`~kgtransfer.kg.ingest.IngestReport` is kept in ``graph.last_report``.
         ``path`` makes the graph persistent on disk.
         """
-        graph = cls.open(path) if path is not None else cls()
+        graph = cls.open(path, create=True) if path is not None else cls()
         try:
             graph.add_tables(
                 models,

@@ -10,7 +10,8 @@ Examples::
     kgtransfer export --format ttl zoo.ttl
 
 The store is ``--store PATH``, by default ``$KGTRANSFER_HOME/graph`` (``KGTRANSFER_HOME``
-defaults to ``~/.cache/kgtransfer``).
+defaults to ``~/.cache/kgtransfer``). Only ``ingest`` creates it; ``query``, ``stats`` and
+``export`` open it read-only, so they work beside a running ingest and on read-only media.
 """
 
 from __future__ import annotations
@@ -119,7 +120,7 @@ def ingest(
         )
     mode = errors.value if errors is not None else "raise"
     try:
-        with ZooGraph.open(_store(store)) as graph:
+        with ZooGraph.open(_store(store), create=True) as graph:
             batches = []
             if any(tables.values()):
                 batches.append(
@@ -217,7 +218,7 @@ def query(
     if not _store(store).is_dir():
         fail(f"no graph store at {_store(store)}; run `kgtransfer ingest` first or pass --store")
     try:
-        with ZooGraph.open(_store(store)) as graph:
+        with ZooGraph.open(_store(store), read_only=True) as graph:
             if path.suffix == ".rq":
                 bindings: dict[str, object] = dict(params)
                 for key, value in _params(entity or []).items():
@@ -243,7 +244,7 @@ def stats(store: StoreOption = None) -> None:
     if not _store(store).is_dir():
         fail(f"no graph store at {_store(store)}; run `kgtransfer ingest` first or pass --store")
     try:
-        with ZooGraph.open(_store(store)) as graph:
+        with ZooGraph.open(_store(store), read_only=True) as graph:
             counts = graph.stats()
             counts["quads"] = len(graph)
     except _EXPECTED as exc:
@@ -267,7 +268,7 @@ def export(
     if not _store(store).is_dir():
         fail(f"no graph store at {_store(store)}; run `kgtransfer ingest` first or pass --store")
     try:
-        with ZooGraph.open(_store(store)) as graph:
+        with ZooGraph.open(_store(store), read_only=True) as graph:
             graph.export(out, format=output.value)
     except _EXPECTED as exc:
         fail(_one_line(exc))

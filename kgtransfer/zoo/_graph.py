@@ -76,7 +76,7 @@ def sync_build_to_graph(
     previous = state.get("build") or {}
     if not force and previous.get("digest") == digest and graph_path(home).is_dir():
         return False
-    with ZooGraph.open(graph_path(home)) as graph:
+    with ZooGraph.open(graph_path(home), create=True) as graph:
         _retract(graph, list(previous.get("batches", [])))
         # Cards first: they mention datasets (task only), and a later dataset row
         # replaces everything known about its dataset, so the full metadata wins.

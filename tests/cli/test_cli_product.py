@@ -58,7 +58,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
             "similarity": [0.9, 0.8, 0.9, 0.85],
         }
     )
-    with ZooGraph.open(path) as graph:
+    with ZooGraph.open(path, create=True) as graph:
         graph.add_tables(models=models, datasets=datasets, records=records, similarities=sims)
     return path
 

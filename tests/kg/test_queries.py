@@ -24,7 +24,7 @@ def run(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Runner]:
     if request.param == "disk":
-        graph = ZooGraph.open(tmp_path_factory.mktemp("q") / "graph")
+        graph = ZooGraph.open(tmp_path_factory.mktemp("q") / "graph", create=True)
     else:
         graph = ZooGraph()
     graph.add_zoo_tables(example_tables(), source="example")

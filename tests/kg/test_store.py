@@ -15,7 +15,13 @@ import pandas.testing as pdt
 import pyoxigraph as ox
 import pytest
 
-from kgtransfer.errors import IngestError, StoreLockedError, StoreVersionError, UnknownNameError
+from kgtransfer.errors import (
+    IngestError,
+    StoreError,
+    StoreLockedError,
+    StoreVersionError,
+    UnknownNameError,
+)
 from kgtransfer.kg import FORMAT_VERSION, KGT, ZooGraph, ZooTables
 from kgtransfer.kg._example import example_tables, typed
 from kgtransfer.kg.iri import to_iri
@@ -61,7 +67,7 @@ def test_round_trip_keeps_dtypes_and_numeric_attributes() -> None:
 
 def test_persistent_reopen_sees_everything(tmp_path: Path) -> None:
     path = tmp_path / "graph"
-    with ZooGraph.open(path) as graph:
+    with ZooGraph.open(path, create=True) as graph:
         graph.add_zoo_tables(example_tables(), source="example")
         n = len(graph)
     with ZooGraph.open(path) as again:
@@ -234,7 +240,7 @@ def test_bad_tables_raise_and_write_nothing(tables: ZooTables, match: str) -> No
 def test_failed_load_mid_batch_leaves_previous_state(tmp_path: Path) -> None:
     """A batch that fails half-way through parsing writes nothing (one transaction)."""
     path = tmp_path / "graph"
-    with ZooGraph.open(path) as graph:
+    with ZooGraph.open(path, create=True) as graph:
         graph.add_zoo_tables(example_tables(), source="v1")
         before = len(graph)
         good = "".join(
@@ -270,7 +276,7 @@ CHILD = textwrap.dedent(
 
 def test_killed_mid_ingest_leaves_a_consistent_store(tmp_path: Path) -> None:
     path = tmp_path / "graph"
-    with ZooGraph.open(path) as graph:
+    with ZooGraph.open(path, create=True) as graph:
         graph.add_zoo_tables(example_tables(), source="v1")
     n = 6000
     proc = subprocess.Popen(
@@ -301,7 +307,7 @@ def test_killed_mid_ingest_leaves_a_consistent_store(tmp_path: Path) -> None:
 def test_uncommitted_bulk_graph_is_dropped_on_open(tmp_path: Path) -> None:
     """A crash between the bulk load and the commit marker leaves a graph that open() drops."""
     path = tmp_path / "graph"
-    with ZooGraph.open(path) as graph:
+    with ZooGraph.open(path, create=True) as graph:
         graph.add_zoo_tables(example_tables(), source="v1")
         before = len(graph)
         orphan = graph.iri("batch", "crashed")
@@ -326,7 +332,7 @@ def test_bulk_path_round_trip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     import kgtransfer.kg.store as store_module
 
     monkeypatch.setattr(store_module, "_BULK_MIN_STATEMENTS", 1)
-    with ZooGraph.open(tmp_path / "graph") as graph:
+    with ZooGraph.open(tmp_path / "graph", create=True) as graph:
         graph.add_zoo_tables(example_tables(), source="bulk")
         assert_tables_equal(example_tables(), graph.to_tables())
         assert [p.name for p in tmp_path.iterdir()] == ["graph"]  # temp file removed
@@ -345,7 +351,7 @@ HOLDER = textwrap.dedent(
 
 def test_locked_by_another_process(tmp_path: Path) -> None:
     path = tmp_path / "graph"
-    ZooGraph.open(path).close()
+    ZooGraph.open(path, create=True).close()
     proc = subprocess.Popen(
         [sys.executable, "-c", HOLDER, str(path)], stdout=subprocess.PIPE, text=True
     )
@@ -363,20 +369,20 @@ def test_locked_by_another_process(tmp_path: Path) -> None:
 
 def test_read_only_view(tmp_path: Path) -> None:
     path = tmp_path / "graph"
-    with ZooGraph.open(path) as graph:
+    with ZooGraph.open(path, create=True) as graph:
         graph.add_zoo_tables(example_tables(), source="example")
     with ZooGraph.open(path, read_only=True) as reader:
         assert reader.stats()["models"] == 4
         with pytest.raises(StoreLockedError, match="read_only=True"):
             reader.add_record("m", "d", 1.0)
-    with pytest.raises(FileNotFoundError, match="No graph store"):
+    with pytest.raises(StoreError, match="No graph store"):
         ZooGraph.open(tmp_path / "missing", read_only=True)
 
 
 @pytest.mark.parametrize("other", [FORMAT_VERSION - 1, FORMAT_VERSION + 1])
 def test_version_mismatch_refused(tmp_path: Path, other: int) -> None:
     path = tmp_path / "graph"
-    ZooGraph.open(path).close()
+    ZooGraph.open(path, create=True).close()
     store = ox.Store(str(path))
     meta = ox.NamedNode(to_iri("graph", "meta"))
     node = ox.NamedNode(to_iri("graph", "store"))
