@@ -27,7 +27,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
             for m, v in zip(MODELS["model"], vs, strict=True)
         ]
     )
-    with ZooGraph.open(path) as graph:
+    with ZooGraph.open(path, create=True) as graph:
         graph.add_tables(models=MODELS, datasets=DATASETS, records=records)
     return path
 
@@ -35,7 +35,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def empty_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("empty") / "graph"
-    with ZooGraph.open(path) as graph:
+    with ZooGraph.open(path, create=True) as graph:
         graph.add_tables(models=MODELS, datasets=DATASETS)
     return path
 
