@@ -7,7 +7,8 @@ read-only handle sees the store as it was when opened), so results are never sta
 Protocol over two pipes (``multiprocessing.connection.Connection``, pickled messages):
 request ``{"path", "sparql", "prefixes", "substitutions", "limit", "union"}``; replies
 ``("boolean", value)`` or ``("head", kind, variables)``, then ``("rows", [...])`` chunks,
-then ``("done", truncated)``; or ``("error", exception class name, message)``.
+then ``("done", truncated)``; or ``("error", exception class name, message)`` for the
+query's own error, ``("store-error", ...)`` when the read-only handle kept failing.
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ from __future__ import annotations
 import os
 import signal
 import sys
+import time
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any
 
 _CHUNK = 500
+_ATTEMPTS = 4
 # RocksDB files whose change means new data: the write-ahead logs, tables, the manifest.
 _DATA_SUFFIXES = (".log", ".sst")
 
@@ -112,7 +115,7 @@ def _serve(ox: Any, state: dict[str, Any], request: dict[str, Any], replies: Con
         sent.append(1)
         replies.send(message)
 
-    for attempt in (0, 1):
+    for attempt in range(_ATTEMPTS):
         try:
             signature = _signature(path)
             if state["store"] is None or state["opened"] != (path, signature):
@@ -123,16 +126,24 @@ def _serve(ox: Any, state: dict[str, Any], request: dict[str, Any], replies: Con
             return
         except BrokenPipeError:
             raise
-        except OSError as exc:
-            # a read-only handle beside a writer may lose a table file to compaction:
-            # reopen and retry once if nothing was sent yet
-            state["store"] = state["opened"] = None
-            if attempt or sent:
+        except Exception as exc:
+            if not _store_level(exc):  # the query's own error (syntax, substitution)
                 send(("error", type(exc).__name__, str(exc)))
                 return
-        except Exception as exc:
-            send(("error", type(exc).__name__, str(exc)))
-            return
+            # a read-only handle beside a writer can race it (a manifest or table file
+            # replaced while opening or reading): reopen and retry if nothing was sent yet
+            state["store"] = state["opened"] = None
+            if sent or attempt == _ATTEMPTS - 1:
+                send(("store-error", type(exc).__name__, str(exc)))
+                return
+            time.sleep(0.02 * (attempt + 1))
+
+
+def _store_level(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return isinstance(exc, OSError) or any(
+        word in text for word in ("corruption", "io error", "no such file")
+    )
 
 
 if __name__ == "__main__":

@@ -9,7 +9,10 @@ signal handlers wait for it), so:
   handle whenever the store's files changed (a write here appends to the write-ahead
   log, which a fresh read-only handle replays), so a query sees every write this process
   committed before it. On timeout or Ctrl-C the worker is killed (the query really
-  stops) and the next query starts a new one.
+  stops) and the next query starts a new one. pyoxigraph calls a read-only handle beside a
+  writer undefined behaviour; in practice it can race the writer replacing a manifest or
+  table file, so the worker retries, and if its handle keeps failing the query runs in
+  this process as for an in-memory store (below).
 * **In-memory stores** cannot be seen from another process, so the query runs in a
   daemon thread (pyoxigraph releases the GIL while it evaluates). A timeout or Ctrl-C
   returns control at once; streaming queries stop at the next row, but an operator that
@@ -135,7 +138,10 @@ def run_query(
         "union": union,
     }
     if path is not None and os.name == "posix":
-        return _POOL.run(request, timeout)
+        try:
+            return _POOL.run(request, timeout)
+        except _WorkerStoreError:
+            pass  # the read-only handle could not read beside the writer: use ours
     return _run_in_thread(store, request, timeout)
 
 
@@ -145,6 +151,10 @@ def _timeout_error(timeout: float) -> QueryTimeoutError:
         "Narrow it (more specific patterns, LIMIT), or pass a larger timeout= "
         "(timeout=None for none)."
     )
+
+
+class _WorkerStoreError(Exception):
+    """The worker's read-only handle kept failing (it raced a writer)."""
 
 
 def _raise_remote(name: str, message: str) -> None:
@@ -207,6 +217,8 @@ class _WorkerPool:
             try:
                 self._requests.send(request)
                 return self._collect(self._replies, deadline, timeout)
+            except _WorkerStoreError:
+                raise  # the worker is fine and idle; its handle is dropped
             except BaseException:
                 self.kill()  # timeout, Ctrl-C, a dead worker: the query stops here
                 raise
@@ -245,6 +257,8 @@ class _WorkerPool:
             elif tag == "done":
                 result.truncated = message[1]
                 return result
+            elif tag == "store-error":
+                raise _WorkerStoreError(f"{message[1]}: {message[2]}")
             else:
                 _raise_remote(message[1], message[2])
 
