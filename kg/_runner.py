@@ -153,6 +153,10 @@ def _timeout_error(timeout: float) -> QueryTimeoutError:
     )
 
 
+class _WorkerDied(Exception):
+    """The worker process ended without answering."""
+
+
 class _WorkerStoreError(Exception):
     """The worker's read-only handle kept failing (it raced a writer)."""
 
@@ -208,20 +212,31 @@ class _WorkerPool:
     def run(self, request: dict[str, Any], timeout: float | None) -> QueryResult:
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._lock:
-            if self._owner != os.getpid():  # forked: the worker belongs to our parent
-                self._proc = self._requests = self._replies = None
-            if self._proc is None or self._proc.poll() is not None:
-                self.kill()
-                self._start()
-            assert self._requests is not None and self._replies is not None
-            try:
-                self._requests.send(request)
-                return self._collect(self._replies, deadline, timeout)
-            except _WorkerStoreError:
-                raise  # the worker is fine and idle; its handle is dropped
-            except BaseException:
-                self.kill()  # timeout, Ctrl-C, a dead worker: the query stops here
-                raise
+            for attempt in (0, 1):
+                if self._owner != os.getpid():  # forked: the worker belongs to our parent
+                    self._proc = self._requests = self._replies = None
+                if self._proc is None or self._proc.poll() is not None:
+                    self.kill()
+                    self._start()
+                assert self._requests is not None and self._replies is not None
+                try:
+                    self._requests.send(request)
+                    return self._collect(self._replies, deadline, timeout)
+                except _WorkerStoreError:
+                    raise  # the worker is fine and idle; its handle is dropped
+                except _WorkerDied:
+                    # e.g. Linux's parent-death signal when the thread that started it
+                    # ended: start a new worker and ask once more
+                    self.kill()
+                    if attempt:
+                        raise StoreError(
+                            "The query worker process died twice; the query was not "
+                            "answered. If it recurs, the store may be damaged."
+                        ) from None
+                except BaseException:
+                    self.kill()  # timeout, Ctrl-C: the query stops here
+                    raise
+            raise AssertionError("unreachable")
 
     def _collect(
         self, replies: Connection, deadline: float | None, timeout: float | None
@@ -234,18 +249,12 @@ class _WorkerPool:
                     assert timeout is not None
                     raise _timeout_error(timeout)
                 if self._proc is not None and self._proc.poll() is not None:
-                    raise StoreError(
-                        f"The query worker process died (exit code {self._proc.returncode}); "
-                        "the query was not answered. Try again; if it recurs, the store may "
-                        "be damaged."
-                    )
+                    raise _WorkerDied(self._proc.returncode)
                 continue
             try:
                 message = replies.recv()
             except EOFError:
-                raise StoreError(
-                    "The query worker process closed its pipe; the query was not answered."
-                ) from None
+                raise _WorkerDied("pipe closed") from None
             tag = message[0]
             if tag == "rows":
                 result.rows.extend(message[1])
@@ -293,7 +302,7 @@ def _run_in_thread(store: ox.Store, request: dict[str, Any], timeout: float | No
                 continue
             if tag == "error":
                 raise value
-            return value  # type: ignore[no-any-return]
+            return value
     finally:
         cancel.set()  # a streaming query stops at its next row
 

@@ -903,7 +903,7 @@ class ZooGraph:
                     "(pyoxigraph substitutes projected variables only)."
                 ) from None
             raise
-        return _runner.result_frame(result, **frame_options)  # type: ignore[no-any-return]
+        return _runner.result_frame(result, **frame_options)
 
     def named_query(
         self,

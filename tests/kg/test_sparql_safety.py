@@ -81,9 +81,15 @@ def hits(outside: str) -> Iterator[list[str]]:
     _Outside.hits.clear()
 
 
-@pytest.fixture(params=["memory", "disk"])
-def graph(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[ZooGraph]:
-    g = ZooGraph() if request.param == "memory" else ZooGraph.open(tmp_path / "store")
+@pytest.fixture(scope="module", params=["memory", "disk"])
+def graph(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ZooGraph]:
+    """One graph per kind for the module; the tests using it must leave it unchanged."""
+    if request.param == "memory":
+        g = ZooGraph()
+    else:
+        g = ZooGraph.open(tmp_path_factory.mktemp("sparql") / "store")
     g.add_zoo_tables(example_tables(), source="example")
     yield g
     g.close()
@@ -399,3 +405,20 @@ def test_ctrl_c_stops_a_long_query(tmp_path: Path) -> None:
             proc.wait()
     assert proc.returncode == 130, err
     assert [*seen, *out.split()] == ["ready", "interrupted", "ready", "interrupted"]
+
+
+def test_a_dead_worker_is_replaced(tmp_path: Path) -> None:
+    with ZooGraph.open(tmp_path / "store") as graph:
+        graph.load_rdf(_triples(3), format="nt")
+        _runner._POOL.kill()
+        # started from a thread that then ends (Linux kills it with that thread) ...
+        thread = threading.Thread(target=lambda: graph.query("ASK { ?s ?p ?o }"))
+        thread.start()
+        thread.join()
+        assert graph.query("ASK { ?s ?p ?o }")["ask"].tolist() == [True]
+        # ... or killed from outside
+        worker = _runner._POOL._proc
+        assert worker is not None
+        worker.kill()
+        worker.wait()
+        assert len(graph.query("SELECT ?s WHERE { ?s ?p ?o }", limit=None)) >= 3
