@@ -12,7 +12,6 @@ terms: pyoxigraph ``substitutions`` or rdflib ``initBindings``.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -238,42 +237,6 @@ def solutions_frame(
     renames = renames or {}
     columns = [renames.get(names[i], names[i]) for i in keep]
     return pd.DataFrame(data, columns=columns, dtype=object)
-
-
-_UPDATE = re.compile(
-    r"^\s*(INSERT|DELETE|LOAD|CLEAR|DROP|CREATE|ADD|MOVE|COPY|WITH)\b", re.IGNORECASE
-)
-_PROLOGUE = re.compile(r"^\s*(PREFIX\s+[^:\s]*:\s*<[^>]*>|BASE\s*<[^>]*>)", re.IGNORECASE)
-_COMMENT = re.compile(r"#[^\n]*")
-_STRINGS = re.compile(
-    r"\"\"\"[\s\S]*?\"\"\"|'''[\s\S]*?'''|\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.)*'"
-)
-_IRIS = re.compile(r"<[^<>\"{}|^`\\\s]*>")
-
-
-def _strip(sparql: str) -> str:
-    body = _IRIS.sub("<>", _STRINGS.sub('""', sparql))
-    body = _COMMENT.sub("", body)
-    while True:
-        match = _PROLOGUE.match(body)
-        if not match:
-            return body
-        body = body[match.end() :]
-
-
-def is_update(sparql: str) -> bool:
-    """Whether ``sparql`` is a SPARQL UPDATE (after its prologue)."""
-    return bool(_UPDATE.match(_strip(sparql)))
-
-
-def uses_service(sparql: str) -> bool:
-    """Whether ``sparql`` contains a SERVICE clause (federated, i.e. remote, query)."""
-    return re.search(r"\bSERVICE\b", _strip(sparql), re.IGNORECASE) is not None
-
-
-def uses_load(sparql: str) -> bool:
-    """Whether an update fetches remote data with LOAD."""
-    return re.search(r"(^|;)\s*LOAD\b", _strip(sparql), re.IGNORECASE) is not None
 
 
 @cache

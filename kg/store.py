@@ -41,15 +41,11 @@ from kgtransfer.errors import (
     did_you_mean,
 )
 from kgtransfer.kg import _lifecycle as _life
-from kgtransfer.kg._queries import (
-    get_query,
-    is_update,
-    solutions_frame,
-    uses_load,
-    uses_service,
-)
+from kgtransfer.kg import _runner
+from kgtransfer.kg._queries import get_query
 from kgtransfer.kg._reader import read_tables
 from kgtransfer.kg._schema import SPECS
+from kgtransfer.kg._sparql_guard import check_sparql
 from kgtransfer.kg._writer import render_tables, string_literal, term_iri
 from kgtransfer.kg.iri import ID_BASE, encode_id, id_of, to_iri
 from kgtransfer.kg.tables import COLUMNS, ZooTables
@@ -1026,22 +1022,36 @@ class ZooGraph:
         bindings: Mapping[str, Any] | None = None,
         *,
         allow_update: bool = False,
-        limit: int | None = None,
+        limit: int | None = _runner.DEFAULT_LIMIT,
         iris: bool = False,
+        timeout: float | None = _runner.DEFAULT_TIMEOUT,
     ) -> pd.DataFrame:
         """Run SPARQL; return a DataFrame of plain Python cells.
 
         The default graph is the union of all graphs; prefixes kgt, mls, prov, dcat,
-        dcterms, dqv, skos, rdf, rdfs and xsd are predeclared.
+        dcterms, dqv, skos, rdf, rdfs and xsd are predeclared. The text is first read
+        by rdflib's SPARQL 1.1 parser and refused if it reaches outside the graph
+        (``SERVICE``, ``LOAD``, ``FROM``/``USING``/``WITH`` naming a non-kgtransfer
+        graph) wherever that is nested, if it is an update (unless ``allow_update``),
+        or if that parser cannot read it (see :mod:`kgtransfer.kg._sparql_guard`).
+        Queries on an on-disk store run in a worker process that is killed on timeout
+        or Ctrl-C; on an in-memory store, in a thread that is abandoned (see
+        :mod:`kgtransfer.kg._runner`).
 
         Args:
-            sparql: A SELECT, ASK or CONSTRUCT query (UPDATE only with ``allow_update``).
+            sparql: A SELECT, ASK, CONSTRUCT or DESCRIBE query (UPDATE only with
+                ``allow_update``).
             bindings: Values of variables, applied as pyoxigraph substitutions (the
                 variables must be projected). A str becomes a string literal; pass
                 entities as ``ZooGraph.iri("model", id)``.
-            allow_update: Permit SPARQL UPDATE (never LOAD, which would fetch remote data).
-            limit: Stop after this many rows.
+            allow_update: Permit SPARQL UPDATE (never LOAD, which would fetch remote
+                data). Updates run here, without a timeout (pyoxigraph applies an
+                update whole or not at all and cannot abandon one half-way).
+            limit: Stop after this many rows; ``None`` for all. By default 1000, and a
+                ``UserWarning`` says when that cap cut rows off. The frame's
+                ``attrs["truncated"]`` tells whether more rows existed.
             iris: Keep IRIs instead of turning our IRIs into ids.
+            timeout: Seconds the query may run (default 30); ``None`` for no limit.
 
         Returns:
             One column per variable (ASK: column ``ask``; CONSTRUCT: subject,
@@ -1049,34 +1059,49 @@ class ZooGraph:
             int/float/bool/str, unbound becomes None.
 
         Raises:
-            PermissionError: UPDATE without ``allow_update``, LOAD, or SERVICE.
-            SyntaxError: Invalid SPARQL.
+            QueryRefusedError: (a PermissionError) UPDATE without ``allow_update``,
+                LOAD, SERVICE, a remote dataset, or text rdflib's parser cannot read.
+            QueryTimeoutError: The query ran longer than ``timeout``.
+            ArgumentError: A negative or non-int ``limit``, a bad ``timeout``.
+            SyntaxError: pyoxigraph cannot run text rdflib accepted.
         """
-        if uses_service(sparql):
-            raise PermissionError(
-                "SERVICE (federated query) is refused: kgtransfer never fetches remote data. "
-                "Load the remote data into the graph first."
-            )
-        if is_update(sparql):
-            if uses_load(sparql):
-                raise PermissionError(
-                    "SPARQL LOAD is refused: kgtransfer never fetches remote data."
-                )
-            if not allow_update:
-                raise PermissionError(
-                    "SPARQL UPDATE is refused by query(); pass allow_update=True to modify the graph."
-                )
+        default_cap = _runner.is_default_cap(limit)
+        limit = _runner.check_limit(limit)
+        timeout = _runner.check_timeout(timeout)
+        checked = check_sparql(sparql, allow_update=allow_update)
+        if checked.kind == "update":
             self._writable().update(sparql, prefixes=PREFIXES)
             return pd.DataFrame()
-        substitutions: dict[ox.Variable, ox.NamedNode | ox.BlankNode | ox.Literal | ox.Triple] = {
-            ox.Variable(k): _binding(k, v) for k, v in (bindings or {}).items()
-        }
+        substitutions = {k: _binding(k, v) for k, v in (bindings or {}).items()}
+        frame = self._run_read(sparql, PREFIXES, substitutions, limit, timeout, iris=iris)
+        if default_cap and frame.attrs["truncated"]:
+            warnings.warn(
+                f"query() returned its default cap of {limit} rows and more exist; pass "
+                "limit=None for all rows (or a larger limit=).",
+                UserWarning,
+                stacklevel=2,
+            )
+        return frame
+
+    def _run_read(
+        self,
+        sparql: str,
+        prefixes: dict[str, str] | None,
+        substitutions: dict[str, Any],
+        limit: int | None,
+        timeout: float | None,
+        **frame_options: Any,
+    ) -> pd.DataFrame:
+        """Run a checked read query with a timeout (see :mod:`kgtransfer.kg._runner`)."""
         try:
-            result = self._live.query(
+            result = _runner.run_query(
+                self._live,
+                self._path,
                 sparql,
-                prefixes=PREFIXES,
-                use_default_graph_as_union=True,
-                substitutions=substitutions or None,
+                prefixes=prefixes,
+                substitutions=substitutions,
+                limit=limit,
+                timeout=timeout,
             )
         except RuntimeError as exc:
             if "projection" in str(exc):
@@ -1085,31 +1110,39 @@ class ZooGraph:
                     "(pyoxigraph substitutes projected variables only)."
                 ) from None
             raise
-        return _result_frame(result, limit=limit, iris=iris)
+        return _runner.result_frame(result, **frame_options)
 
-    def named_query(self, name: str, *, limit: int | None = 100, **params: Any) -> pd.DataFrame:
+    def named_query(
+        self,
+        name: str,
+        *,
+        limit: int | None = 100,
+        timeout: float | None = _runner.DEFAULT_TIMEOUT,
+        **params: Any,
+    ) -> pd.DataFrame:
         """Run a named query from ``kg/queries`` (see :func:`~kgtransfer.kg.list_queries`).
+
+        It runs like :meth:`query`: parse-checked (once), stopped after ``timeout``.
 
         Args:
             name: Query name, e.g. ``"lineage"``.
-            limit: Maximum number of rows (``None`` for all).
+            limit: Maximum number of rows (``None`` for all); ``attrs["truncated"]``
+                of the frame tells whether more existed.
+            timeout: Seconds the query may run (default 30); ``None`` for no limit.
             **params: The query's parameters; ``None`` leaves one unset.
 
         Raises:
             UnknownNameError: No such query.
             TypeError: Unknown or missing parameter.
+            QueryTimeoutError: The query ran longer than ``timeout``.
         """
         named = get_query(name)
+        check_sparql(named.text)  # ours, checked all the same (cached after the first time)
+        limit = _runner.check_limit(limit)
+        timeout = _runner.check_timeout(timeout)
         terms = named.terms(params)
-        result = self._live.query(
-            named.text,
-            use_default_graph_as_union=True,
-            substitutions={ox.Variable(k): v for k, v in terms.items()} or None,
-        )
-        assert isinstance(result, ox.QuerySolutions)
-        variables = [v.value for v in result.variables]
-        return solutions_frame(
-            variables, iter(result), limit=limit, hidden=named.hidden, renames=named.renames
+        return self._run_read(
+            named.text, None, terms, limit, timeout, hidden=named.hidden, renames=named.renames
         )
 
     def candidates(
@@ -1441,13 +1474,3 @@ def _binding(name: str, value: Any) -> ox.NamedNode | ox.Literal:
         f"Binding {name!r} must be str, int, float, bool or ZooGraph.iri(kind, id), "
         f"got {type(value).__name__}."
     )
-
-
-def _result_frame(result: Any, *, limit: int | None, iris: bool) -> pd.DataFrame:
-    if isinstance(result, ox.QueryBoolean):
-        return pd.DataFrame({"ask": [bool(result)]})
-    if isinstance(result, ox.QueryTriples):
-        rows = ([t.subject, t.predicate, t.object] for t in result)
-        return solutions_frame(["subject", "predicate", "object"], rows, limit=limit, iris=iris)
-    variables = [v.value for v in result.variables]
-    return solutions_frame(variables, iter(result), limit=limit, iris=iris)

@@ -196,6 +196,9 @@ def query(
         ),
     ] = None,
     limit: Annotated[int, typer.Option(help="Maximum rows (0 = all).")] = 100,
+    timeout: Annotated[
+        float, typer.Option(help="Seconds before the query is stopped (0 = no limit).")
+    ] = 30.0,
     output: Annotated[
         OutputFormat, typer.Option("--format", "-f", help="Output format.")
     ] = OutputFormat.table,
@@ -209,6 +212,10 @@ def query(
     """
     from kgtransfer.kg import ZooGraph, list_queries
 
+    if limit < 0:
+        fail(f"--limit must be 0 (all rows) or a positive number of rows, got {limit}")
+    if not timeout >= 0:
+        fail(f"--timeout must be 0 (no limit) or a positive number of seconds, got {timeout}")
     params = _params(param or [])
     path = Path(query_)
     if path.suffix != ".rq" and query_ not in list_queries():
@@ -227,13 +234,20 @@ def query(
                         fail(f"--entity {key}={value!r} is not KEY=KIND:ID")
                     bindings[key] = graph.iri(kind, id_)
                 frame = graph.query(
-                    path.read_text(encoding="utf-8"), bindings=bindings, limit=limit or None
+                    path.read_text(encoding="utf-8"),
+                    bindings=bindings,
+                    limit=limit or None,
+                    timeout=timeout or None,
                 )
             else:
-                frame = graph.named_query(query_, limit=limit or None, **params)
+                frame = graph.named_query(
+                    query_, limit=limit or None, timeout=timeout or None, **params
+                )
     except _EXPECTED as exc:
         fail(_one_line(exc))
     _emit(frame, output)
+    if frame.attrs.get("truncated"):
+        typer.echo(f"(first {limit} rows shown; --limit 0 for all)", err=True)
 
 
 @app.command()

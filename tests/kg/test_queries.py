@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import rdflib
 
-from kgtransfer.errors import UnknownNameError
+from kgtransfer.errors import QueryRefusedError, UnknownNameError
 from kgtransfer.kg import ZooGraph, get_query, list_queries, query_rdflib
 from kgtransfer.kg._example import example_tables
 
@@ -228,5 +228,5 @@ def test_query_refuses_update_service_and_load() -> None:
         graph.query("LOAD <http://example.org/data.ttl>", allow_update=True)
     # the keyword inside a string is not an update
     assert graph.query("SELECT ('INSERT' AS ?x) {}")["x"].tolist() == ["INSERT"]
-    with pytest.raises(SyntaxError):
+    with pytest.raises(QueryRefusedError, match="rdflib's parser"):
         graph.query("SELEC ?x {}")
