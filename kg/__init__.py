@@ -10,7 +10,7 @@ from kgtransfer.kg.ingest import (
     read_transfergraph,
 )
 from kgtransfer.kg.iri import ID_BASE, from_iri, to_iri
-from kgtransfer.kg.store import FORMAT_VERSION, ZooGraph
+from kgtransfer.kg.store import FORMAT_VERSION, ZooGraph, migrate_store
 from kgtransfer.kg.tables import COLUMNS, ZooTables, empty_table
 from kgtransfer.kg.vocab import KGT
 
@@ -26,6 +26,7 @@ __all__ = [
     "from_iri",
     "get_query",
     "list_queries",
+    "migrate_store",
     "normalize_tables",
     "query_rdflib",
     "read_benchmark",
