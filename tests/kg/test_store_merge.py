@@ -160,7 +160,7 @@ def test_replace_mode_wipes_what_the_batch_does_not_say() -> None:
     assert fields["license"] is None and fields["architecture"] == "x"
     graph.remove_batch(batch)  # everything it replaced comes back
     assert _quads(graph) == before
-    with pytest.raises(ArgumentError, match="mode='update'.*merge.*replace"):
+    with pytest.raises(ArgumentError, match=r"mode='update'.*merge.*replace"):
         graph.add_zoo_tables(update, source="v3", mode="update")  # type: ignore[arg-type]
 
 
