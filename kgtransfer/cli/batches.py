@@ -49,11 +49,14 @@ def list_(
 
     if output not in ("table", "json"):
         fail(f"--format {output!r}: use table or json")
+    error = None
     try:
         with ZooGraph.open(_existing(store), read_only=True) as graph:
             frame = graph.batches()
     except _EXPECTED as exc:
-        fail(_one_line(exc))
+        error = _one_line(exc)  # fail outside: the traceback may hold the store's lock
+    if error is not None:
+        fail(error)
     if output == "json":
         typer.echo(json.dumps(frame.to_dict(orient="records"), default=str))
         return
@@ -76,11 +79,14 @@ def show(
 
     if output not in ("text", "json"):
         fail(f"--format {output!r}: use text or json")
+    error = None
     try:
         with ZooGraph.open(_existing(store), read_only=True) as graph:
             info = graph.batch(batch)
     except _EXPECTED as exc:
-        fail(_one_line(exc))
+        error = _one_line(exc)  # fail outside: the traceback may hold the store's lock
+    if error is not None:
+        fail(error)
     if output == "json":
         typer.echo(json.dumps(info, default=str))
         return
@@ -107,11 +113,14 @@ def remove(batch: BatchArgument, store: StoreOption = None) -> None:
     """Retract everything a batch wrote (values it overwrote come back, see the docs)."""
     from kgtransfer.kg import ZooGraph
 
+    error = None
     try:
         with ZooGraph.open(_existing(store)) as graph:
             n = graph.remove_batch(batch)
     except _EXPECTED as exc:
-        fail(_one_line(exc))
+        error = _one_line(exc)  # fail outside: the traceback may hold the store's lock
+    if error is not None:
+        fail(error)
     typer.echo(f"removed batch {batch} ({n} statements)")
 
 
@@ -120,10 +129,13 @@ def migrate(store: StoreOption = None) -> None:
     """Carry a store written by an older kgtransfer forward (backed up first)."""
     from kgtransfer.kg import migrate_store
 
+    error = None
     try:
         result = migrate_store(_existing(store))
     except _EXPECTED as exc:
-        fail(_one_line(exc))
+        error = _one_line(exc)  # fail outside: the traceback may hold the store's lock
+    if error is not None:
+        fail(error)
     if result["backup"] is None:
         typer.echo(f"{result['path']} is at format version {result['to_version']}; nothing to do")
         return
