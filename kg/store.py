@@ -2,12 +2,17 @@
 
 Every write is one *ingest batch*: a ``kgt:IngestBatch`` (a ``prov:Activity`` with its
 source, time and row counts) whose triples live in a named graph of their own, so
-``remove_batch`` retracts exactly what a batch wrote. Small batches and batches that
-replace existing models are written in one pyoxigraph transaction; large new batches on
-disk go through the bulk loader and become visible when their provenance (the commit
-marker) is written, and a graph left without it by a crash is dropped on the next open.
-Either way a crash mid-write leaves the previous state intact. The store records its
-format version in a metadata graph and refuses to open another version.
+``remove_batch`` retracts exactly what a batch wrote. A batch merges into what is known:
+it retracts from older batches only the single values it overwrites (``mode="merge"``)
+or everything about the entities it names (``mode="replace"``), and lists each replaced
+value on its provenance. Small batches are written in one pyoxigraph transaction; large
+batches on disk go through the bulk loader and become visible when their provenance (the
+commit marker) is written, and a graph left without it by a crash is dropped on the next
+open. A batch that retracts stages its provenance and the quads to retract (as terms, in
+a staging graph) and one fixed SPARQL update then applies both, so a crash mid-write
+leaves the previous state or the new one. The store records its format version in a
+metadata graph, refuses to open another version, and :func:`migrate_store` carries an
+older one forward.
 """
 
 from __future__ import annotations
@@ -68,6 +73,8 @@ WriteMode = Literal["merge", "replace"]
 _WRITE_MODES = ("merge", "replace")
 #: Batches of at least this many statements go through the bulk loader (on disk).
 _BULK_MIN_STATEMENTS = 20_000
+#: The bulk loader reads at most about this many statements at a time (bounds its memory).
+_BULK_CHUNK_STATEMENTS = 400_000
 _META_GRAPH = ox.NamedNode(to_iri("graph", "meta"))
 _STORE_NODE = ox.NamedNode(to_iri("graph", "store"))
 _VERSION = ox.NamedNode(str(KGT.formatVersion))
@@ -139,13 +146,6 @@ def _record_attributes(attributes: Mapping[str, Any] | None) -> dict[str, float]
 
 def _datetime_literal(moment: datetime) -> str:
     return f'"{moment.isoformat()}"^^<{_XSD}dateTime>'
-
-
-def _quad_text(quad: ox.Quad) -> str:
-    triple = f"{quad.subject} {quad.predicate} {quad.object}"
-    if isinstance(quad.graph_name, ox.DefaultGraph):
-        return triple + " ."
-    return f"GRAPH {quad.graph_name} {{ {triple} }}"
 
 
 # ---------------------------------------------------------------------- merging batches
@@ -265,10 +265,18 @@ def _note_overwritten(report: Any, overwritten: list[dict[str, Any]]) -> None:
         target.extend(Overwrite(**change) for change in overwritten)
 
 
+def _has_blank(quad: ox.Quad) -> bool:
+    return isinstance(quad.subject, ox.BlankNode) or isinstance(quad.object, ox.BlankNode)
+
+
 def _staged_nquads(quads: Iterable[ox.Quad], staging: ox.NamedNode) -> str:
-    """Quads to retract or restore, as records in the staging graph (terms, not text)."""
+    """Quads to retract or restore, as records in the staging graph (terms, not text).
+
+    Blank nodes cannot be staged (loading relabels them): callers handle those quads
+    with ``Store.remove``.
+    """
     lines = []
-    for i, q in enumerate(quads):
+    for i, q in enumerate(q for q in quads if not _has_blank(q)):
         graph = q.graph_name if isinstance(q.graph_name, ox.NamedNode) else _DEFAULT_GRAPH
         node = f"_:r{i}"
         lines += [
@@ -575,6 +583,9 @@ class ZooGraph:
                     f"WHERE {{ GRAPH {staging} {{ {graph} ?p ?o }} }} ;\n"
                     f"DROP SILENT GRAPH {staging}"
                 )
+                for q in retracted:
+                    if _has_blank(q):  # rare (RDF imported with blank nodes)
+                        store.remove(q)
         except BaseException:
             if retracted:  # not committed: drop what was written
                 store.remove_graph(node)
@@ -590,8 +601,10 @@ class ZooGraph:
         """Write a large batch with pyoxigraph's bulk loader, then commit it.
 
         The statements are streamed to a temporary N-Quads file beside the store and
-        bulk-loaded into the batch's own named graph; the batch's provenance (the
-        commit marker) is written afterwards in one transaction. A crash in between
+        bulk-loaded into the batch's own named graph, a few hundred thousand at a time
+        (``pieces`` is emptied as it goes, so the rendered text is freed early and the
+        loader's memory stays bounded); the batch's provenance (the commit marker) is
+        written afterwards in one transaction. A crash in between
         leaves a graph without provenance, which :meth:`_recover` drops the next time
         the store is opened, so readers never see a partial batch.
         """
@@ -601,12 +614,20 @@ class ZooGraph:
         fd, tmp = tempfile.mkstemp(
             dir=self._path.parent, prefix=f".{self._path.name}.", suffix=".nq"
         )
+        os.close(fd)
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                for piece in pieces:
-                    handle.write("".join((piece + suffix).tolist()))
-                handle.write(extra)
-            store.bulk_load(path=tmp, format=ox.RdfFormat.N_QUADS)
+            while pieces:  # consumed: the rendered text is freed as it is loaded
+                with open(tmp, "w", encoding="utf-8") as handle:
+                    n_lines = 0
+                    while pieces and n_lines < _BULK_CHUNK_STATEMENTS:
+                        piece = pieces.pop()
+                        n_lines += len(piece)
+                        handle.write("".join((piece + suffix).tolist()))
+                        del piece
+                # in parts: the bulk loader's memory grows with its input
+                store.bulk_load(path=tmp, format=ox.RdfFormat.N_QUADS)
+            if extra:
+                store.load(extra.encode("utf-8"), format=ox.RdfFormat.N_QUADS)
             store.load(commit, format=ox.RdfFormat.N_QUADS)
         except BaseException:
             store.remove_graph(node)
@@ -969,10 +990,20 @@ class ZooGraph:
 
     # ------------------------------------------------------------------ retracting
     def _delete(self, quads: list[ox.Quad]) -> None:
-        if quads:
-            self._writable().update(
-                "DELETE DATA { " + "\n".join(_quad_text(q) for q in quads) + " }"
-            )
+        """Remove ``quads`` in one transaction (staged as terms; no data in the update text)."""
+        if not quads:
+            return
+        store = self._writable()
+        staging = ox.NamedNode(to_iri("batch", _new_batch_id(), "staging"))
+        store.load(_staged_nquads(quads, staging).encode("utf-8"), format=ox.RdfFormat.N_QUADS)
+        try:
+            store.update(f"{_apply_staged(staging, 'DELETE')}DROP SILENT GRAPH {staging}")
+        except BaseException:
+            store.remove_graph(staging)
+            raise
+        for q in quads:
+            if _has_blank(q):  # rare (RDF imported with blank nodes)
+                store.remove(q)
 
     def ids(self, kind: Literal["model", "dataset", "metric"]) -> list[str]:
         """Ids of every model, dataset or metric described in the graph (sorted)."""

@@ -301,3 +301,24 @@ def test_killed_mid_merge_leaves_the_state_before_or_after(tmp_path: Path) -> No
             graph.remove_batch(batches["batch"].iloc[-1])
             previous = f"a{last - 1}"
             assert (_models(graph)["architecture"] == previous).all()
+
+
+def test_bulk_path_in_chunks_merges_and_undoes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import kgtransfer.kg.store as store_module
+
+    monkeypatch.setattr(store_module, "_BULK_MIN_STATEMENTS", 1)
+    monkeypatch.setattr(store_module, "_BULK_CHUNK_STATEMENTS", 5)  # many bulk loads
+    with ZooGraph.open(tmp_path / "graph") as graph:
+        graph.add_zoo_tables(example_tables(), source="v1")
+        before = _quads(graph)
+        update = example_tables()
+        update.models["architecture"] = "changed"
+        batch = graph.add_zoo_tables(update, source="v2")
+        assert set(_models(graph)["architecture"]) == {"changed"}
+        assert len(graph.batch(batch)["overwritten"]) == 4
+        assert len(graph.to_tables().records) == 12
+        graph.remove_batch(batch)
+        assert _quads(graph) == before
+    assert [p.name for p in tmp_path.iterdir()] == ["graph"]  # temp file removed
