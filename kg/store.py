@@ -1278,7 +1278,10 @@ class ZooGraph:
                 for q in ox.parse(data, format=rdf_format)
                 if q.graph_name == _META_GRAPH and q.predicate == _VERSION
             ]
-            if versions and int(versions[0].object.value) != FORMAT_VERSION:
+            version = int(versions[0].object.value) if versions else FORMAT_VERSION
+            if version < FORMAT_VERSION and version in _MIGRATIONS:
+                quads = _migrated(quads, version)  # an export of an older store
+            elif version != FORMAT_VERSION:
                 raise StoreVersionError(
                     f"The N-Quads hold store format version {versions[0].object.value}; this "
                     f"kgtransfer reads version {FORMAT_VERSION}."
@@ -1361,9 +1364,22 @@ def _v1_to_v2(store: ox.Store) -> str:
     return ""
 
 
-#: One step per old version: SPARQL update operations (our own text, no data) that
-#: carry a store from that version to the next; the version triple is set with them.
+#: One step per old version: SPARQL update operations (our own text, no data; empty, or
+#: each ending with `` ;``) that carry a store from that version to the next; the
+#: version triple is set with them. ``load_rdf`` applies them to an older N-Quads export.
 _MIGRATIONS: dict[int, Any] = {1: _v1_to_v2}
+
+
+def _migrated(quads: list[ox.Quad], version: int) -> list[ox.Quad]:
+    """``quads`` of a store of format ``version`` (version triple left out), carried forward."""
+    scratch = ox.Store()
+    scratch.extend(quads)
+    while version < FORMAT_VERSION:
+        operations = _MIGRATIONS[version](scratch)
+        if operations:
+            scratch.update(operations)
+        version += 1
+    return list(scratch)
 
 
 def _stored_version(store: ox.Store, where: object) -> int | None:
@@ -1384,9 +1400,9 @@ def migrate_store(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Carry a graph store written by an older kgtransfer forward to :data:`FORMAT_VERSION`.
 
     The store is backed up first: every quad is written as N-Quads to
-    ``<folder>.v<old>-backup-<time>.nq`` beside the folder (atomically; restore it with
-    ``ZooGraph.open(new_folder).load_rdf(file)`` after checking it out with the old
-    kgtransfer, or with pyoxigraph). Each version step then runs in one transaction,
+    ``<folder>.v<old>-backup-<time>.nq`` beside the folder (atomically). The old
+    kgtransfer reads it back with ``ZooGraph.open(new_folder).load_rdf(file)``; this one
+    does too, carrying it forward as it loads. Each version step then runs in one transaction,
     together with the new version triple, so a crash leaves the old or the new version.
 
     Args:
