@@ -6,6 +6,12 @@ N-Triples (not crash-safe), peak memory of each (``ru_maxrss`` of a fresh subpro
 on-disk size, ``to_tables`` time and the p50 latency of each named query.
 
     .venv/bin/python benchmarks/bench_kg_scale.py --n-models 100000
+
+``--records N`` instead times one batch of ``N`` records (with its metrics row) written
+into a fresh store, and with ``--into-existing`` also into a store that already holds a
+zoo and that metric (the merge path): time and peak memory of each, in its own process.
+
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/bench_kg_scale.py --records 200000 --into-existing
 """
 
 from __future__ import annotations
@@ -98,6 +104,71 @@ def synthetic_zoo(n_models: int, seed: int = 0) -> ZooTables:
     )
 
 
+def records_batch(n_records: int, seed: int = 1) -> ZooTables:
+    """``n_records`` accuracy records over 2,000 models and 50 datasets, plus the metric row."""
+    rng = np.random.default_rng(seed)
+    models = [f"org{i % 977}/model-{i}" for i in rng.integers(0, 2000, n_records)]
+    datasets = [f"dataset-{j}" for j in rng.integers(0, 50, n_records)]
+    return ZooTables(
+        records=typed(
+            "records",
+            {
+                "model": models,
+                "dataset": datasets,
+                "value": list(rng.random(n_records)),
+                "metric": ["accuracy"] * n_records,
+                "method": ["finetune"] * n_records,
+                "seed": list(rng.integers(0, 5, n_records)),
+                "suspect": [False] * n_records,
+            },
+        ),
+        metrics=typed("metrics", {"metric": ["accuracy"], "higher_is_better": [True]}),
+    )
+
+
+def child_setup(path: str) -> dict[str, float]:
+    with ZooGraph.open(path) as graph:
+        graph.add_zoo_tables(synthetic_zoo(2000), source="existing zoo")
+        return {"n_quads": len(graph)}
+
+
+def child_records(path: str, n_records: int) -> dict[str, float]:
+    tables = records_batch(n_records)
+    with ZooGraph.open(path) as graph:
+        before = len(graph)
+        start = time.perf_counter()
+        graph.add_zoo_tables(tables, source="records")
+        seconds = time.perf_counter() - start
+        added = len(graph) - before
+    return {"ingest_s": seconds, "quads_added": added, "peak_mb": _peak_mb()}
+
+
+def _records_main(n_records: int, into_existing: bool) -> None:
+    workdir = Path(tempfile.mkdtemp(prefix="bench_kg_records_"))
+    try:
+        fresh = _run_child("records", str(workdir / "fresh"), str(n_records))
+        result: dict[str, object] = {
+            "records": n_records,
+            "fresh_s": round(fresh["ingest_s"], 2),
+            "fresh_peak_mb": round(fresh["peak_mb"]),
+            "fresh_quads_added": fresh["quads_added"],
+        }
+        if into_existing:
+            existing = workdir / "existing"
+            setup = _run_child("setup", str(existing))
+            into = _run_child("records", str(existing), str(n_records))
+            result |= {
+                "existing_quads": setup["n_quads"],
+                "into_existing_s": round(into["ingest_s"], 2),
+                "into_existing_peak_mb": round(into["peak_mb"]),
+                "into_existing_quads_added": into["quads_added"],
+                "ratio_into_existing_vs_fresh": round(into["ingest_s"] / fresh["ingest_s"], 2),
+            }
+        print(json.dumps(result, indent=1))
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
 def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
@@ -188,17 +259,32 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-models", type=int, default=100_000)
     parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument(
+        "--records", type=int, help="Time one batch of this many records instead (see above)."
+    )
+    parser.add_argument(
+        "--into-existing",
+        action="store_true",
+        help="With --records: also write them into a store that already holds a zoo.",
+    )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         kind, *rest = args.child
-        if kind == "ingest":
+        if kind == "setup":
+            result = child_setup(rest[0])
+        elif kind == "records":
+            result = child_records(rest[0], int(rest[1]))
+        elif kind == "ingest":
             result = child_ingest(rest[0], int(rest[1]), rest[2])
         elif kind == "bulk":
             result = child_bulk(rest[0], rest[1])
         else:
             result = child_queries(rest[0], int(rest[1]), int(rest[2]))
         print(json.dumps(result))
+        return
+    if args.records is not None:
+        _records_main(args.records, args.into_existing)
         return
     workdir = Path(tempfile.mkdtemp(prefix="bench_kg_"))
     try:

@@ -17,7 +17,7 @@ from kgtransfer.kg.regime import (
     regime_of,
     select_regime,
 )
-from kgtransfer.kg.store import FORMAT_VERSION, ZooGraph
+from kgtransfer.kg.store import FORMAT_VERSION, ZooGraph, migrate_store
 from kgtransfer.kg.tables import COLUMNS, ZooTables, empty_table
 from kgtransfer.kg.vocab import KGT
 
@@ -35,6 +35,7 @@ __all__ = [
     "from_iri",
     "get_query",
     "list_queries",
+    "migrate_store",
     "normalize_tables",
     "query_rdflib",
     "read_benchmark",

@@ -2,14 +2,18 @@
 
 Every write is one *ingest batch*: a ``kgt:IngestBatch`` (a ``prov:Activity`` with its
 source, time and row counts) whose triples live in a named graph of their own, so
-``remove_batch`` retracts exactly what a batch wrote. Small batches and batches that
-replace existing models are written in one pyoxigraph transaction; large new batches on
-disk go through the bulk loader and become visible when their provenance (the commit
-marker) is written, and a graph left without it by a crash is dropped on the next open
-(a read-only view never shows it). Either way a crash mid-write leaves the previous state
-intact. The store records its format version in a metadata graph and refuses to open
-another version. Opening, locking, read-only snapshots and the cleanup of interrupted
-writes live in :mod:`kgtransfer.kg._lifecycle`.
+``remove_batch`` retracts exactly what a batch wrote. A batch merges into what is known:
+it retracts from older batches only the single values it overwrites (``mode="merge"``)
+or everything about the entities it names (``mode="replace"``), and lists each replaced
+value on its provenance. Small batches are written in one pyoxigraph transaction; large
+batches on disk go through the bulk loader and become visible when their provenance (the
+commit marker) is written, and a graph left without it by a crash is dropped on the next
+open (a read-only view never shows it). A batch that retracts stages its provenance and
+the quads to retract (as terms, in a staging graph) and one fixed SPARQL update then
+applies both, so a crash mid-write leaves the previous state or the new one. The store
+records its format version in a metadata graph, refuses to open another version, and
+:func:`migrate_store` carries an older one forward. Opening, locking, read-only
+snapshots and the cleanup of interrupted writes live in :mod:`kgtransfer.kg._lifecycle`.
 """
 
 from __future__ import annotations
@@ -42,12 +46,27 @@ from kgtransfer.errors import (
 )
 from kgtransfer.kg import _lifecycle as _life
 from kgtransfer.kg import _runner
+from kgtransfer.kg._merge import (
+    _MERGED_TABLES,
+    _OVERWRITTEN,
+    _RETRACTED,
+    WriteMode,
+    _apply_staged,
+    _batch_of,
+    _change,
+    _check_mode,
+    _field,
+    _has_blank,
+    _note_overwritten,
+    _staged_nquads,
+    _term_key,
+)
 from kgtransfer.kg._queries import get_query
 from kgtransfer.kg._reader import read_tables
 from kgtransfer.kg._schema import SPECS
 from kgtransfer.kg._sparql_guard import check_sparql
 from kgtransfer.kg._writer import render_tables, string_literal, term_iri
-from kgtransfer.kg.iri import ID_BASE, encode_id, id_of, to_iri
+from kgtransfer.kg.iri import ID_BASE, id_of, to_iri
 from kgtransfer.kg.tables import COLUMNS, ZooTables
 from kgtransfer.kg.vocab import DCTERMS, KGT, MLS, PREFIXES, PROV, RDF
 
@@ -55,16 +74,20 @@ if TYPE_CHECKING:
     import networkx as nx
     import rdflib
 
-__all__ = ["FORMAT_VERSION", "ZooGraph"]
+__all__ = ["FORMAT_VERSION", "ZooGraph", "migrate_store"]
 
 #: Version of the on-disk layout and vocabulary; bump it when either changes.
-FORMAT_VERSION = 1
+#: 2: batches merge into what is known (and record what they overwrote); records may
+#: carry their training regime. :func:`migrate_store` carries a version-1 store forward.
+FORMAT_VERSION = 2
 
 ErrorMode = Literal["raise", "warn", "collect"]
 #: Regime columns of a record besides its method (see kgtransfer.kg.regime).
 _REGIME_PARTS = ("n_train", "shots", "split", "epochs", "steps", "frozen")
 #: Batches of at least this many statements go through the bulk loader (on disk).
 _BULK_MIN_STATEMENTS = 20_000
+#: The bulk loader reads at most about this many statements at a time (bounds its memory).
+_BULK_CHUNK_STATEMENTS = 400_000
 _META_GRAPH = ox.NamedNode(to_iri("graph", "meta"))
 _STORE_NODE = ox.NamedNode(to_iri("graph", "store"))
 _VERSION = ox.NamedNode(str(KGT.formatVersion))
@@ -183,13 +206,6 @@ def _run_lines(batch_id: str, row: int, details: Mapping[str, Any]) -> list[str]
 
 def _datetime_literal(moment: datetime) -> str:
     return f'"{moment.isoformat()}"^^<{_XSD}dateTime>'
-
-
-def _quad_text(quad: ox.Quad) -> str:
-    triple = f"{quad.subject} {quad.predicate} {quad.object}"
-    if isinstance(quad.graph_name, ox.DefaultGraph):
-        return triple + " ."
-    return f"GRAPH {quad.graph_name} {{ {triple} }}"
 
 
 def _format(fmt: str | None, target: object) -> ox.RdfFormat:
@@ -341,6 +357,12 @@ class ZooGraph:
                 f"integer; this kgtransfer reads version {FORMAT_VERSION}). The store is "
                 "damaged or was not written by kgtransfer; rebuild it with `kgtransfer ingest`."
             ) from None
+        if version in _MIGRATIONS:
+            raise StoreVersionError(
+                f"{where} has store format version {version}, this kgtransfer reads version "
+                f"{FORMAT_VERSION}. Run `kgtransfer migrate --store {where}` (or "
+                "kgtransfer.kg.migrate_store(path)) to carry it forward; it backs it up first."
+            )
         if version != FORMAT_VERSION:
             raise StoreVersionError(
                 f"{where} has store format version {version}, this kgtransfer reads version "
@@ -414,20 +436,32 @@ class ZooGraph:
 
     # ------------------------------------------------------------------ writing
     def add_zoo_tables(
-        self, tables: ZooTables, *, source: str, report: Any = None, progress: bool = False
+        self,
+        tables: ZooTables,
+        *,
+        source: str,
+        report: Any = None,
+        progress: bool = False,
+        mode: WriteMode = "merge",
     ) -> str:
         """Write normalised tables as one ingest batch (one transaction).
 
-        Rows of ``models``, ``datasets`` and ``metrics`` replace everything previously
-        stored about those entities (a model's lineage included); records,
-        similarities and scores are added. Extra numeric columns become numeric
-        attributes.
+        With ``mode="merge"`` (the default) rows of ``models``, ``datasets``,
+        ``metrics`` and ``lineage`` update only the fields they carry: an empty cell
+        keeps what is stored, a value replaces a different stored value of that field,
+        and lineage edges are added. ``mode="replace"`` retracts everything stored about
+        the models, datasets and metrics of the batch first (a model's lineage
+        included). Every value replaced is listed (kind, id, field, old, new and the
+        batch it came from) in ``report.overwritten`` and on the batch's provenance
+        (:meth:`batch`); :meth:`remove_batch` puts them back. Records, similarities and
+        scores are always added. Extra numeric columns become numeric attributes.
 
         Args:
             tables: Normalised tables (see :mod:`kgtransfer.kg.tables`).
             source: Where the rows came from (file, folder or a short label).
             report: The ingestion report, stored as JSON on the batch.
             progress: Show a progress bar (render, write, commit) on stderr.
+            mode: ``"merge"`` or ``"replace"`` (see above).
 
         Returns:
             The batch id (for :meth:`remove_batch`).
@@ -437,7 +471,12 @@ class ZooGraph:
                 column; nothing is written then.
         """
         return self._write_batch(
-            tables, source=source, report=report, batch_id=_new_batch_id(), progress=progress
+            tables,
+            source=source,
+            report=report,
+            batch_id=_new_batch_id(),
+            progress=progress,
+            mode=mode,
         )
 
     def _write_batch(
@@ -449,7 +488,9 @@ class ZooGraph:
         batch_id: str,
         extra: Iterable[str] = (),
         progress: bool = False,
+        mode: WriteMode = "merge",
     ) -> str:
+        _check_mode(mode)
         store = self._writable()
         started = _now()
         bar = tqdm(
@@ -457,6 +498,8 @@ class ZooGraph:
         )
         bar.set_postfix_str("rendering")
         pieces, counts = render_tables(tables, batch_id)
+        retracted, overwritten = self._changes(tables, batch_id, mode)
+        _note_overwritten(report, overwritten)
         bar.update()
         bar.set_postfix_str("writing")
         graph = term_iri(to_iri("batch", batch_id))
@@ -473,29 +516,46 @@ class ZooGraph:
             meta.append(
                 f"{activity} <{KGT.report}> {_json_literal(_report_dict(report), 'report')}"
             )
+        if overwritten:
+            meta.append(f"{activity} {_OVERWRITTEN} {_json_literal(overwritten, 'overwritten')}")
+        if retracted:
+            lines = [str(q) for q in retracted]
+            meta.append(f"{activity} {_RETRACTED} {_json_literal(lines, 'retracted')}")
         meta.append(f"{activity} <{PROV.endedAtTime}> {_datetime_literal(_now())}")
-        replaced = self._replaced_quads(tables)
         data_suffix = f" {graph} .\n"
-        meta_suffix = f" {_META_GRAPH} .\n"
-        if not replaced:
-            extra_text = "".join(line + data_suffix for line in extra)
-            commit = "".join(line + meta_suffix for line in meta).encode("utf-8")
-            n_lines = sum(len(piece) for piece in pieces)
+        extra_text = "".join(line + data_suffix for line in extra)
+        # Without retractions the provenance is the commit marker; with them it is staged
+        # beside the quads to retract and one update applies both (atomically).
+        staging = ox.NamedNode(to_iri("batch", batch_id, "staging"))
+        commit_graph = _META_GRAPH if not retracted else staging
+        commit_suffix = f" {commit_graph} .\n"
+        commit = "".join(line + commit_suffix for line in meta)
+        if retracted:
+            commit += _staged_nquads(retracted, staging)
+        n_lines = sum(len(piece) for piece in pieces)
+        node = ox.NamedNode(graph[1:-1])
+        try:
             if self._path is not None and n_lines >= _BULK_MIN_STATEMENTS:
-                self._bulk_write(graph, pieces, data_suffix, extra_text, commit)
+                self._bulk_write(graph, pieces, data_suffix, extra_text, commit.encode("utf-8"))
             else:
                 chunks = ["".join((piece + data_suffix).tolist()) for piece in pieces]
-                data = ("".join(chunks) + extra_text).encode("utf-8") + commit
-                store.load(data, format=ox.RdfFormat.N_QUADS)
-        else:
-            inserts = [" .\n".join(piece.tolist()) + " .\n" for piece in pieces]
-            inserts.append("".join(line + " .\n" for line in extra))
-            update = (
-                "DELETE DATA { " + "\n".join(_quad_text(q) for q in replaced) + " } ;\n"
-                f"INSERT DATA {{ GRAPH {graph} {{\n" + "".join(inserts) + "}\n"
-                f"GRAPH {_META_GRAPH} {{\n" + "".join(line + " .\n" for line in meta) + "} }"
-            )
-            store.update(update)
+                data = "".join(chunks) + extra_text + commit
+                store.load(data.encode("utf-8"), format=ox.RdfFormat.N_QUADS)
+            if retracted:
+                store.update(
+                    _apply_staged(staging, "DELETE")
+                    + f"INSERT {{ GRAPH {_META_GRAPH} {{ {graph} ?p ?o }} }} "
+                    f"WHERE {{ GRAPH {staging} {{ {graph} ?p ?o }} }} ;\n"
+                    f"DROP SILENT GRAPH {staging}"
+                )
+                for q in retracted:
+                    if _has_blank(q):  # rare (RDF imported with blank nodes)
+                        store.remove(q)
+        except BaseException:
+            if retracted:  # not committed: drop what was written
+                store.remove_graph(node)
+                store.remove_graph(staging)
+            raise
         bar.update()
         bar.close()
         return batch_id
@@ -507,8 +567,10 @@ class ZooGraph:
 
         The statements are streamed to a temporary N-Quads file in the store's
         ``.kgtransfer-tmp`` folder (a kill leaves it there for the next open to remove) and
-        bulk-loaded into the batch's own named graph; the batch's provenance (the
-        commit marker) is written afterwards in one transaction. A crash in between
+        bulk-loaded into the batch's own named graph, a few hundred thousand at a time
+        (``pieces`` is emptied as it goes, so the rendered text is freed early and the
+        loader's memory stays bounded); the batch's provenance (the commit marker) is
+        written afterwards in one transaction. A crash in between
         leaves a graph without provenance, which :meth:`_recover` drops the next time
         the store is opened, so readers never see a partial batch.
         """
@@ -518,12 +580,20 @@ class ZooGraph:
         spool = self._path / _life.TMP_DIR  # emptied by the next writable open
         spool.mkdir(exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=spool, prefix="batch-", suffix=".nq")
+        os.close(fd)
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                for piece in pieces:
-                    handle.write("".join((piece + suffix).tolist()))
-                handle.write(extra)
-            store.bulk_load(path=tmp, format=ox.RdfFormat.N_QUADS)
+            while pieces:  # consumed: the rendered text is freed as it is loaded
+                with open(tmp, "w", encoding="utf-8") as handle:
+                    n_lines = 0
+                    while pieces and n_lines < _BULK_CHUNK_STATEMENTS:
+                        piece = pieces.pop()
+                        n_lines += len(piece)
+                        handle.write("".join((piece + suffix).tolist()))
+                        del piece
+                # in parts: the bulk loader's memory grows with its input
+                store.bulk_load(path=tmp, format=ox.RdfFormat.N_QUADS)
+            if extra:
+                store.load(extra.encode("utf-8"), format=ox.RdfFormat.N_QUADS)
             store.load(commit, format=ox.RdfFormat.N_QUADS)
         except BaseException:
             store.remove_graph(node)
@@ -554,25 +624,73 @@ class ZooGraph:
             store.flush()
         return [name.value for name in dropped]
 
-    def _replaced_quads(self, tables: ZooTables) -> list[ox.Quad]:
-        """Quads about entities the new tables redefine (models, datasets, metrics)."""
+    def _changes(
+        self, tables: ZooTables, batch_id: str, mode: WriteMode
+    ) -> tuple[list[ox.Quad], list[dict[str, Any]]]:
+        """What a batch retracts from older batches, and the values it overwrites.
+
+        ``merge``: for each entity (and lineage edge) the graph already knows, every
+        non-null cell of a single-valued field whose stored value differs retracts that
+        value. ``replace``: everything known about the models, datasets and metrics
+        the batch mentions is retracted (their lineage edges included).
+
+        Returns:
+            ``(retracted quads, overwritten)``: one dict per changed value with its
+            ``kind``, ``id``, ``field``, ``old`` and ``new`` value and the ``batch``
+            the old value came from.
+        """
         store = self._live
-        out: list[ox.Quad] = []
-        for name, rdf_type in _ENTITY_TYPES.items():
+        known: dict[str, pd.DataFrame] = {}
+        for name, kind in _MERGED_TABLES.items():
             table = getattr(tables, name)
-            spec = SPECS[name]
-            if table.empty or spec.key not in table:
+            if table.empty:
                 continue
-            existing = {
-                q.subject.value
-                for q in store.quads_for_pattern(None, _TYPE, ox.NamedNode(str(rdf_type)), None)
-                if isinstance(q.subject, ox.NamedNode)
-            }
-            for id_ in table[spec.key].dropna().astype(str).unique():
-                iri = f"{ID_BASE}{spec.kind}/{encode_id(id_)}" if id_ else ""
-                if iri in existing:
-                    out += self._entity_quads(ox.NamedNode(iri))
-        return out
+            if name == "lineage":
+                iris = [
+                    to_iri("lineage", str(m), str(b))
+                    for m, b in zip(table["model"], table["base_model"], strict=True)
+                ]
+            else:
+                iris = [to_iri(kind, str(i)) for i in table[SPECS[name].key]]
+            mask = [next(store.quads_for_pattern(ox.NamedNode(i), None, None, None), None)
+                    is not None for i in iris]  # fmt: skip
+            if any(mask):
+                known[name] = table[mask]
+        if not known:
+            return [], []
+        # the new values of entities already known, as the store would hold them
+        pieces, _ = render_tables(ZooTables(**known), batch_id)
+        text = "".join(" .\n".join(p.tolist()) + " .\n" for p in pieces if len(p))
+        new: dict[tuple[ox.NamedNode, ox.NamedNode], list[Any]] = {}
+        for triple in ox.parse(text.encode("utf-8"), format=ox.RdfFormat.N_TRIPLES):
+            s, p = triple.subject, triple.predicate
+            if isinstance(s, ox.NamedNode) and _field(s, p) is not None:
+                new.setdefault((s, p), []).append(triple.object)
+        retracted: list[ox.Quad] = []
+        if mode == "replace":
+            for name, table in known.items():
+                if name == "lineage":
+                    continue
+                kind = _MERGED_TABLES[name]
+                for id_ in table[SPECS[name].key].astype(str):
+                    retracted += self._entity_quads(ox.NamedNode(to_iri(kind, id_)))
+        else:
+            for s, p in new:
+                keys = {_term_key(o) for o in new[(s, p)]}
+                retracted += [
+                    q
+                    for q in store.quads_for_pattern(s, p, None, None)
+                    if _term_key(q.object) not in keys
+                ]
+        overwritten = []
+        for q in retracted:
+            assert isinstance(q.subject, ox.NamedNode) and isinstance(q.predicate, ox.NamedNode)
+            if _field(q.subject, q.predicate) is None:
+                continue
+            values = new.get((q.subject, q.predicate), [])
+            if _term_key(q.object) not in {_term_key(o) for o in values}:
+                overwritten.append(_change(q, values))
+        return retracted, overwritten
 
     def _entity_quads(self, node: ox.NamedNode) -> list[ox.Quad]:
         store = self._live
@@ -794,11 +912,13 @@ class ZooGraph:
         create_missing: bool = False,
         path: str | os.PathLike[str] | None = None,
         progress: bool = False,
+        mode: WriteMode = "merge",
     ) -> ZooGraph:
         """Build a graph from CSV files or DataFrames (normalised by ``kgtransfer.kg.ingest``).
 
         The :class:`~kgtransfer.kg.ingest.IngestReport` is kept in ``graph.last_report``.
-        ``path`` makes the graph persistent on disk.
+        ``path`` makes the graph persistent on disk; ``mode`` is ``"merge"`` or
+        ``"replace"`` (see :meth:`add_zoo_tables`).
         """
         graph = cls.open(path, create=True) if path is not None else cls()
         try:
@@ -812,6 +932,7 @@ class ZooGraph:
                 errors=errors,
                 create_missing=create_missing,
                 progress=progress,
+                mode=mode,
             )
         except BaseException:
             graph.close()
@@ -830,16 +951,20 @@ class ZooGraph:
         errors: ErrorMode = "raise",
         create_missing: bool = False,
         progress: bool = False,
+        mode: WriteMode = "merge",
     ) -> str:
         """Normalise tables (CSV paths or DataFrames) and write them as one batch.
 
         Ids already in the graph count as known, so references to them resolve;
         ``create_missing=True`` accepts records about models or datasets that are in
-        no table (see :func:`kgtransfer.kg.ingest.normalize_tables`).
+        no table (see :func:`kgtransfer.kg.ingest.normalize_tables`). ``mode`` is
+        ``"merge"`` or ``"replace"`` (see :meth:`add_zoo_tables`).
 
         Returns:
-            The batch id; the ingestion report is in ``self.last_report``.
+            The batch id; the ingestion report (overwritten values included) is in
+            ``self.last_report``.
         """
+        _check_mode(mode)
         from kgtransfer.kg._reader import _read_table
         from kgtransfer.kg.ingest import normalize_tables
 
@@ -865,16 +990,31 @@ class ZooGraph:
         ]
         self.last_report = report
         return self.add_zoo_tables(
-            tables, source=", ".join(sources) or "tables", report=report, progress=progress
+            tables,
+            source=", ".join(sources) or "tables",
+            report=report,
+            progress=progress,
+            mode=mode,
         )
 
-    def add_model_cards(self, path: str | os.PathLike[str], *, errors: ErrorMode = "raise") -> str:
-        """Ingest model cards (YAML front matter) from a file or folder as one batch."""
+    def add_model_cards(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        errors: ErrorMode = "raise",
+        mode: WriteMode = "merge",
+    ) -> str:
+        """Ingest model cards (YAML front matter) from a file or folder as one batch.
+
+        A card's fields update what is known about its model and datasets (``mode``:
+        see :meth:`add_zoo_tables`); fields a card lacks keep their stored values.
+        """
         from kgtransfer.kg.ingest import read_model_cards
 
+        _check_mode(mode)
         tables, report = read_model_cards(path, errors=errors)
         self.last_report = report
-        return self.add_zoo_tables(tables, source=str(path), report=report)
+        return self.add_zoo_tables(tables, source=str(path), report=report, mode=mode)
 
     def add_transfergraph(
         self,
@@ -882,25 +1022,38 @@ class ZooGraph:
         *,
         zoo: Literal["image", "text"] = "image",
         errors: ErrorMode = "warn",
+        mode: WriteMode = "merge",
     ) -> str:
         """Ingest a TransferGraph benchmark folder (``zoo`` = image or text) as one batch.
 
         The public tables hold a few malformed rows (truncated score lines, text
         runs whose dataset is ``0.1`` or ``lora``), so the default ``errors="warn"``
         rejects those with a warning each and keeps the rest; ``last_report`` lists them.
+        ``mode`` is ``"merge"`` or ``"replace"`` (see :meth:`add_zoo_tables`).
         """
         from kgtransfer.kg.ingest import read_transfergraph
 
+        _check_mode(mode)
         tables, report = read_transfergraph(folder, zoo=zoo, errors=errors)
         self.last_report = report
-        return self.add_zoo_tables(tables, source=f"{folder} ({zoo})", report=report)
+        return self.add_zoo_tables(tables, source=f"{folder} ({zoo})", report=report, mode=mode)
 
     # ------------------------------------------------------------------ retracting
     def _delete(self, quads: list[ox.Quad]) -> None:
-        if quads:
-            self._writable().update(
-                "DELETE DATA { " + "\n".join(_quad_text(q) for q in quads) + " }"
-            )
+        """Remove ``quads`` in one transaction (staged as terms; no data in the update text)."""
+        if not quads:
+            return
+        store = self._writable()
+        staging = ox.NamedNode(to_iri("batch", _new_batch_id(), "staging"))
+        store.load(_staged_nquads(quads, staging).encode("utf-8"), format=ox.RdfFormat.N_QUADS)
+        try:
+            store.update(f"{_apply_staged(staging, 'DELETE')}DROP SILENT GRAPH {staging}")
+        except BaseException:
+            store.remove_graph(staging)
+            raise
+        for q in quads:
+            if _has_blank(q):  # rare (RDF imported with blank nodes)
+                store.remove(q)
 
     def ids(self, kind: Literal["model", "dataset", "metric"]) -> list[str]:
         """Ids of every model, dataset or metric described in the graph (sorted)."""
@@ -992,20 +1145,107 @@ class ZooGraph:
     def remove_batch(self, batch_id: str) -> int:
         """Retract exactly the triples one ingest batch wrote (and its provenance).
 
+        Values the batch overwrote in older batches come back if those batches are
+        still in the graph and no later batch has set another value since (one update,
+        atomic); values overwritten in a batch removed meanwhile stay gone.
+
         Returns:
             The number of quads removed.
 
         Raises:
             UnknownNameError: No batch has that id (see :meth:`batches`).
         """
+        store = self._writable()
         node = self.iri("batch", batch_id)
-        meta = list(self._live.quads_for_pattern(node, None, None, _META_GRAPH))
+        meta = list(store.quads_for_pattern(node, None, None, _META_GRAPH))
         if not meta:
             known = self.batches()["batch"].tolist()
             raise did_you_mean(batch_id, known, what="batch", hint="See graph.batches().")
-        data = list(self._live.quads_for_pattern(None, None, None, node))
-        self._delete(data + meta)
-        return len(data) + len(meta)
+        n_data = sum(1 for _ in store.quads_for_pattern(None, None, None, node))
+        restore = self._restorable(node, meta)
+        staging = ox.NamedNode(to_iri("batch", batch_id, "staging"))
+        update = (
+            f"DROP SILENT GRAPH {node} ;\nDELETE WHERE {{ GRAPH {_META_GRAPH} {{ {node} ?p ?o }} }}"
+        )
+        if restore:
+            store.load(
+                _staged_nquads(restore, staging).encode("utf-8"), format=ox.RdfFormat.N_QUADS
+            )
+            update += f" ;\n{_apply_staged(staging, 'INSERT')}DROP SILENT GRAPH {staging}"
+        try:
+            store.update(update)
+        except BaseException:
+            store.remove_graph(staging)
+            raise
+        return n_data + len(meta)
+
+    def _restorable(self, node: ox.NamedNode, meta: list[ox.Quad]) -> list[ox.Quad]:
+        """Quads batch ``node`` retracted that removing it should put back."""
+        store = self._live
+        lines: list[str] = []
+        for q in meta:
+            if q.predicate == _RETRACTED and isinstance(q.object, ox.Literal):
+                lines += json.loads(q.object.value)
+        if not lines:
+            return []
+        text = "".join(line + " .\n" for line in lines)
+        out = []
+        live: dict[Any, bool] = {}
+        for q in ox.parse(text.encode("utf-8"), format=ox.RdfFormat.N_QUADS):
+            graph = q.graph_name
+            if _batch_of(graph) is not None:
+                if graph not in live:
+                    live[graph] = any(store.quads_for_pattern(graph, _TYPE, None, _META_GRAPH))
+                if not live[graph]:
+                    continue  # that batch was removed too
+            if (
+                isinstance(q.subject, ox.NamedNode)
+                and isinstance(q.predicate, ox.NamedNode)
+                and _field(q.subject, q.predicate) is not None
+            ):
+                others = {
+                    _term_key(o.object)
+                    for o in store.quads_for_pattern(q.subject, q.predicate, None, None)
+                    if o.graph_name != node
+                }
+                if others and _term_key(q.object) not in others:
+                    continue  # a later batch set another value
+            out.append(q)
+        return out
+
+    def batch(self, batch_id: str) -> dict[str, Any]:
+        """The provenance of one ingest batch: source, times, counts, report, overwrites.
+
+        Returns:
+            A dict with ``batch``, ``source``, ``started``, ``ended``, ``counts``,
+            ``report`` (or None), ``overwritten`` (a list of dicts: ``kind``, ``id``,
+            ``field``, ``old``, ``new``, ``batch``) and ``n_quads`` (statements in its graph).
+
+        Raises:
+            UnknownNameError: No batch has that id (see :meth:`batches`).
+        """
+        store = self._live
+        node = self.iri("batch", batch_id)
+        meta = list(store.quads_for_pattern(node, None, None, _META_GRAPH))
+        if not meta:
+            known = self.batches()["batch"].tolist()
+            raise did_you_mean(batch_id, known, what="batch", hint="See graph.batches().")
+        values = {q.predicate.value: q.object.value for q in meta if q.predicate != _TYPE}
+
+        def _json(predicate: Any, default: Any) -> Any:
+            text = values.get(str(predicate))
+            return json.loads(text) if text is not None else default
+
+        return {
+            "batch": batch_id,
+            "source": values.get(str(DCTERMS.source)),
+            "started": values.get(str(PROV.startedAtTime)),
+            "ended": values.get(str(PROV.endedAtTime)),
+            "counts": _json(KGT.counts, {}),
+            "report": _json(KGT.report, None),
+            "overwritten": _json(KGT.overwritten, []),
+            "n_quads": sum(1 for _ in store.quads_for_pattern(None, None, None, node)),
+        }
 
     # ------------------------------------------------------------------ reading
     def to_tables(self) -> ZooTables:
@@ -1390,7 +1630,10 @@ class ZooGraph:
                 for q in ox.parse(data, format=rdf_format)
                 if q.graph_name == _META_GRAPH and q.predicate == _VERSION
             ]
-            if versions and int(versions[0].object.value) != FORMAT_VERSION:
+            version = int(versions[0].object.value) if versions else FORMAT_VERSION
+            if version < FORMAT_VERSION and version in _MIGRATIONS:
+                quads = _migrated(quads, version)  # an export of an older store
+            elif version != FORMAT_VERSION:
                 raise StoreVersionError(
                     f"The N-Quads hold store format version {versions[0].object.value}; this "
                     f"kgtransfer reads version {FORMAT_VERSION}."
@@ -1461,6 +1704,139 @@ class ZooGraph:
         from kgtransfer.transfer.recommend import build_hetero_data
 
         return build_hetero_data(self.to_tables(), **kwargs)
+
+
+def _v1_to_v2(store: ox.Store) -> str:
+    """Version 2 adds optional predicates (a record's regime) and merging batches.
+
+    Version-1 data is valid version-2 data: records without regime predicates have an
+    unknown regime, and what a batch replaced before is simply not recorded. So only
+    the version triple changes.
+    """
+    return ""
+
+
+#: One step per old version: SPARQL update operations (our own text, no data; empty, or
+#: each ending with `` ;``) that carry a store from that version to the next; the
+#: version triple is set with them. ``load_rdf`` applies them to an older N-Quads export.
+_MIGRATIONS: dict[int, Any] = {1: _v1_to_v2}
+
+
+def _migrated(quads: list[ox.Quad], version: int) -> list[ox.Quad]:
+    """``quads`` of a store of format ``version`` (version triple left out), carried forward."""
+    scratch = ox.Store()
+    scratch.extend(quads)
+    while version < FORMAT_VERSION:
+        operations = _MIGRATIONS[version](scratch)
+        if operations:
+            scratch.update(operations)
+        version += 1
+    return list(scratch)
+
+
+def _stored_version(store: ox.Store, where: object) -> int | None:
+    found = list(store.quads_for_pattern(_STORE_NODE, _VERSION, None, _META_GRAPH))
+    if not found:
+        return None
+    text = str(getattr(found[0].object, "value", ""))
+    try:
+        return int(text)
+    except ValueError:
+        raise StoreError(
+            f"{where} holds an unreadable store format version {text!r}; it is corrupt or "
+            "was not written by kgtransfer. Restore it from a backup or an N-Quads export."
+        ) from None
+
+
+def migrate_store(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Carry a graph store written by an older kgtransfer forward to :data:`FORMAT_VERSION`.
+
+    The store is backed up first: every quad is written as N-Quads to
+    ``<folder>.v<old>-backup-<time>.nq`` beside the folder (atomically). The old
+    kgtransfer reads it back with ``ZooGraph.open(new_folder).load_rdf(file)``; this one
+    does too, carrying it forward as it loads. Each version step then runs in one transaction,
+    together with the new version triple, so a crash leaves the old or the new version.
+
+    Args:
+        path: Folder of the store.
+
+    Returns:
+        ``{"path", "from_version", "to_version", "backup"}``; ``backup`` is None (and
+        nothing is written) when the store is already current.
+
+    Raises:
+        StoreError: ``path`` is not a graph store, or its version triple is unreadable.
+        StoreLockedError: Another process has the store open.
+        StoreVersionError: The store is newer than this kgtransfer.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> folder = pathlib.Path(tempfile.mkdtemp()) / "graph"
+        >>> ZooGraph.open(folder).close()
+        >>> migrate_store(folder)["backup"] is None  # already current
+        True
+    """
+    path = Path(path)
+    if not (path / "CURRENT").is_file():
+        raise StoreError(
+            f"No graph store at {path}; pass the folder given to `kgtransfer ingest --store` "
+            "(by default $KGTRANSFER_HOME/graph)."
+        )
+    try:
+        store = ox.Store(str(path))
+    except OSError as exc:
+        if "lock" in str(exc).lower():
+            raise StoreLockedError(
+                f"The graph store {path} is open in another process ({exc}); close it, then "
+                "migrate."
+            ) from exc
+        raise StoreError(f"Cannot open the graph store {path}: {exc}") from exc
+    try:
+        old = _stored_version(store, path)
+        if old is None:
+            raise StoreError(
+                f"{path} holds no kgtransfer format version; it was not written by kgtransfer."
+            )
+        result: dict[str, Any] = {
+            "path": str(path),
+            "from_version": old,
+            "to_version": FORMAT_VERSION,
+            "backup": None,
+        }
+        if old == FORMAT_VERSION:
+            return result
+        if old > FORMAT_VERSION or old not in _MIGRATIONS:
+            raise StoreVersionError(
+                f"{path} has store format version {old}; this kgtransfer reads version "
+                f"{FORMAT_VERSION} and migrates versions {sorted(_MIGRATIONS)} only. "
+                "Install a kgtransfer that reads it."
+            )
+        backup = path.parent / f"{path.name}.v{old}-backup-{_now():%Y%m%dT%H%M%SZ}.nq"
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{backup.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                store.dump(handle, format=ox.RdfFormat.N_QUADS)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, backup)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        result["backup"] = str(backup)
+        version = old
+        while version < FORMAT_VERSION:
+            operations = _MIGRATIONS[version](store)
+            version += 1
+            store.update(
+                operations
+                + f"DELETE WHERE {{ GRAPH {_META_GRAPH} {{ {_STORE_NODE} {_VERSION} ?v }} }} ;\n"
+                f"INSERT DATA {{ GRAPH {_META_GRAPH} {{ {_STORE_NODE} {_VERSION} "
+                f"{ox.Literal(version)} }} }}"
+            )
+        store.flush()
+        return result
+    finally:
+        del store
 
 
 def _binding(name: str, value: Any) -> ox.NamedNode | ox.Literal:

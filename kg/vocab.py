@@ -98,6 +98,8 @@ class KGT(DefinedNamespace):
     formatVersion: URIRef
     counts: URIRef
     report: URIRef
+    overwritten: URIRef  # values a batch replaced (JSON)
+    retracted: URIRef  # N-Quads a batch removed from older batches (JSON)
     hyperParameters: URIRef
     packageVersions: URIRef
     provenance: URIRef

@@ -26,7 +26,7 @@ from ._benchmarks import N_CLASSES, read_model_spider, read_parc, read_sfda, rea
 from ._cards import read_model_cards
 from ._metrics import KNOWN_METRICS, METRIC_RANGES, MetricSpec, metric_direction, metric_spec
 from ._registry import list_benchmarks, read_benchmark, register_benchmark
-from ._report import Flag, IngestReport, Rejection, SourceCounts
+from ._report import Flag, IngestReport, Overwrite, Rejection, SourceCounts
 from ._tables import normalize_tables
 from ._transfergraph import read_transfergraph
 
@@ -37,6 +37,7 @@ __all__ = [
     "Flag",
     "IngestReport",
     "MetricSpec",
+    "Overwrite",
     "Rejection",
     "SourceCounts",
     "list_benchmarks",

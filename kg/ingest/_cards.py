@@ -38,6 +38,8 @@ _MAPPED_FIELDS = frozenset(
     {"datasets", "base_model", "base_model_relation", "pipeline_tag", "model_name", "model-index"}
 )
 _CACHE_DIR = re.compile(r"^models--(.+)$")
+#: ``model-index`` dataset configs that name no subset (the dataset itself).
+_PLAIN_CONFIGS = frozenset({"", "default", "plain_text", "all", "full"})
 
 
 def read_model_cards(
@@ -303,7 +305,11 @@ def _card_tables(card: _Card, file: Path, skipped: dict[str, int]) -> dict[str, 
             row[key] = _scalar(meta[key], key, card, source)
     if "task" not in row and "pipeline_tag" in meta:
         row["task"] = _scalar(meta["pipeline_tag"], "pipeline_tag", card, source)
-    datasets = _str_list(meta.get("datasets"), "datasets", card, source)
+    datasets = list(
+        dict.fromkeys(
+            _dataset_id(d) for d in _str_list(meta.get("datasets"), "datasets", card, source)
+        )
+    )
     if datasets and "trained_on" not in row:
         row["trained_on"] = datasets[0]
     bases = _str_list(meta.get("base_model"), "base_model", card, source)
@@ -320,7 +326,7 @@ def _card_tables(card: _Card, file: Path, skipped: dict[str, int]) -> dict[str, 
             row[name] = value  # a numeric extra: kept as a numeric model attribute
         else:
             skipped[name] = skipped.get(name, 0) + 1
-    records, extra_datasets = _model_index(meta.get("model-index"), model, card, source)
+    records, extra_datasets = _model_index(meta.get("model-index"), model, card, source, datasets)
     names = list(dict.fromkeys(datasets + [d["dataset"] for d in extra_datasets]))
     tasks = {d["dataset"]: d.get("task") for d in extra_datasets}
     out: dict[str, pd.DataFrame] = {
@@ -363,8 +369,41 @@ def _str_list(value: Any, key: str, card: _Card, source: str) -> list[str]:
     return [v.strip() for v in items]
 
 
+def _dataset_id(name: Any, config: Any = None, listed: list[str] | tuple[str, ...] = ()) -> str:
+    """The dataset id of a card's ``datasets:`` entry or ``model-index`` dataset.
+
+    The one place card dataset names become ids, so a result and the card's
+    ``datasets:`` list name the same dataset alike: surrounding whitespace is dropped;
+    a name matching a ``listed`` id case-insensitively, or by its part after the
+    ``org/`` prefix when that is unambiguous, takes the listed spelling; a ``config``
+    naming a subset is appended as ``name/config`` (not when it is empty, ``default``,
+    ``plain_text``, ``all``, ``full`` or the dataset's own name, and not when the name
+    already holds a ``/``).
+
+    Example:
+        >>> _dataset_id(" cifar10 ", "plain_text", ["uoft-cs/CIFAR10"])
+        'uoft-cs/CIFAR10'
+        >>> _dataset_id("glue", "sst2", ["glue"])
+        'glue/sst2'
+    """
+    text = str(name).strip()
+    key = text.casefold()
+    matches = [d for d in listed if d.casefold() == key]
+    if not matches:
+        short = key.rpartition("/")[2]
+        matches = [d for d in listed if d.casefold().rpartition("/")[2] == short]
+    if len(set(matches)) == 1:
+        text = matches[0]
+    sub = "" if config is None else str(config).strip()
+    base = text.rpartition("/")[2]
+    named = sub.casefold() not in _PLAIN_CONFIGS and sub.casefold() != base.casefold()
+    if named and "/" not in text:
+        text = f"{text}/{sub}"
+    return text
+
+
 def _model_index(
-    index: Any, model: str, card: _Card, source: str
+    index: Any, model: str, card: _Card, source: str, listed: list[str] | None = None
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     if index is None:
         return [], []
@@ -392,10 +431,7 @@ def _model_index(
                     "with a 'type' and a 'metrics' list.",
                     ln,
                 )
-            name = str(ds["type"]).strip()
-            config = ds.get("config")
-            if config not in (None, "", "default") and "/" not in name:
-                name = f"{name}/{str(config).strip()}"
+            name = _dataset_id(ds["type"], ds.get("config"), listed or ())
             task = (
                 result.get("task", {}).get("type") if isinstance(result.get("task"), dict) else None
             )

@@ -11,7 +11,7 @@ import pandas as pd
 
 from kgtransfer.errors import IngestError
 
-__all__ = ["ErrorMode", "Flag", "IngestReport", "Rejection", "SourceCounts"]
+__all__ = ["ErrorMode", "Flag", "IngestReport", "Overwrite", "Rejection", "SourceCounts"]
 
 ErrorMode = Literal["raise", "warn", "collect"]
 _MODES = ("raise", "warn", "collect")
@@ -56,6 +56,31 @@ class Flag:
         return f"{self.source}, row {self.row}: {self.table} {self.key}: {self.reason}"
 
 
+@dataclass(frozen=True)
+class Overwrite:
+    """A stored value an ingest batch replaced with a different one.
+
+    Attributes:
+        kind: ``model``, ``dataset``, ``metric`` or ``lineage`` (an edge ``child -> base``).
+        id: The entity's id.
+        field: The column (or numeric attribute) whose value changed.
+        old: The value that was stored (and is gone now).
+        new: The batch's value (``None`` when ``mode="replace"`` dropped the field).
+        batch: The batch the old value came from (``None`` outside any batch).
+    """
+
+    kind: str
+    id: str
+    field: str
+    old: Any
+    new: Any
+    batch: str | None = None
+
+    def __str__(self) -> str:
+        where = "" if self.batch is None else f" (from batch {self.batch})"
+        return f"{self.kind} {self.id!r}: {self.field} {self.old!r} -> {self.new!r}{where}"
+
+
 @dataclass
 class SourceCounts:
     """Row counts of one source."""
@@ -79,6 +104,8 @@ class IngestReport:
         notes: Normalisations applied (percent converted to fractions,
             duplicates collapsed, entities created, ...).
         flagged: Suspect records that were kept and marked ``suspect=True``.
+        overwritten: Stored values the batch replaced (filled in when the tables are
+            written to a graph).
 
     Example:
         >>> r = IngestReport()
@@ -95,6 +122,7 @@ class IngestReport:
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     flagged: list[Flag] = field(default_factory=list)
+    overwritten: list[Overwrite] = field(default_factory=list)
 
     # -- building -------------------------------------------------------------
     def count(self, source: str, *, read: int = 0, accepted: int = 0) -> None:
@@ -136,6 +164,7 @@ class IngestReport:
             self.warnings.extend(other.warnings)
             self.notes.extend(other.notes)
             self.flagged.extend(other.flagged)
+            self.overwritten.extend(other.overwritten)
         return self
 
     # -- reading --------------------------------------------------------------
@@ -150,10 +179,11 @@ class IngestReport:
         return len(self.flagged)
 
     def to_frame(self) -> pd.DataFrame:
-        """Rejections and flags as one DataFrame.
+        """Rejections, flags and overwritten values as one DataFrame.
 
-        Columns: ``kind`` (``"rejected"``/``"flagged"``), ``source``, ``row``,
-        ``column``, ``value`` (as text), ``reason``.
+        Columns: ``kind`` (``"rejected"``/``"flagged"``/``"overwritten"``), ``source``,
+        ``row``, ``column``, ``value`` (as text), ``reason``. An overwritten value has
+        ``source`` = ``"<kind> <id>"``, ``column`` = the field and ``value`` = ``old -> new``.
         """
         rows: list[dict[str, Any]] = [
             {
@@ -176,6 +206,18 @@ class IngestReport:
                 "reason": f.reason,
             }
             for f in self.flagged
+        ]
+        rows += [
+            {
+                "kind": "overwritten",
+                "source": f"{o.kind} {o.id}",
+                "row": None,
+                "column": o.field,
+                "value": f"{o.old!r} -> {o.new!r}",
+                "reason": "stored value replaced"
+                + ("" if o.batch is None else f" (it came from batch {o.batch})"),
+            }
+            for o in self.overwritten
         ]
         cols = ["kind", "source", "row", "column", "value", "reason"]
         frame = pd.DataFrame(rows, columns=cols)
@@ -205,6 +247,7 @@ class IngestReport:
             )
         lines += _section("rejected", self.rejections)
         lines += _section("flagged", self.flagged)
+        lines += _section("overwritten", self.overwritten)
         lines += _section("warnings", self.warnings)
         lines += _section("notes", self.notes)
         return "\n".join(lines)

@@ -1,7 +1,8 @@
 """The ``kgtransfer`` command line: it parses arguments and calls the public API.
 
 Each module registers its commands on :data:`~kgtransfer.cli._app.app`:
-``graph`` (ingest, query, stats, export), ``bench`` (benchmark), ``zoo``
+``graph`` (ingest, query, stats, export), ``batches`` (batches list/show/remove,
+migrate), ``bench`` (benchmark), ``zoo``
 (zoo build/grid), ``product`` (demo, recommend, transfer, report).
 """
 
@@ -11,7 +12,7 @@ import typer
 
 from kgtransfer.cli._app import app
 
-__all__ = ["app", "bench", "graph", "main", "product", "zoo"]
+__all__ = ["app", "batches", "bench", "graph", "main", "product", "zoo"]
 
 
 @app.command()
@@ -23,7 +24,7 @@ def version() -> None:
 
 
 # Importing each command module registers its commands on ``app``.
-from kgtransfer.cli import bench, graph, product, zoo  # noqa: E402
+from kgtransfer.cli import batches, bench, graph, product, zoo  # noqa: E402
 
 
 def main() -> None:

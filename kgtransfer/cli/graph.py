@@ -108,6 +108,14 @@ def ingest(
         ),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace",
+            help="Replace everything known about the models, datasets and metrics ingested "
+            "(default: merge, i.e. update only the fields given; overwrites are reported).",
+        ),
+    ] = False,
 ) -> None:
     """Add tables, model cards or a TransferGraph folder to the graph (one batch each)."""
     from kgtransfer.kg import ZooGraph
@@ -119,6 +127,7 @@ def ingest(
             "nothing to ingest: give --models/--datasets/--records/..., --cards or --transfergraph"
         )
     mode = errors.value if errors is not None else "raise"
+    write = "replace" if replace else "merge"
     try:
         with ZooGraph.open(_store(store), create=True) as graph:
             batches = []
@@ -129,11 +138,12 @@ def ingest(
                         errors=mode,
                         create_missing=create_missing,
                         progress=progress_enabled(quiet),
+                        mode=write,
                     )
                 )
                 _report(graph.last_report)
             if cards is not None:
-                batches.append(graph.add_model_cards(cards, errors=mode))
+                batches.append(graph.add_model_cards(cards, errors=mode, mode=write))
                 _report(graph.last_report)
             if transfergraph is not None:
                 batches.append(
@@ -141,6 +151,7 @@ def ingest(
                         transfergraph,
                         zoo=zoo.value,
                         errors=errors.value if errors is not None else "warn",
+                        mode=write,
                     )
                 )
                 _report(graph.last_report)

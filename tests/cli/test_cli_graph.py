@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -149,3 +151,64 @@ def test_failures_are_one_line(csvs: dict[str, Path], tmp_path: Path) -> None:
     update.write_text("DROP ALL", encoding="utf-8")
     refused = runner.invoke(app, ["query", str(update), "--store", str(store)])
     assert refused.exit_code == 1 and "allow_update" in refused.output
+
+
+def test_ingest_merges_and_batches_list_show_remove(csvs: dict[str, Path], tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    _ingest(csvs, store)
+    changed = tmp_path / "changed.csv"
+    changed.write_text("model,architecture\nft,deit\n", encoding="utf-8")
+    result = runner.invoke(app, ["ingest", "--models", str(changed), "--store", str(store), "-q"])
+    assert result.exit_code == 0, result.output
+    assert "overwritten (1)" in result.output and "'vit' -> 'deit'" in result.output
+    batch = result.output.split("batch ")[-1].split()[0]
+
+    listed = runner.invoke(app, ["batches", "list", "--store", str(store)])
+    assert listed.exit_code == 0, listed.output
+    assert len(listed.output.splitlines()) == 2 and batch in listed.output
+    shown = runner.invoke(app, ["batches", "show", batch, "--store", str(store)])
+    assert shown.exit_code == 0, shown.output
+    assert "overwritten: 1" in shown.output and "architecture 'vit' -> 'deit'" in shown.output
+    with ZooGraph.open(store) as graph:
+        models = graph.to_tables().models.set_index("model")
+        assert models.loc["ft", "modality"] == "image"  # kept: the CSV did not say
+
+    removed = runner.invoke(app, ["batches", "remove", batch, "--store", str(store)])
+    assert removed.exit_code == 0, removed.output
+    with ZooGraph.open(store) as graph:
+        assert graph.to_tables().models.set_index("model").loc["ft", "architecture"] == "vit"
+        assert len(graph.batches()) == 1
+    first = listed.output.split()[0]
+    unknown = runner.invoke(app, ["batches", "show", first[:-1] + "x", "--store", str(store)])
+    assert unknown.exit_code == 1 and f"Did you mean '{first}'" in unknown.output
+
+    replaced = runner.invoke(
+        app, ["ingest", "--models", str(changed), "--store", str(store), "-q", "--replace"]
+    )
+    assert replaced.exit_code == 0, replaced.output
+    with ZooGraph.open(store) as graph:
+        models = graph.to_tables().models.set_index("model")
+        assert models.loc["ft", "architecture"] == "deit" and pd.isna(models.loc["ft", "modality"])
+
+
+def test_migrate_command(tmp_path: Path) -> None:
+    import pyoxigraph as ox
+
+    store = tmp_path / "store"
+    raw = ox.Store(str(store))
+    dump = Path(__file__).parents[1] / "kg" / "data" / "store_v1.nq"
+    raw.load(path=str(dump), format=ox.RdfFormat.N_QUADS)
+    raw.flush()
+    del raw
+    refused = runner.invoke(app, ["stats", "--store", str(store)])
+    assert refused.exit_code == 1 and "kgtransfer migrate" in refused.output
+    del refused  # its exception context holds the store open (CliRunner runs in-process)
+    gc.collect()
+    result = runner.invoke(app, ["migrate", "--store", str(store)])
+    assert result.exit_code == 0, result.output
+    assert "from format version 1 to 2; backup:" in result.output
+    assert runner.invoke(app, ["stats", "--store", str(store)]).exit_code == 0
+    again = runner.invoke(app, ["migrate", "--store", str(store)])
+    assert "nothing to do" in again.output
+    missing = runner.invoke(app, ["migrate", "--store", str(tmp_path / "none")])
+    assert missing.exit_code == 1 and "no graph store" in missing.output

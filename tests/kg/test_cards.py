@@ -162,3 +162,21 @@ def test_hf_cache_without_refs_takes_newest_snapshot(tmp_path: Path) -> None:
     tables, report = read_model_cards(tmp_path)
     assert tables.models[["model", "license"]].values.tolist() == [["org/m", "apache-2.0"]]
     assert any("r1" in n and "skipped" in n for n in report.notes)
+
+
+def test_model_index_datasets_take_the_ids_of_the_datasets_list(tmp_path: Path) -> None:
+    card = _write(
+        tmp_path / "m" / "README.md",
+        "---\nmodel_name: org/m\ndatasets:\n  - ' uoft-cs/CIFAR10 '\n  - mnist\nmodel-index:\n"
+        "- name: org/m\n  results:\n"
+        "  - dataset: {type: cifar10, config: plain_text, split: test}\n"
+        "    metrics: [{type: accuracy, value: 0.9}]\n"
+        "  - dataset: {type: MNIST, config: mnist}\n"
+        "    metrics: [{type: accuracy, value: 0.99}]\n"
+        "  - dataset: {type: glue, config: sst2}\n"
+        "    metrics: [{type: accuracy, value: 0.8}]\n---\n",
+    )
+    tables, _ = read_model_cards(card)
+    assert tables.models["trained_on"].tolist() == ["uoft-cs/CIFAR10"]
+    assert tables.records["dataset"].tolist() == ["uoft-cs/CIFAR10", "mnist", "glue/sst2"]
+    assert sorted(tables.datasets["dataset"]) == ["glue/sst2", "mnist", "uoft-cs/CIFAR10"]

@@ -83,7 +83,7 @@ def test_reingest_replaces_model_attributes_and_lineage() -> None:
     update = ZooTables(
         models=typed("models", {"model": ["vit-ft-cifar"], "architecture": ["vit-large"]})
     )
-    graph.add_zoo_tables(update, source="v2")
+    graph.add_zoo_tables(update, source="v2", mode="replace")
     models = graph.to_tables().models.set_index("model")
     assert models.loc["vit-ft-cifar", "architecture"] == "vit-large"
     assert pd.isna(models.loc["vit-ft-cifar", "license"])  # replaced, not merged
