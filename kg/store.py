@@ -1772,7 +1772,7 @@ def migrate_store(path: str | os.PathLike[str]) -> dict[str, Any]:
     Example:
         >>> import tempfile, pathlib
         >>> folder = pathlib.Path(tempfile.mkdtemp()) / "graph"
-        >>> ZooGraph.open(folder).close()
+        >>> ZooGraph.create(folder).close()
         >>> migrate_store(folder)["backup"] is None  # already current
         True
     """
