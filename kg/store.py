@@ -939,6 +939,26 @@ class ZooGraph:
             raise
         return graph
 
+    def _lineage(self) -> list[tuple[str, str]]:
+        """``(model, base_model)`` edges of the graph (a new edge closing a cycle is refused)."""
+        from kgtransfer.kg._reader import _read_table
+
+        lineage = _read_table(self._live, SPECS["lineage"])
+        return list(zip(lineage["model"], lineage["base_model"], strict=True))
+
+    def _normalized(self, **inputs: Any) -> tuple[ZooTables, Any]:
+        """``normalize_tables(**inputs)`` against what the graph knows: its model and
+        dataset ids, declared metrics and lineage (shared by every path in)."""
+        from kgtransfer.kg.ingest import normalize_tables
+
+        return normalize_tables(
+            **inputs,
+            known_models=self.ids("model"),
+            known_datasets=self.ids("dataset"),
+            known_metrics=self._declared_metrics(),
+            known_lineage=self._lineage(),
+        )
+
     def add_tables(
         self,
         models: Any = None,
@@ -965,23 +985,15 @@ class ZooGraph:
             ``self.last_report``.
         """
         _check_mode(mode)
-        from kgtransfer.kg._reader import _read_table
-        from kgtransfer.kg.ingest import normalize_tables
-
-        lineage = _read_table(self._live, SPECS["lineage"])  # cycles with it are refused
-        tables, report = normalize_tables(
-            models,
-            datasets,
-            records,
-            similarities,
-            scores,
+        tables, report = self._normalized(
+            models=models,
+            datasets=datasets,
+            records=records,
+            similarities=similarities,
+            scores=scores,
             column_map=dict(column_map) if column_map else None,
             errors=errors,
-            known_models=self.ids("model"),
-            known_datasets=self.ids("dataset"),
             create_missing=create_missing,
-            known_metrics=self._declared_metrics(),
-            known_lineage=zip(lineage["model"], lineage["base_model"], strict=True),
         )
         sources = [
             str(x)
@@ -1012,7 +1024,12 @@ class ZooGraph:
         from kgtransfer.kg.ingest import read_model_cards
 
         _check_mode(mode)
-        tables, report = read_model_cards(path, errors=errors)
+        tables, report = read_model_cards(
+            path,
+            errors=errors,
+            known_metrics=self._declared_metrics(),
+            known_lineage=self._lineage(),
+        )
         self.last_report = report
         return self.add_zoo_tables(tables, source=str(path), report=report, mode=mode)
 
@@ -1606,19 +1623,49 @@ class ZooGraph:
             target.write(payload)
 
     def load_rdf(
-        self, source: str | os.PathLike[str] | IO[bytes] | bytes, format: str | None = None
+        self,
+        source: str | os.PathLike[str] | IO[bytes] | bytes,
+        format: str | None = None,
+        *,
+        errors: ErrorMode = "raise",
+        mode: WriteMode = "merge",
     ) -> str | None:
         """Load an RDF file or stream written by :meth:`export` (or any RDF).
 
         Triple formats (ttl, nt, jsonld) become one new ingest batch (its id is
-        returned). N-Quads restores every named graph as it was (returns None); the
-        format-version triple is checked, not copied.
+        returned), through the same validator and writer as tables: the statements are
+        read back as tables (:meth:`to_tables`' reader), checked by
+        :func:`~kgtransfer.kg.ingest.normalize_tables` against what the graph knows (ids,
+        declared metrics, lineage) and merged like :meth:`add_tables` (``errors``,
+        ``mode``; the report, overwritten values included, is in ``self.last_report``).
+        Statements outside the kgtransfer vocabulary are kept as they are in the
+        batch's graph (queries see them; kgtransfer does not use them; the report's
+        notes count them). A statement in our vocabulary that the reader does not take
+        (e.g. a second value of a single-valued field) is a rejection.
+
+        N-Quads restores every named graph as it was (returns None); the
+        format-version triple is checked, not copied. The union of its data graphs
+        is validated the same way first, and the whole load is refused if anything
+        is rejected.
+
+        Raises:
+            IngestError: A rejected statement (triple formats with ``errors="raise"``;
+                N-Quads always), or RDF in our vocabulary the reader cannot read.
+            StoreVersionError: N-Quads of a store format this kgtransfer cannot read.
         """
+        from kgtransfer.errors import IngestError
+        from kgtransfer.kg._rdf_import import foreign_lines, read_rdf
+        from kgtransfer.kg.ingest import Rejection
+        from kgtransfer.kg.ingest._report import check_errors
+
+        check_errors(errors)
+        _check_mode(mode)
         rdf_format = _format(format, source)
         data = Path(source).read_bytes() if isinstance(source, (str, os.PathLike)) else source
         if not isinstance(data, bytes):
             data = data.read()
         store = self._writable()
+        label = str(source) if isinstance(source, (str, os.PathLike)) else "stream"
         if rdf_format == ox.RdfFormat.N_QUADS:
             quads = [
                 q
@@ -1638,24 +1685,59 @@ class ZooGraph:
                     f"The N-Quads hold store format version {versions[0].object.value}; this "
                     f"kgtransfer reads version {FORMAT_VERSION}."
                 )
+            batch_prefix = f"{ID_BASE}batch/"
+            read = read_rdf(
+                (
+                    q
+                    for q in quads
+                    if isinstance(q.graph_name, ox.NamedNode)
+                    and q.graph_name.value.startswith(batch_prefix)
+                    and not q.graph_name.value.endswith("/staging")
+                ),
+                label,
+            )
+            _, report = self._normalized(**read.inputs(), errors="collect", source=label)
+            for kind, id_, column, value in read.unread:
+                report.rejections.append(
+                    Rejection(label, None, column, value, f"a second value for {kind} {id_!r}")
+                )
+            if report.rejections:
+                first = "\n".join(f"  {r}" for r in report.rejections[:5])
+                raise IngestError(
+                    f"{label}: {len(report.rejections)} statement(s) of these N-Quads fail "
+                    f"validation, so nothing was loaded:\n{first}\nFix them in the file (or "
+                    "load its data as Turtle with errors='collect' to keep the rest)."
+                )
             store.extend(quads)
             return None
+        read = read_rdf(ox.parse(data, format=rdf_format), label)
+        sources = {name: f"{label} ({name})" for name in read.inputs()}
+        tables, report = self._normalized(**read.inputs(), errors=errors, source=sources)
+        for kind, id_, column, value in read.unread:
+            report.reject(
+                Rejection(
+                    label,
+                    None,
+                    column,
+                    value,
+                    f"a second value for {kind} {id_!r} (the first one read is kept); "
+                    "give one value per field.",
+                ),
+                errors=errors,
+            )
         batch_id = _new_batch_id()
-        graph = self.iri("batch", batch_id)
-        triples = list(ox.parse(data, format=rdf_format))
-        quads = [ox.Quad(t.subject, t.predicate, t.object, graph) for t in triples]
-        node = graph
-        started = ox.Literal(_now().isoformat(), datatype=ox.NamedNode(f"{_XSD}dateTime"))
-        label = str(source) if isinstance(source, (str, os.PathLike)) else "stream"
-        quads += [
-            ox.Quad(node, _TYPE, ox.NamedNode(str(PROV.Activity)), _META_GRAPH),
-            ox.Quad(node, _TYPE, ox.NamedNode(str(KGT.IngestBatch)), _META_GRAPH),
-            ox.Quad(node, ox.NamedNode(str(DCTERMS.identifier)), ox.Literal(batch_id), _META_GRAPH),
-            ox.Quad(node, ox.NamedNode(str(DCTERMS.source)), ox.Literal(label), _META_GRAPH),
-            ox.Quad(node, ox.NamedNode(str(PROV.startedAtTime)), started, _META_GRAPH),
-        ]
-        store.extend(quads)
-        return batch_id
+        kept = read.kept(tables, report, sources)
+        lines, dangling = foreign_lines(read, kept, batch_id)
+        if lines:
+            report.notes.append(
+                f"{label}: {len(lines)} statement(s) outside the kgtransfer vocabulary kept "
+                "as they are in the batch's graph (not used by kgtransfer)"
+                + (f"; {dangling} name a row that was not written" if dangling else "")
+            )
+        self.last_report = report
+        return self._write_batch(
+            tables, source=label, report=report, batch_id=batch_id, extra=lines, mode=mode
+        )
 
     def to_rdflib(self) -> rdflib.Dataset:
         """An rdflib Dataset with every named graph; its default graph is their union."""

@@ -17,7 +17,7 @@ from kgtransfer.kg.tables import COLUMNS, ZooTables
 from ._cells import is_missing
 from ._metrics import FRACTION_METRICS
 from ._report import ErrorMode, IngestReport, Rejection, check_errors
-from ._tables import ROW_COLUMN, normalize_tables
+from ._tables import ROW_COLUMN, normalize_tables, note_percent
 
 __all__ = ["read_model_cards"]
 
@@ -48,6 +48,7 @@ def read_model_cards(
     errors: ErrorMode = "raise",
     metric_directions: Mapping[str, object] | None = None,
     known_lineage: Iterable[tuple[str, str]] = (),
+    known_metrics: Mapping[str, bool] | None = None,
 ) -> tuple[ZooTables, IngestReport]:
     """Read one model card or a folder of them (recursively) into normalised tables.
 
@@ -81,6 +82,8 @@ def read_model_cards(
         known_lineage: ``(model, base_model)`` edges known elsewhere (e.g. the
             graph's). A card whose ``base_model`` closes a cycle with them or with
             an earlier card is rejected.
+        known_metrics: ``metric -> higher_is_better`` of metrics declared elsewhere
+            (e.g. in the graph; see :func:`normalize_tables`).
 
     Returns:
         ``(ZooTables, IngestReport)``.
@@ -118,14 +121,18 @@ def read_model_cards(
             if card is None:
                 report.notes.append(f"{source}: no YAML front matter; skipped")
                 continue
-            tables_in = _card_tables(card, file, skipped)
+            percent: list[tuple[str, list[int]]] = []
+            tables_in = _card_tables(card, file, skipped, percent)
             tables, rep = normalize_tables(
                 **tables_in,
                 errors=errors,
                 metric_directions=metric_directions,
                 source=dict.fromkeys(tables_in, source),
                 known_lineage=lineage,
+                known_metrics=known_metrics,
             )
+            for metric, lines in percent:
+                note_percent(rep, source, metric, lines, _CARD_PERCENT_RULE)
         except (CardParseError, IngestError) as exc:
             if errors == "raise":
                 raise CardParseError(str(exc)) from (None if isinstance(exc, _LineError) else exc)
@@ -292,7 +299,9 @@ def _parse_card(file: Path, *, required: bool) -> _Card | None:
     return _Card(meta, node, offset=1)
 
 
-def _card_tables(card: _Card, file: Path, skipped: dict[str, int]) -> dict[str, pd.DataFrame]:
+def _card_tables(
+    card: _Card, file: Path, skipped: dict[str, int], percent: list[tuple[str, list[int]]]
+) -> dict[str, pd.DataFrame]:
     meta = card.meta
     source = os.fspath(file)
     model = _model_id(file, meta)
@@ -341,7 +350,7 @@ def _card_tables(card: _Card, file: Path, skipped: dict[str, int]) -> dict[str, 
         ),
     }
     if records:
-        out["records"] = _percent_per_card(pd.DataFrame(records))
+        out["records"] = _percent_per_card(pd.DataFrame(records), percent)
     return out
 
 
@@ -458,9 +467,19 @@ def _model_index(
     return records, datasets
 
 
-def _percent_per_card(records: pd.DataFrame) -> pd.DataFrame:
+#: The percent rule of a card (one result per metric is common, so one value may decide).
+_CARD_PERCENT_RULE = (
+    "a card's values of a metric in [0, 100] with one above 1 and none in (0, 1); others "
+    "are checked against the fraction range"
+)
+
+
+def _percent_per_card(
+    records: pd.DataFrame, converted: list[tuple[str, list[int]]]
+) -> pd.DataFrame:
     """A card reports in one scale per metric: percent cards become fractions here,
-    so two cards in different scales do not look like mixed scales."""
+    so two cards in different scales do not look like mixed scales. Each conversion is
+    appended to ``converted`` as ``(metric, lines)`` for the report's warnings."""
     values = pd.to_numeric(records["value"], errors="coerce")
     for metric in records["metric"].unique():
         if metric not in FRACTION_METRICS:
@@ -474,6 +493,7 @@ def _percent_per_card(records: pd.DataFrame) -> pd.DataFrame:
             and not ((v > 0) & (v < 1)).any()
         ):
             records.loc[mask, "value"] = v / 100.0
+            converted.append((str(metric), [int(r) for r in records.loc[mask, ROW_COLUMN]]))
     return records
 
 

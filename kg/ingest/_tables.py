@@ -898,17 +898,27 @@ def _percent(table: _Table, ctx: _Ctx, metric: str, rows: list[_Row]) -> set[int
     converted = [r for r in rows if id(r) not in dropped and 0 <= r.values["value"] <= 100]
     for r in converted:
         r.values["value"] = r.values["value"] / 100.0
-    ctx.report.notes.append(
-        f"{table.source}: {metric} values are in percent ({len(converted)} rows); "
-        "converted to fractions."
-    )
-    ctx.report.warnings.append(
-        f"{table.source}: {metric} read as percent and divided by 100 in "
-        f"{len(converted)} row(s) (rows {_preview([r.row for r in converted])}; values in "
-        "[0, 100], at least two above 1; values outside [0, 100] are rejected). If they "
-        "were not percent, fix the table."
+    note_percent(
+        ctx.report,
+        table.source,
+        metric,
+        [r.row for r in converted],
+        "values in [0, 100], at least two above 1; values outside [0, 100] are rejected",
     )
     return dropped
+
+
+def note_percent(
+    report: IngestReport, source: str, metric: str, rows: list[int], rule: str
+) -> None:
+    """List a percent conversion in ``report.warnings`` and ``report.notes`` (every path)."""
+    report.notes.append(
+        f"{source}: {metric} values are in percent ({len(rows)} rows); converted to fractions."
+    )
+    report.warnings.append(
+        f"{source}: {metric} read as percent and divided by 100 in {len(rows)} row(s) "
+        f"(rows {_preview(rows)}; {rule}). If they were not percent, fix the table."
+    )
 
 
 def _metrics_table(names: Iterable[str], declared: Mapping[str, MetricSpec]) -> pd.DataFrame:
