@@ -291,8 +291,12 @@ def _snapshot_parent(path: Path) -> Path:
     return readers
 
 
-def open_read_only(path: Path, owner: object, *, private: bool = False) -> tuple[ox.Store, Any]:
-    """A read-only store on ``path`` and the callable that removes its snapshot (or None).
+def open_read_only(
+    path: Path, owner: object, *, private: bool = False
+) -> tuple[ox.Store, Any, Path | None]:
+    """A read-only store on ``path``, the callable that removes its snapshot (or None), and
+    the folder another process may open read-only to query the same view (None for a
+    private snapshot, which this process holds open for writing).
 
     pyoxigraph leaves reading a store that another process writes undefined (the
     writer's compactions delete files a reader still needs), so the view is a snapshot
@@ -306,7 +310,7 @@ def open_read_only(path: Path, owner: object, *, private: bool = False) -> tuple
     original store is written: table files are only ever unlinked, never changed)."""
     writer = private or _writer_active(path)
     if not writer and not _same_disk(Path(tempfile.gettempdir()), path):
-        return _open_in_place(path), None
+        return _open_in_place(path), None, path
     error: BaseException | None = None
     parent = _snapshot_parent(path)
     for _ in range(5 if writer else 1):  # the writer may delete a file we copy: again
@@ -314,10 +318,12 @@ def open_read_only(path: Path, owner: object, *, private: bool = False) -> tuple
         cleanup = weakref.finalize(owner, shutil.rmtree, str(snap), True)
         try:
             _snapshot(path, snap, copy_logs=private, may_copy=writer)
-            return (ox.Store(str(snap)) if private else ox.Store.read_only(str(snap))), cleanup
+            if private:
+                return ox.Store(str(snap)), cleanup, None
+            return ox.Store.read_only(str(snap)), cleanup, snap
         except _NoLinks:
             cleanup()
-            return _open_in_place(path), None
+            return _open_in_place(path), None, path
         except (OSError, RuntimeError) as exc:
             cleanup()
             if isinstance(exc, StoreError):

@@ -241,6 +241,7 @@ class ZooGraph:
     def __init__(self) -> None:
         self._store: ox.Store | None = ox.Store()
         self._path: Path | None = None
+        self._query_path: Path | None = None
         self._read_only = False
         self.last_report: Any = None
         self._init_meta()
@@ -299,10 +300,11 @@ class ZooGraph:
         graph._read_only = read_only
         graph._store = None
         graph._cleanup = None
+        graph._query_path = path  # the folder a query worker opens (a view: its snapshot)
         graph.last_report = None
         try:
             if read_only:
-                graph._store, graph._cleanup = _life.open_read_only(path, graph)
+                graph._store, graph._cleanup, graph._query_path = _life.open_read_only(path, graph)
             else:
                 graph._store = _life.open_writable(path)
                 _life.write_holder(path)
@@ -312,7 +314,9 @@ class ZooGraph:
                 cleanup, graph._store = graph._cleanup, None
                 if cleanup is not None:
                     cleanup()
-                graph._store, graph._cleanup = _life.open_read_only(path, graph, private=True)
+                graph._store, graph._cleanup, graph._query_path = _life.open_read_only(
+                    path, graph, private=True
+                )
                 graph._recover()
             if not read_only:
                 _life.remove_leftovers(path)
@@ -1353,7 +1357,7 @@ class ZooGraph:
         try:
             result = _runner.run_query(
                 self._live,
-                self._path,
+                self._query_path,
                 sparql,
                 prefixes=prefixes,
                 substitutions=substitutions,

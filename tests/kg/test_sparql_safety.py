@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from kgtransfer.errors import ArgumentError, QueryRefusedError, QueryTimeoutError
-from kgtransfer.kg import ID_BASE, ZooGraph, _runner
+from kgtransfer.kg import FORMAT_VERSION, ID_BASE, ZooGraph, _runner
 from kgtransfer.kg._example import example_tables
 
 REPO = Path(__file__).resolve().parents[2]
@@ -89,7 +89,7 @@ def graph(
     if request.param == "memory":
         g = ZooGraph()
     else:
-        g = ZooGraph.open(tmp_path_factory.mktemp("sparql") / "store")
+        g = ZooGraph.open(tmp_path_factory.mktemp("sparql") / "store", create=True)
     g.add_zoo_tables(example_tables(), source="example")
     yield g
     g.close()
@@ -187,7 +187,7 @@ def test_what_only_looks_remote_is_accepted(graph: ZooGraph, hits: list[str]) ->
     meta = graph.query(
         f"SELECT ?v WHERE {{ GRAPH <{ID_BASE}graph/meta> {{ ?s kgt:formatVersion ?v }} }}"
     )
-    assert meta["v"].tolist() == [1]
+    assert meta["v"].tolist() == [FORMAT_VERSION]
     assert hits == []
 
 
@@ -304,7 +304,7 @@ def test_bad_timeouts_are_refused(timeout: object) -> None:
 def test_cli_refuses_a_negative_limit(tmp_path: Path) -> None:
     from kgtransfer.cli import app
 
-    with ZooGraph.open(tmp_path / "store") as g:
+    with ZooGraph.open(tmp_path / "store", create=True) as g:
         g.add_zoo_tables(example_tables(), source="example")
     result = CliRunner().invoke(
         app, ["query", "stats", "--store", str(tmp_path / "store"), "--limit", "-5"]
@@ -317,7 +317,7 @@ def test_cli_refuses_a_negative_limit(tmp_path: Path) -> None:
 
 def test_on_disk_queries_see_this_process_writes(tmp_path: Path) -> None:
     """The worker's read-only handle is reopened when the store changed: no stale reads."""
-    with ZooGraph.open(tmp_path / "store") as graph:
+    with ZooGraph.open(tmp_path / "store", create=True) as graph:
         ask = "ASK { <http://e.example/1> ?p ?o }"
         assert graph.query(ask)["ask"].tolist() == [False]
         graph.load_rdf(_triples(3), format="nt")
@@ -330,7 +330,7 @@ def test_on_disk_queries_see_this_process_writes(tmp_path: Path) -> None:
 
 
 def test_timeout_stops_the_query_and_the_store_stays_usable(tmp_path: Path) -> None:
-    with ZooGraph.open(tmp_path / "store") as graph:
+    with ZooGraph.open(tmp_path / "store", create=True) as graph:
         graph.load_rdf(_triples(2000), format="nt")
         assert graph.query("ASK { ?s ?p ?o }")["ask"].tolist() == [True]
         worker = _runner._POOL._proc
@@ -364,7 +364,7 @@ _INTERRUPTED = textwrap.dedent(
     from kgtransfer.kg import ZooGraph
     data = b"".join(b'<http://e/%d> <http://e/p> "%d" .\\n' % (i, i) for i in range(2000))
     for where in ("memory", sys.argv[1]):
-        graph = ZooGraph() if where == "memory" else ZooGraph.open(where)
+        graph = ZooGraph() if where == "memory" else ZooGraph.open(where, create=True)
         graph.load_rdf(data, format="nt")
         print("ready", flush=True)
         try:
@@ -408,7 +408,7 @@ def test_ctrl_c_stops_a_long_query(tmp_path: Path) -> None:
 
 
 def test_a_dead_worker_is_replaced(tmp_path: Path) -> None:
-    with ZooGraph.open(tmp_path / "store") as graph:
+    with ZooGraph.open(tmp_path / "store", create=True) as graph:
         graph.load_rdf(_triples(3), format="nt")
         _runner._POOL.kill()
         # started from a thread that then ends (Linux kills it with that thread) ...

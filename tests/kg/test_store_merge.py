@@ -266,7 +266,7 @@ def test_killed_mid_merge_leaves_the_state_before_or_after(tmp_path: Path) -> No
     path = tmp_path / "graph"
     n = 3000  # models + records > the bulk threshold: bulk load, staged retraction, commit
     ids = [f"kid-model-{i}" for i in range(n)]
-    with ZooGraph.open(path) as graph:
+    with ZooGraph.open(path, create=True) as graph:
         graph.add_zoo_tables(
             ZooTables(
                 models=typed(
@@ -310,7 +310,7 @@ def test_bulk_path_in_chunks_merges_and_undoes(
 
     monkeypatch.setattr(store_module, "_BULK_MIN_STATEMENTS", 1)
     monkeypatch.setattr(store_module, "_BULK_CHUNK_STATEMENTS", 5)  # many bulk loads
-    with ZooGraph.open(tmp_path / "graph") as graph:
+    with ZooGraph.open(tmp_path / "graph", create=True) as graph:
         graph.add_zoo_tables(example_tables(), source="v1")
         before = _quads(graph)
         update = example_tables()
