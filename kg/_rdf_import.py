@@ -23,6 +23,7 @@ from kgtransfer.kg._merge import _term_key
 from kgtransfer.kg._reader import read_tables
 from kgtransfer.kg._schema import SPECS
 from kgtransfer.kg._writer import render_tables
+from kgtransfer.kg.ingest._report import Rejection
 from kgtransfer.kg.ingest._tables import ROW_COLUMN
 from kgtransfer.kg.iri import ID_BASE, from_iri, to_iri
 from kgtransfer.kg.tables import ZooTables
@@ -59,8 +60,8 @@ class ReadRdf:
     rows: dict[str, list[str]]
     #: Triples outside the kgtransfer vocabulary (kept as they are).
     foreign: list[ox.Triple] = field(default_factory=list)
-    #: ``(kind, id, column, value)`` of statements in our vocabulary the reader did not take.
-    unread: list[tuple[str, str, str, Any]] = field(default_factory=list)
+    #: Statements in our vocabulary the reader did not take (a second value, a NaN, ...).
+    unread: list[Rejection] = field(default_factory=list)
 
     def inputs(self) -> dict[str, pd.DataFrame]:
         """The read tables as inputs of ``normalize_tables`` (lineage folded into models)."""
@@ -106,7 +107,9 @@ class ReadRdf:
         out: dict[str, list[int | None]] = {}
         for name, iris in self.rows.items():
             rejected = {
-                r.row for r in report.rejections if r.source == sources[name] and r.row is not None
+                r.row
+                for r in report.rejections
+                if r.source == sources.get(name) and r.row is not None
             }
             survivors = [i for i in range(len(iris)) if i + 1 not in rejected]
             positions: list[int | None] = [None] * len(iris)
@@ -167,6 +170,7 @@ def read_rdf(quads: Iterable[ox.Quad | ox.Triple], label: str) -> ReadRdf:
         (t.subject, t.predicate, _term_key(t.object))
         for t in ox.parse(text.encode("utf-8"), format=ox.RdfFormat.N_TRIPLES)
     }
+    pairs = {(s, p) for s, p, _ in written}
     out = ReadRdf(tables, rows)
     for t in triples:
         s = t.subject
@@ -186,9 +190,18 @@ def read_rdf(quads: Iterable[ox.Quad | ox.Triple], label: str) -> ReadRdf:
             column = from_iri(t.predicate.value)[-1]
         if column is not None:
             assert isinstance(t.subject, ox.NamedNode)
-            out.unread.append(
-                (kind or "", "/".join(from_iri(t.subject.value)[1:]), column, o.value)
-            )
+            id_ = "/".join(from_iri(t.subject.value)[1:])
+            if (s, t.predicate) in pairs:
+                reason = (
+                    f"a second value of {column!r} for {kind} {id_!r} (the first one read is "
+                    "kept); give one value per field."
+                )
+            else:
+                reason = (
+                    f"{kind} {id_!r}: a {column!r} value kgtransfer cannot store (e.g. NaN or "
+                    "infinity, or a term of the wrong kind); fix or drop the statement."
+                )
+            out.unread.append(Rejection(label, None, column, o.value, reason))
         else:
             out.foreign.append(t)
     return out

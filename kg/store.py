@@ -1659,7 +1659,6 @@ class ZooGraph:
         """
         from kgtransfer.errors import IngestError
         from kgtransfer.kg._rdf_import import foreign_lines, read_rdf
-        from kgtransfer.kg.ingest import Rejection
         from kgtransfer.kg.ingest._report import check_errors
 
         check_errors(errors)
@@ -1701,10 +1700,7 @@ class ZooGraph:
                 label,
             )
             _, report = self._normalized(**read.inputs(), errors="collect", source=label)
-            for kind, id_, column, value in read.unread:
-                report.rejections.append(
-                    Rejection(label, None, column, value, f"a second value for {kind} {id_!r}")
-                )
+            report.rejections += read.unread
             if report.rejections:
                 first = "\n".join(f"  {r}" for r in report.rejections[:5])
                 raise IngestError(
@@ -1717,18 +1713,8 @@ class ZooGraph:
         read = read_rdf(ox.parse(data, format=rdf_format), label)
         sources = {name: f"{label} ({name})" for name in read.inputs()}
         tables, report = self._normalized(**read.inputs(), errors=errors, source=sources)
-        for kind, id_, column, value in read.unread:
-            report.reject(
-                Rejection(
-                    label,
-                    None,
-                    column,
-                    value,
-                    f"a second value for {kind} {id_!r} (the first one read is kept); "
-                    "give one value per field.",
-                ),
-                errors=errors,
-            )
+        for rejection in read.unread:
+            report.reject(rejection, errors=errors)
         batch_id = _new_batch_id()
         kept = read.kept(tables, report, sources)
         lines, dangling = foreign_lines(read, kept, batch_id)
