@@ -137,20 +137,25 @@ def read_model_cards(
             if errors == "raise":
                 raise CardParseError(str(exc)) from (None if isinstance(exc, _LineError) else exc)
             line = exc.line if isinstance(exc, _LineError) else None
+            report.count(source, read=1)  # the card, rejected as a whole
             report.reject(
                 Rejection(source, line, None, None, f"card skipped: {exc}"), errors=errors
             )
             continue
-        report.merge(rep)
-        if tables.models.empty:  # its model row was rejected (reported)
+        if tables.models.empty:  # its model row was rejected (reported): the card goes
+            _dropped(rep, source)
+            report.merge(rep)
             continue
         model = str(tables.models["model"].iloc[0])
         row = tables.models.iloc[0].to_dict()
         if model in seen:
             first, first_row = seen[model]
             if _same_row(first_row, row):
+                report.merge(rep)
                 report.notes.append(f"{source}: same model {model!r} as {first}; collapsed")
             else:
+                _dropped(rep, source, reported=1)  # the rejection below counts one
+                report.merge(rep)
                 report.reject(
                     Rejection(
                         source,
@@ -163,6 +168,7 @@ def read_model_cards(
                     errors=errors,
                 )
             continue
+        report.merge(rep)
         seen[model] = (source, row)
         parts.append(tables)
         lineage += zip(tables.lineage["model"], tables.lineage["base_model"], strict=True)
@@ -495,6 +501,15 @@ def _percent_per_card(
             records.loc[mask, "value"] = v / 100.0
             converted.append((str(metric), [int(r) for r in records.loc[mask, ROW_COLUMN]]))
     return records
+
+
+def _dropped(report: IngestReport, source: str, reported: int = 0) -> None:
+    """Count the accepted rows of a card that is dropped as a whole as rejected
+    (``reported`` of them are counted by a rejection still to come)."""
+    counts = report.counts.get(source)
+    if counts is not None:
+        counts.rejected += counts.accepted - reported
+        counts.accepted = 0
 
 
 def _same_row(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
