@@ -1023,7 +1023,10 @@ class ZooGraph:
         """Ingest model cards (YAML front matter) from a file or folder as one batch.
 
         A card's fields update what is known about its model and datasets (``mode``:
-        see :meth:`add_zoo_tables`); fields a card lacks keep their stored values.
+        see :meth:`add_zoo_tables`); fields a card lacks keep their stored values. Cards
+        are validated against the graph's declared metrics and lineage (a ``base_model``
+        closing a cycle with stored lineage is rejected); percent conversions are listed
+        in ``self.last_report.warnings``.
         """
         from kgtransfer.kg.ingest import read_model_cards
 
