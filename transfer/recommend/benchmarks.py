@@ -8,15 +8,17 @@ from typing import Any
 
 import pandas as pd
 
-from kgtransfer.errors import did_you_mean
+from kgtransfer.errors import BaselineInputsMissing, did_you_mean
 from kgtransfer.kg.tables import ZooTables
 
 from ._registry import get_recommender
 from .evaluate import evaluate_recommender
 
 __all__ = [
+    "BASELINES",
     "BENCHMARK_ZOOS",
     "PAPER_TARGETS",
+    "expand_methods",
     "load_benchmark_zoo",
     "markdown_table",
     "run_benchmark",
@@ -46,6 +48,40 @@ PAPER_TARGETS: dict[str, list[str]] = {
         "tweet_eval/hate", "tweet_eval/emotion", "glue/cola", "glue/sst2",
     ],
 }  # fmt: skip
+
+
+#: Every static baseline; ``score:*`` stands for each estimator the zoo has scores of.
+BASELINES: tuple[str, ...] = (
+    "popularity",
+    "similarity",
+    "size",
+    "lineage",
+    "task_domain",
+    "score:*",
+)
+
+
+def expand_methods(methods: Sequence[str], tables: ZooTables) -> list[str]:
+    """Replace ``score:*`` by ``score:<estimator>`` for each estimator in ``tables.scores``.
+
+    A zoo without scores keeps ``score:*``, which :func:`run_benchmark` reports as n/a.
+
+    Example:
+        >>> import pandas as pd
+        >>> from kgtransfer.kg.tables import ZooTables
+        >>> scores = pd.DataFrame({"model": ["a", "a"], "dataset": ["x", "x"],
+        ...                        "estimator": ["logme", "leep"], "value": [1.0, 2.0]})
+        >>> expand_methods(["popularity", "score:*"], ZooTables(scores=scores))
+        ['popularity', 'score:leep', 'score:logme']
+    """
+    estimators = sorted(set(tables.scores["estimator"].dropna().astype(str)))
+    out: list[str] = []
+    for m in methods:
+        if m == "score:*" and estimators:
+            out += [f"score:{e}" for e in estimators]
+        else:
+            out.append(m)
+    return list(dict.fromkeys(out))
 
 
 def load_benchmark_zoo(name: str, shared: str | os.PathLike[str]) -> ZooTables:
@@ -80,18 +116,25 @@ def run_benchmark(
 
     Args:
         tables: The zoo.
-        methods: Registry names (``gnn``, ``popularity``, ``similarity``, ``logme``).
+        methods: Registry names (``gnn``, ``popularity``, ``size``, ``score:logme``,
+            ...); ``score:*`` is expanded by :func:`expand_methods`.
         targets: Target datasets (default: every dataset with records on >= 3 models).
         params: Constructor parameters per method name.
         progress: tqdm bars on stderr.
 
     Returns:
-        ``{method: evaluate_recommender(...) result}``; a method that cannot run on
-        this zoo (e.g. ``logme`` without LogME scores) gets ``{"error": reason}``.
+        ``{method: evaluate_recommender(...) result}``; a baseline whose inputs
+        this zoo lacks (e.g. ``size`` without ``n_params``, ``score:logme``
+        without LogME scores) gets ``{"n/a": reason}``; another baseline that
+        fails on the zoo gets ``{"error": reason}``.
     """
     params = params or {}
     results: dict[str, Any] = {}
+    methods = expand_methods(methods, tables)
     for method in methods:
+        if method == "score:*":
+            results[method] = {"n/a": "the zoo has no transferability scores"}
+            continue
         get_recommender(method)  # unknown names fail before any work
 
         def factory(method: str = method) -> Any:
@@ -99,6 +142,8 @@ def run_benchmark(
 
         try:
             results[method] = evaluate_recommender(factory, tables, targets, progress=progress)
+        except BaselineInputsMissing as exc:
+            results[method] = {"n/a": str(exc).splitlines()[0]}
         except ValueError as exc:
             if method == "gnn":
                 raise
@@ -109,24 +154,32 @@ def run_benchmark(
 def summary_table(results: dict[str, Any], *, subset: str = "") -> pd.DataFrame:
     """One row per method: mean Pearson, weighted τ, top-1 relative, regret, coverage.
 
-    ``subset="logme"`` reads the means over the models with a LogME score.
+    ``regret_pts`` is the top-1 regret in points (x 100) for fraction metrics
+    such as accuracy, in the metric's own units otherwise. ``targets`` counts the
+    targets the method ranked. A method whose inputs the zoo lacks shows "n/a" in
+    every metric. ``subset="logme"`` reads the means over the models with a LogME
+    score.
     """
     key = f"mean_{subset}" if subset else "mean"
+    columns = {
+        "pearson": "pearson",
+        "weighted_tau": "weighted_tau",
+        "top1_relative": "top1_relative",
+        "regret_pts": "top1_regret_points",
+        "coverage": "coverage",
+    }
     rows = []
     for method, res in results.items():
         if "error" in res:
             continue
+        if "n/a" in res:
+            if not subset:
+                rows.append({"method": method, **dict.fromkeys(columns, "n/a"), "targets": 0})
+            continue
         mean = res.get(key) or {}
-        rows.append(
-            {
-                "method": method,
-                **{
-                    k: mean.get(k)
-                    for k in ("pearson", "weighted_tau", "top1_relative", "top1_regret", "coverage")
-                },
-                "targets": len(res["targets"]),
-            }
-        )
+        row = {"method": method, **{c: mean.get(k) for c, k in columns.items()}}
+        row["targets"] = sum("n/a" not in r for r in res["targets"])
+        rows.append(row)
     return pd.DataFrame(rows)
 
 
