@@ -11,8 +11,10 @@ import pandas as pd
 from kgtransfer.errors import BaselineInputsMissing, did_you_mean
 from kgtransfer.kg.tables import ZooTables
 
-from ._registry import get_recommender
-from .evaluate import evaluate_recommender
+from ._data import as_tables
+from ._registry import get_recommender, list_recommenders
+from .baselines import ScoreRecommender
+from .evaluate import _mean, evaluate_recommender
 
 __all__ = [
     "BASELINES",
@@ -22,6 +24,7 @@ __all__ = [
     "load_benchmark_zoo",
     "markdown_table",
     "run_benchmark",
+    "subset_results",
     "summary_table",
 ]
 
@@ -105,7 +108,7 @@ def load_benchmark_zoo(name: str, shared: str | os.PathLike[str]) -> ZooTables:
 
 
 def run_benchmark(
-    tables: ZooTables,
+    tables: Any,
     methods: Sequence[str],
     *,
     targets: Sequence[str] | None = None,
@@ -115,7 +118,7 @@ def run_benchmark(
     """Evaluate each recommender in ``methods`` leave-one-target-out on ``tables``.
 
     Args:
-        tables: The zoo.
+        tables: The zoo (``ZooTables`` or ``ZooGraph``).
         methods: Registry names (``gnn``, ``popularity``, ``size``, ``score:logme``,
             ...); ``score:*`` is expanded by :func:`expand_methods`.
         targets: Target datasets (default: every dataset with records on >= 3 models).
@@ -130,15 +133,21 @@ def run_benchmark(
     """
     params = params or {}
     results: dict[str, Any] = {}
+    tables = as_tables(tables)  # a ZooGraph is read once, not once per target
     methods = expand_methods(methods, tables)
     for method in methods:
         if method == "score:*":
             results[method] = {"n/a": "the zoo has no transferability scores"}
             continue
-        get_recommender(method)  # unknown names fail before any work
+        if method.startswith("score:") and method not in list_recommenders("score:*"):
+            # an estimator of the zoo without a registered name
+            def factory(method: str = method) -> Any:
+                return ScoreRecommender(estimator=method.split(":", 1)[1])
+        else:
+            get_recommender(method)  # unknown names fail before any work
 
-        def factory(method: str = method) -> Any:
-            return get_recommender(method, **params.get(method, {}))
+            def factory(method: str = method) -> Any:
+                return get_recommender(method, **params.get(method, {}))
 
         try:
             results[method] = evaluate_recommender(factory, tables, targets, progress=progress)
@@ -149,6 +158,29 @@ def run_benchmark(
                 raise
             results[method] = {"error": str(exc).splitlines()[0]}
     return results
+
+
+def subset_results(results: dict[str, Any], targets: Sequence[str]) -> dict[str, Any]:
+    """``run_benchmark`` results restricted to ``targets``, means recomputed.
+
+    Leave-one-target-out fits each target on its own, so the paper's 8 targets are
+    a subset of an all-targets run: no refit needed. Calibration is left out (it
+    is pooled over the run's pairs).
+    """
+    keep = {str(t) for t in targets}
+    out: dict[str, Any] = {}
+    for method, res in results.items():
+        if "targets" not in res:
+            out[method] = res
+            continue
+        rows = [r for r in res["targets"] if r["target"] in keep]
+        sub = {k: v for k, v in res.items() if k not in ("targets", "calibration")}
+        sub["targets"] = rows
+        for key in [k for k in res if k.startswith("mean")]:
+            suffix = key[len("mean") :]
+            sub[key] = _mean(rows, suffix)
+        out[method] = sub
+    return out
 
 
 def summary_table(results: dict[str, Any], *, subset: str = "") -> pd.DataFrame:
@@ -178,7 +210,10 @@ def summary_table(results: dict[str, Any], *, subset: str = "") -> pd.DataFrame:
             continue
         mean = res.get(key) or {}
         row = {"method": method, **{c: mean.get(k) for c, k in columns.items()}}
-        row["targets"] = sum("n/a" not in r for r in res["targets"])
+        suffix = f"_{subset}" if subset else ""
+        row["targets"] = sum(
+            "n/a" not in r and r.get(f"n_models{suffix}") is not None for r in res["targets"]
+        )
         rows.append(row)
     return pd.DataFrame(rows)
 

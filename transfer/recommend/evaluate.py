@@ -193,6 +193,9 @@ def evaluate_recommender(
                     high=ranked["high"].to_numpy(dtype=float)[keep],
                     higher_is_better=hib,
                 )
+                m["top1_regret_points"] = m["top1_regret"] * (
+                    100.0 if metric in _FRACTIONS else 1.0
+                )
                 row.update({f"{k}_{subset_estimator}": v for k, v in m.items()})
         rows.append(row)
     if target_list and all("n/a" in r for r in rows):
