@@ -13,7 +13,7 @@ no licence for redistribution: the output is for local use, never for the repo.
 Conventions for every zoo: accuracies published in percent are divided by 100
 (metric ``accuracy``, a fraction); ``n_classes`` comes from the zoo's own dataset
 table where it has one, else from the public class counts of the named datasets
-(``kgtransfer.kg.ingest._benchmarks.N_CLASSES``; unknown names stay empty), so the
+(``kgtransfer.kg.ingest.N_CLASSES``; unknown names stay empty), so the
 product can flag chance-level runs from the tables alone; every record gets a
 ``run`` (the source file and row) so distinct runs of a pair never collide.
 
@@ -82,7 +82,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from kgtransfer.kg.ingest._benchmarks import N_CLASSES
+from kgtransfer.kg.ingest import N_CLASSES
 
 __all__ = ["PLAIN_ZOOS", "convert", "write_plain"]
 

@@ -21,11 +21,6 @@ from ._metrics import (
     ranking_metrics,
 )
 
-#: Metrics in [0, 1] whose regret is reported in points (x 100).
-_FRACTIONS = frozenset({"accuracy", "top1", "top5", "f1", "macro_f1", "micro_f1", "precision",
-                        "recall", "auc", "roc_auc", "map", "miou", "iou", "balanced_accuracy",
-                        "exact_match"})  # fmt: skip
-
 __all__ = ["evaluate_recommender"]
 
 
@@ -80,6 +75,11 @@ def evaluate_recommender(
     are also computed over the models with such a score (suffix ``_<estimator>``),
     the subset the TransferGraph paper reports on.
 
+    A baseline that cannot rank a target (e.g. ``score:logme`` on a target without
+    LogME scores) gets a row ``{"target": t, "n/a": reason}``, left out of the
+    means; when it can rank none, :class:`~kgtransfer.errors.BaselineInputsMissing`
+    propagates.
+
     Args:
         recommender_factory: Zero-argument callable returning a new recommender.
         tables: ``ZooTables`` or ``ZooGraph``.
@@ -88,11 +88,6 @@ def evaluate_recommender(
         subset_estimator: Estimator defining the second model subset, or None.
         min_models: Fewest models with records a default target needs.
         progress: Show a tqdm bar on stderr.
-
-    A baseline that cannot rank a target (e.g. ``score:logme`` on a target without
-    LogME scores) gets a row ``{"target": t, "n/a": reason}``, left out of the
-    means; when it can rank none, :class:`~kgtransfer.errors.BaselineInputsMissing`
-    propagates.
 
     Returns:
         JSON-serialisable dict: ``targets`` (one row per target, with
@@ -120,6 +115,9 @@ def evaluate_recommender(
         1.0
     """
     from tqdm.auto import tqdm
+
+    # metrics in [0, 1] (the ingest layer's fractions): regret reported in points (x 100)
+    from kgtransfer.kg.ingest._metrics import FRACTION_METRICS as _FRACTIONS
 
     zoo: ZooTables = as_tables(tables)
     truth = truth_table(zoo)
