@@ -245,8 +245,9 @@ class SizeRecommender(BaseRecommender):
         >>> import pandas as pd
         >>> from kgtransfer.kg.tables import ZooTables
         >>> models = pd.DataFrame({"model": ["a", "b", "c"], "n_params": [1e6, 1e8, None]})
-        >>> recs = pd.DataFrame({"model": ["a", "b"], "dataset": ["x", "x"], "value": [.9, .5]})
-        >>> SizeRecommender().fit(ZooTables(models=models, records=recs)).rank("y")[
+        >>> recs = pd.DataFrame({"model": ["a", "b", "c"], "dataset": ["x"] * 3,
+        ...                      "value": [.9, .5, .7]})
+        >>> SizeRecommender().fit(ZooTables(models=models, records=recs)).rank("x")[
         ...     "model"].tolist()
         ['b', 'a', 'c']
     """

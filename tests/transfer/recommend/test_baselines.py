@@ -45,7 +45,9 @@ def _bare_zoo() -> ZooTables:
 # ------------------------------------------------------------------- size
 def test_size_ranks_larger_first_unknown_last() -> None:
     models = pd.DataFrame({"model": ["s", "m", "l", "u"], "n_params": [1e6, 5e7, 3e8, None]})
-    recs = _records({"x": {"s": 0.9, "m": 0.5, "l": 0.4, "u": 0.8}})
+    recs = _records(
+        {"x": {"s": 0.9, "m": 0.5, "l": 0.4, "u": 0.8}, "y": {"s": 0.7, "m": 0.6, "l": 0.5}}
+    )  # y's records let fit run with x held out; they do not move a size ranking
     tables, _ = normalize_tables(models=models, records=recs, create_missing=True)
     r = SizeRecommender().fit(tables, exclude_datasets=["x"]).rank("x")
     assert r["model"].tolist() == ["l", "m", "s", "u"]
@@ -84,7 +86,7 @@ def test_lineage_ranks_by_family_popularity() -> None:
     per = {"x1": 0.9, "x2": 0.8, "y1": 0.6, "y2": 0.5}
     recs = _records({d: {m: v + 0.01 * i for m, v in per.items()} for i, d in enumerate("abc")})
     tables, _ = normalize_tables(models=models, records=recs, create_missing=True)
-    r = LineageRecommender().fit(tables).rank("new")
+    r = LineageRecommender().fit(tables).rank("new", cold_start=True)
     order = r["model"].tolist()
     assert order.index("x3") < min(order.index("y1"), order.index("y2"))
     scores = r.set_index("model")["score"]
@@ -92,7 +94,9 @@ def test_lineage_ranks_by_family_popularity() -> None:
     assert scores["y3"] == pytest.approx(scores["y1"])
     assert scores["y1"] < 0
     # popularity alone cannot rank the models without records above anything
-    pop = PopularityRecommender().fit(tables).rank("new").set_index("model")["score"]
+    pop = (
+        PopularityRecommender().fit(tables).rank("new", cold_start=True).set_index("model")["score"]
+    )
     assert pop["x3"] == 0.0 < scores["x3"]
 
 
