@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 __all__ = [
     "ArgumentError",
+    "BaselineInputsMissing",
     "CardParseError",
     "CheckpointError",
     "IngestError",
@@ -61,6 +62,13 @@ class ScoreInputError(KGTransferError, ValueError):
 
 class ArgumentError(KGTransferError, ValueError, TypeError):
     """An argument of a public function has a bad type or value (the argument is named)."""
+
+
+class BaselineInputsMissing(ArgumentError):
+    """A baseline recommender needs a kind of zoo data (sizes, lineage, scores, ...) it lacks.
+
+    Benchmarks report such a baseline as n/a instead of a meaningless ranking.
+    """
 
 
 class QueryRefusedError(KGTransferError, PermissionError):

@@ -12,6 +12,7 @@ from typing import Any, TypeAlias
 import pandas as pd
 
 from kgtransfer.errors import IngestError
+from kgtransfer.kg.regime import REGIME_COLUMNS
 from kgtransfer.kg.tables import COLUMNS, ZooTables
 
 from ._cells import CellError, as_bool, as_float, as_int, as_str, is_missing
@@ -39,20 +40,8 @@ _REQUIRED = {
 _KEYS = {
     "models": ("model",),
     "datasets": ("dataset",),
-    "records": (
-        "model",
-        "dataset",
-        "metric",
-        "method",
-        "seed",
-        "run",
-        "n_train",
-        "shots",
-        "split",
-        "epochs",
-        "steps",
-        "frozen",
-    ),
+    # a record's identity: what was measured, by which run, in which regime
+    "records": ("model", "dataset", "metric", "seed", "run", *REGIME_COLUMNS),
     "similarities": ("dataset_a", "dataset_b", "method"),
     "scores": ("model", "dataset", "estimator"),
 }

@@ -3,11 +3,14 @@
 Examples::
 
     kgtransfer benchmark --zoo transfergraph-image --targets stanfordcars,dtd
-    kgtransfer benchmark --zoo tllib --methods gnn,popularity,logme --out tllib.json
+    kgtransfer benchmark --zoo tllib --methods gnn,popularity,size,score:logme --out tllib.json
     kgtransfer benchmark --models M.csv --datasets D.csv --records R.csv --similarities S.csv
 
 Public zoos are read from ``--shared PATH`` (default ``$KGTRANSFER_SHARED_BENCHMARKS`` or
-``../shared/benchmarks`` relative to the working directory).
+``../shared/benchmarks`` relative to the working directory). The default methods are
+the GNN and every baseline (``popularity``, ``similarity``, ``size``, ``lineage``,
+``task_domain`` and ``score:*`` = one ``score:<estimator>`` per estimator the zoo has
+scores of); a baseline whose inputs the zoo lacks is shown as n/a.
 """
 
 from __future__ import annotations
@@ -57,8 +60,11 @@ def benchmark(
         typer.Option(help="Comma-separated targets; 'paper' = the TransferGraph paper's 8."),
     ] = None,
     methods: Annotated[
-        str, typer.Option(help="Comma-separated recommenders.")
-    ] = "gnn,popularity,similarity,logme",
+        str,
+        typer.Option(
+            help="Comma-separated recommenders; 'score:*' = every estimator the zoo has scores of."
+        ),
+    ] = "gnn,popularity,similarity,size,lineage,task_domain,score:*",
     seed: Annotated[int, typer.Option(help="Seed of the GNN.")] = 0,
     epochs: Annotated[
         int | None, typer.Option(help="GNN training steps (default: its own).")
@@ -81,7 +87,10 @@ def benchmark(
             "give either --zoo NAME or your own tables (--records R.csv [--models ...]), not both."
         )
     method_list = [m.strip() for m in methods.split(",") if m.strip()]
-    unknown = [m for m in method_list if m not in list_recommenders()]
+    if "logme" in method_list:
+        typer.echo("note: method 'logme' is deprecated; running 'score:logme'.", err=True)
+        method_list = [("score:logme" if m == "logme" else m) for m in method_list]
+    unknown = [m for m in method_list if m not in list_recommenders() and m != "score:*"]
     if unknown:
         fail(f"unknown method(s) {unknown}; choose from {list_recommenders()}.")
     try:
@@ -114,6 +123,8 @@ def benchmark(
     for method, res in results.items():
         if "error" in res:
             typer.echo(f"note: {method} skipped: {res['error']}", err=True)
+        elif "n/a" in res:
+            typer.echo(f"note: {method} n/a: {res['n/a']}", err=True)
     typer.echo(markdown_table(summary_table(results)))
     if any("mean_logme" in r for r in results.values()):
         typer.echo("\nOver the models with a LogME score:\n")

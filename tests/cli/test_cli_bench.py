@@ -54,3 +54,14 @@ def test_benchmark_bad_arguments(zoo_csvs) -> None:
     assert result.exit_code == 1 and "unknown method(s) ['popular']" in result.output
     result = runner.invoke(app, ["benchmark", "--zoo", "tlib", "--shared", str(zoo_csvs), "-q"])
     assert result.exit_code == 1 and "Did you mean 'tllib'" in result.output
+
+
+def test_benchmark_baselines_and_na(zoo_csvs) -> None:
+    args = ["benchmark", "--records", str(zoo_csvs / "R.csv"), "--models", str(zoo_csvs / "M.csv")]
+    args += ["--methods", "size,lineage,score:*,logme", "-q"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "| size | 0." in result.output or "| size | -0." in result.output  # sizes known
+    assert "| lineage | n/a |" in result.output  # no base_model column
+    assert "| score:* | n/a |" in result.output  # no scores table
+    assert "'logme' is deprecated" in result.output and "| score:logme | n/a |" in result.output

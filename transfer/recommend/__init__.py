@@ -10,19 +10,33 @@ from ._metrics import (
     weighted_tau,
 )
 from ._registry import get_recommender, list_recommenders, register_recommender
-from .baselines import PopularityRecommender, ScoreRecommender, SimilarityRecommender
+from .baselines import (
+    SCORE_ESTIMATORS,
+    LineageRecommender,
+    PopularityRecommender,
+    ScoreRecommender,
+    SimilarityRecommender,
+    SizeRecommender,
+    TaskDomainRecommender,
+    lineage_roots,
+)
 from .evaluate import evaluate_recommender
 from .gnn import GNNRecommender
 
 __all__ = [
+    "SCORE_ESTIMATORS",
     "GNNRecommender",
+    "LineageRecommender",
     "PopularityRecommender",
     "ScoreRecommender",
     "SimilarityRecommender",
+    "SizeRecommender",
+    "TaskDomainRecommender",
     "build_hetero_data",
     "evaluate_recommender",
     "get_recommender",
     "interval_coverage",
+    "lineage_roots",
     "list_recommenders",
     "pearson_r",
     "ranking_metrics",

@@ -13,7 +13,10 @@ import numpy as np
 from scipy import stats
 
 __all__ = [
+    "coverage_band",
     "interval_coverage",
+    "negative_transfer_calibration",
+    "negative_transfer_probability",
     "pearson_r",
     "ranking_metrics",
     "top1_regret",
@@ -37,7 +40,7 @@ def pearson_r(true: np.ndarray, pred: np.ndarray) -> float:
 
     Example:
         >>> pearson_r(np.array([1.0, 2.0, 3.0]), np.array([2.0, 4.0, 6.5]))
-        0.9986...
+        0.9979...
     """
     t, p = _pair(true, pred)
     if len(t) < 2 or np.ptp(t) == 0 or np.ptp(p) == 0:
@@ -137,3 +140,96 @@ def ranking_metrics(
     if low is not None and high is not None:
         out["coverage"] = interval_coverage(true, low, high)
     return out
+
+
+def coverage_band(n_pairs: int, nominal: float = 0.90, level: float = 0.95) -> tuple[float, float]:
+    """Central ``level`` binomial band of the coverage of ``n_pairs`` intervals at ``nominal``.
+
+    A calibrated 90 % interval covers Binomial(n, 0.9) / n of n held-out pairs; an
+    observed coverage outside this band is evidence of miscalibration.
+
+    Example:
+        >>> coverage_band(100)
+        (0.84, 0.95)
+    """
+    if n_pairs < 1:
+        return math.nan, math.nan
+    tail = (1.0 - level) / 2.0
+    lo = float(stats.binom.ppf(tail, n_pairs, nominal)) / n_pairs
+    hi = float(stats.binom.ppf(1.0 - tail, n_pairs, nominal)) / n_pairs
+    return lo, hi
+
+
+def negative_transfer_probability(
+    predicted: np.ndarray, low: np.ndarray, high: np.ndarray, scratch: float
+) -> np.ndarray:
+    """P(true value < scratch) under a normal whose 90 % interval is ``[low, high]``.
+
+    The same model of the gain as ``kgtransfer.recommend``'s ``risk`` column with
+    a measured scratch value (higher-is-better metric).
+
+    Example:
+        >>> negative_transfer_probability(np.array([0.7]), np.array([0.6]), np.array([0.8]), 0.7)
+        array([0.5])
+    """
+    pred = np.asarray(predicted, dtype=float)
+    sd = np.abs(np.asarray(high, dtype=float) - np.asarray(low, dtype=float)) / (
+        2 * 1.6448536269514722
+    )
+    gain = pred - float(scratch)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.where(sd > 0, -gain / np.where(sd > 0, sd, 1.0), np.where(gain < 0, np.inf, -np.inf))
+    return np.asarray(stats.norm.cdf(z), dtype=float)
+
+
+def negative_transfer_calibration(
+    probability: np.ndarray, negative: np.ndarray, *, n_bins: int = 5
+) -> dict[str, object]:
+    """Brier score and reliability table of predicted negative-transfer probabilities.
+
+    Args:
+        probability: Predicted P(negative transfer) per held-out pair.
+        negative: Whether the transfer was negative (true value below scratch).
+        n_bins: Equal-width probability bins of the reliability table.
+
+    Returns:
+        ``n_pairs``, ``brier``, ``base_rate`` (observed share of negative transfer),
+        ``brier_base_rate`` (Brier score of always predicting that share: a
+        reference a useful probability beats) and ``reliability``: one row per
+        non-empty bin with ``bin``, ``n``, ``mean_predicted`` and ``observed``.
+
+    Example:
+        >>> out = negative_transfer_calibration(np.array([0.1, 0.9]), np.array([False, True]))
+        >>> round(out["brier"], 3), [r["observed"] for r in out["reliability"]]
+        (0.01, [0.0, 1.0])
+    """
+    p = np.asarray(probability, dtype=float)
+    y = np.asarray(negative, dtype=bool).astype(float)
+    if p.shape != y.shape or p.ndim != 1:
+        raise ValueError(
+            f"probability and negative must be 1-D of equal length, got {p.shape}, {y.shape}."
+        )
+    if len(p) == 0:
+        return {"n_pairs": 0, "brier": None, "base_rate": None, "reliability": []}
+    base = float(y.mean())
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    idx = np.clip(np.digitize(p, edges[1:-1]), 0, n_bins - 1)
+    rows = []
+    for b in range(n_bins):
+        sel = idx == b
+        if sel.any():
+            rows.append(
+                {
+                    "bin": f"{edges[b]:.1f}-{edges[b + 1]:.1f}",
+                    "n": int(sel.sum()),
+                    "mean_predicted": float(p[sel].mean()),
+                    "observed": float(y[sel].mean()),
+                }
+            )
+    return {
+        "n_pairs": len(p),
+        "brier": float(np.mean((p - y) ** 2)),
+        "base_rate": base,
+        "brier_base_rate": float(np.mean((base - y) ** 2)),
+        "reliability": rows,
+    }

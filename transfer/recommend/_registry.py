@@ -31,8 +31,10 @@ def list_recommenders(pattern: str = "*") -> list[str]:
 
     Example:
         >>> from kgtransfer.transfer.recommend import list_recommenders
-        >>> list_recommenders()
-        ['gnn', 'logme', 'popularity', 'similarity']
+        >>> list_recommenders("score:*")[:3]
+        ['score:gbc', 'score:hscore', 'score:knn']
+        >>> [n for n in list_recommenders() if not n.startswith("score:")]
+        ['gnn', 'lineage', 'logme', 'popularity', 'similarity', 'size', 'task_domain']
     """
     return sorted(n for n in _REGISTRY if fnmatch.fnmatch(n, pattern))
 

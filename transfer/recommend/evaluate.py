@@ -12,11 +12,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from kgtransfer.errors import BaselineInputsMissing
 from kgtransfer.kg.regime import ANY_REGIME, REGIME_COLUMNS, regime_of, select_regime
 from kgtransfer.kg.tables import COLUMNS, ZooTables
 
-from ._data import as_tables, truth_table
-from ._metrics import ranking_metrics
+from ._data import as_tables, scratch_accuracies, truth_table
+from ._metrics import (
+    coverage_band,
+    negative_transfer_calibration,
+    negative_transfer_probability,
+    ranking_metrics,
+)
 
 __all__ = ["evaluate_recommender"]
 
@@ -40,11 +46,22 @@ def _regime_name(regime: str | Mapping[str, Any] | None) -> str:
 
 
 def _mean(rows: list[dict[str, Any]], suffix: str = "") -> dict[str, float | None]:
-    keys = ["pearson", "weighted_tau", "top1_relative", "top1_regret", "coverage"]
+    keys = [
+        "pearson",
+        "weighted_tau",
+        "top1_relative",
+        "top1_regret",
+        "top1_regret_points",
+        "coverage",
+    ]
     out: dict[str, float | None] = {}
     for k in keys:
         raw = [r.get(k + suffix) for r in rows]
-        vals = [float(v) for v in raw if v is not None and math.isfinite(float(v))]
+        vals = [
+            float(v)
+            for v in raw
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(float(v))
+        ]
         out[k] = float(np.mean(vals)) if vals else None
     return out
 
@@ -68,6 +85,11 @@ def evaluate_recommender(
     are also computed over the models with such a score (suffix ``_<estimator>``),
     the subset the TransferGraph paper reports on.
 
+    A baseline that cannot rank a target (e.g. ``score:logme`` on a target without
+    LogME scores) gets a row ``{"target": t, "n/a": reason}``, left out of the
+    means; when it can rank none, :class:`~kgtransfer.errors.BaselineInputsMissing`
+    propagates.
+
     Args:
         recommender_factory: Zero-argument callable returning a new recommender.
         tables: ``ZooTables`` or ``ZooGraph``.
@@ -83,8 +105,19 @@ def evaluate_recommender(
             mapping of regime parts) keeps only records of that regime.
 
     Returns:
-        JSON-serialisable dict: ``targets`` (one row per target), ``mean``,
-        ``mean_<estimator>``, ``fit_seconds``, ``versions`` and ``regime``.
+        JSON-serialisable dict: ``targets`` (one row per target, with
+        ``top1_regret_points``: the regret x 100 for fraction metrics such as
+        accuracy, in the metric's own units otherwise), ``mean``,
+        ``mean_<estimator>``, ``calibration`` (coverage of the 90 % intervals over
+        all held-out pairs with its 95 % binomial band, and the Brier score and
+        reliability table of the negative-transfer probability where the target's
+        scratch value is known from a dataset ``scratch_accuracy`` or the
+        records' ``gain``; else ``{"n/a": reason}``), ``fit_seconds`` and
+        ``versions`` and ``regime``.
+
+    Raises:
+        BaselineInputsMissing: The recommender lacks its inputs on this zoo (from
+            ``fit``) or on every target.
 
     Example:
         >>> import pandas as pd
@@ -97,6 +130,9 @@ def evaluate_recommender(
         1.0
     """
     from tqdm.auto import tqdm
+
+    # metrics in [0, 1] (the ingest layer's fractions): regret reported in points (x 100)
+    from kgtransfer.kg.ingest._metrics import FRACTION_METRICS as _FRACTIONS
 
     zoo: ZooTables = as_tables(tables)
     truth_regime = regime
@@ -131,6 +167,10 @@ def evaluate_recommender(
     rows: list[dict[str, Any]] = []
     fit_seconds: list[float] = []
     name = ""
+    scratch = _target_scratch(zoo)
+    covered: list[np.ndarray] = []
+    risk: list[np.ndarray] = []
+    negative: list[np.ndarray] = []
     for target in tqdm(target_list, disable=not progress, desc="targets"):
         rec = recommender_factory()
         name = getattr(rec, "name", type(rec).__name__)
@@ -140,18 +180,35 @@ def evaluate_recommender(
         tv = truth.values.loc[truth.values["dataset"] == target]
         hib = bool(truth.stats.loc[target, "higher_is_better"])
         models = tv["model"].to_numpy(dtype=object)
-        ranked = rec.rank(target, candidates=models, n_evidence=0).set_index("model").loc[models]
+        try:
+            ranked = rec.rank(target, candidates=models, n_evidence=0)
+        except BaselineInputsMissing as exc:
+            rows.append({"target": target, "n/a": str(exc).splitlines()[0]})
+            continue
+        ranked = ranked.set_index("model").loc[models]
         true = tv["value"].to_numpy(dtype=float)
+        low = ranked["low"].to_numpy(dtype=float)
+        high = ranked["high"].to_numpy(dtype=float)
         row: dict[str, Any] = {"target": target}
         row.update(
             ranking_metrics(
                 true,
                 ranked["predicted"].to_numpy(dtype=float),
-                low=ranked["low"].to_numpy(dtype=float),
-                high=ranked["high"].to_numpy(dtype=float),
+                low=low,
+                high=high,
                 higher_is_better=hib,
             )
         )
+        metric = str(truth.stats.loc[target, "metric"])
+        row["top1_regret_points"] = row["top1_regret"] * (100.0 if metric in _FRACTIONS else 1.0)
+        covered.append((true >= low) & (true <= high))
+        if hib and target in scratch:
+            risk.append(
+                negative_transfer_probability(
+                    ranked["predicted"].to_numpy(dtype=float), low, high, scratch[target]
+                )
+            )
+            negative.append(true < scratch[target])
         if sub is not None:
             keep = np.isin(models, sub.loc[sub["dataset"] == target, "model"].unique())
             if keep.sum() >= 2:
@@ -162,8 +219,13 @@ def evaluate_recommender(
                     high=ranked["high"].to_numpy(dtype=float)[keep],
                     higher_is_better=hib,
                 )
+                m["top1_regret_points"] = m["top1_regret"] * (
+                    100.0 if metric in _FRACTIONS else 1.0
+                )
                 row.update({f"{k}_{subset_estimator}": v for k, v in m.items()})
         rows.append(row)
+    if target_list and all("n/a" in r for r in rows):
+        raise BaselineInputsMissing(rows[0]["n/a"])
     out: dict[str, Any] = {
         "method": name,
         "params": _clean(dict(recommender_factory().get_params()))
@@ -175,12 +237,54 @@ def evaluate_recommender(
         "n_suspect_records": truth.n_suspect,
         "targets": rows,
         "mean": _mean(rows),
+        "calibration": _calibration(covered, risk, negative),
         "fit_seconds": float(np.mean(fit_seconds)) if fit_seconds else None,
         "versions": _versions(),
     }
     if sub is not None:
         out[f"mean_{subset_estimator}"] = _mean(rows, f"_{subset_estimator}")
     return _clean(out)
+
+
+def _target_scratch(zoo: ZooTables) -> dict[str, float]:
+    """Scratch value per dataset: its ``scratch_accuracy``, else the median of its
+    records' ``value - gain`` (records carrying the gain over scratch)."""
+    out = scratch_accuracies(zoo)
+    rec = zoo.records
+    if "gain" in rec.columns:
+        value = rec["value"].astype("Float64").astype(float)
+        gain = rec["gain"].astype("Float64").astype(float)
+        implied = (value - gain).groupby(rec["dataset"].astype(str)).median().dropna()
+        for d, v in implied.items():
+            out.setdefault(str(d), float(v))
+    return out
+
+
+def _calibration(
+    covered: list[np.ndarray], risk: list[np.ndarray], negative: list[np.ndarray]
+) -> dict[str, Any]:
+    hits = np.concatenate(covered) if covered else np.zeros(0, dtype=bool)
+    lo, hi = coverage_band(len(hits))
+    rate = float(hits.mean()) if len(hits) else math.nan
+    out: dict[str, Any] = {
+        "interval": {
+            "nominal": 0.90,
+            "n_pairs": len(hits),
+            "coverage": rate,
+            "band95": [lo, hi],
+            "within_band": bool(lo <= rate <= hi) if len(hits) else None,
+        }
+    }
+    if risk:
+        out["negative_transfer"] = negative_transfer_calibration(
+            np.concatenate(risk), np.concatenate(negative)
+        )
+    else:
+        out["negative_transfer"] = {
+            "n/a": "no held-out target has a known scratch value (dataset scratch_accuracy "
+            "or records with a gain column)"
+        }
+    return out
 
 
 def _versions() -> dict[str, str]:

@@ -25,13 +25,23 @@ COLUMNS = ["model", "score", "predicted", "low", "high", "rank", "evidence"]
 
 
 def test_registry() -> None:
-    assert list_recommenders() == ["gnn", "logme", "popularity", "similarity"]
+    assert [n for n in list_recommenders() if not n.startswith("score:")] == [
+        "gnn",
+        "lineage",
+        "logme",  # deprecated alias of score:logme
+        "popularity",
+        "similarity",
+        "size",
+        "task_domain",
+    ]
     assert isinstance(get_recommender("gnn", epochs=3), GNNRecommender)
     with pytest.raises(UnknownNameError, match="Did you mean 'popularity'"):
         get_recommender("populariti")
 
 
-@pytest.mark.parametrize("name", ["gnn", "popularity", "similarity", "logme"])
+@pytest.mark.parametrize(
+    "name", ["gnn", "popularity", "similarity", "size", "lineage", "task_domain", "score:logme"]
+)
 def test_not_fitted(name: str) -> None:
     with pytest.raises(NotFittedError, match="fit"):
         get_recommender(name).rank("t")

@@ -110,3 +110,68 @@ def test_interpolating_regime_is_finite():
     s = logme_score(f, y)
     assert np.isfinite(s)
     assert logme_score(f, y, max_iter=5000) == pytest.approx(s, rel=1e-9)
+
+
+# ---------------------------------------------------------------- variant="thuml"
+def _thuml_recipe(n, d, n_classes, seed, rank):
+    """The feature recipe of ../shared/benchmarks/logme/thuml_fixtures.json (draw order matters)."""
+    rng = np.random.default_rng(seed)
+    labels = rng.integers(0, n_classes, n)
+    w = rng.standard_normal((n_classes, d))
+    features = w[labels] * 0.3 + rng.standard_normal((n, d))
+    if rank is not None:
+        features[:, rank:] = (
+            features[:, :rank] @ rng.standard_normal((rank, d - rank)) / np.sqrt(rank)
+        )
+    return features, labels
+
+
+# Values returned by LogME(regression=False).fit of thuml/LogME (LogME.py at commit
+# 56551ca94a3295bcc37e6a01b1291911af985f07, numba's njit replaced by the identity) on
+# the recipe above; re-typed from ../shared/benchmarks/logme/thuml_fixtures.json.
+THUML_VALUES = [
+    ((150, 1000, 3, 12, None), 26.92301082630379),  # N < D
+    ((1500, 64, 5, 14, None), -0.29559737805132136),  # N > D
+    ((200, 300, 2, 16, 50), 1.2183487543764042),  # N < D, rank-deficient
+    ((60, 20, 3, 17, None), -0.7936086509012074),  # N > D, small
+]
+
+
+@pytest.mark.parametrize(("case", "expected"), THUML_VALUES)
+def test_thuml_variant_matches_reference_values(case, expected):
+    f, y = _thuml_recipe(*case)
+    assert logme_score(f, y, variant="thuml") == pytest.approx(expected, rel=1e-6)
+
+
+def test_thuml_variant_on_shared_fixtures(shared_benchmarks):
+    import json
+
+    path = shared_benchmarks / "logme" / "thuml_fixtures.json"
+    if not path.is_file():
+        pytest.skip(f"{path} not found")
+    cases = json.loads(path.read_text())["cases"]
+    assert len(cases) >= 3
+    for c in cases:
+        f, y = _thuml_recipe(c["n"], c["d"], c["n_classes"], c["seed"], c["rank"])
+        got = logme_score(f, y, variant="thuml")
+        assert got == pytest.approx(c["logme_thuml"], rel=1e-6), c
+
+
+def test_thuml_differs_from_exact_only_when_n_below_d():
+    # N > D, full rank: same maximum up to the reference's looser stopping rule
+    f, y = _thuml_recipe(1500, 64, 5, 14, None)
+    assert logme_score(f, y, variant="thuml") == pytest.approx(logme_score(f, y), rel=1e-6)
+    # N < D: the reference drops (D - N) log(alpha) from the log-determinant
+    f, y = _thuml_recipe(150, 1000, 3, 12, None)
+    thuml, exact = logme_score(f, y, variant="thuml"), logme_score(f, y)
+    assert thuml > exact + 1.0
+
+
+def test_thuml_variant_relabel_invariant_and_validated():
+    f, y = _thuml_recipe(60, 20, 3, 17, None)
+    names = np.array(["cat", "dog", "emu"])[y]
+    assert logme_score(f, names, variant="thuml") == pytest.approx(
+        logme_score(f, y, variant="thuml"), rel=1e-12
+    )
+    with pytest.raises(ScoreInputError, match="variant must be"):
+        logme_score(f, y, variant="paper")
