@@ -770,7 +770,6 @@ class ZooGraph:
             ['b', 'a']
         """
         from kgtransfer.errors import ArgumentError
-        from kgtransfer.kg.ingest import normalize_tables
 
         if not isinstance(records, pd.DataFrame):
             raise ArgumentError(
@@ -778,16 +777,13 @@ class ZooGraph:
             )
         self._writable()
         details = _provenances(provenance, len(records))
-        tables, report = normalize_tables(
+        tables, report = self._normalized(
             models=models,
             datasets=datasets,
             records=records,
             errors="raise",
-            known_models=self.ids("model"),
-            known_datasets=self.ids("dataset"),
             source=source,
             metric_directions=metric_directions,
-            known_metrics=self._declared_metrics(),
         )
         if details is not None and len(tables.records) != len(records):
             raise ArgumentError(
@@ -952,15 +948,21 @@ class ZooGraph:
 
     def _normalized(self, **inputs: Any) -> tuple[ZooTables, Any]:
         """``normalize_tables(**inputs)`` against what the graph knows: its model and
-        dataset ids, declared metrics and lineage (shared by every path in)."""
+        dataset ids, declared metrics, lineage and ``n_classes`` (so a result at chance
+        level is flagged ``suspect`` whichever path brings it); every path in uses it."""
+        from kgtransfer.kg._reader import _read_table
         from kgtransfer.kg.ingest import normalize_tables
 
+        datasets = _read_table(self._live, SPECS["datasets"]).dropna(subset=["n_classes"])
         return normalize_tables(
             **inputs,
             known_models=self.ids("model"),
             known_datasets=self.ids("dataset"),
             known_metrics=self._declared_metrics(),
             known_lineage=self._lineage(),
+            known_n_classes=dict(
+                zip(datasets["dataset"], datasets["n_classes"].astype(float), strict=True)
+            ),
         )
 
     def add_tables(
