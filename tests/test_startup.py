@@ -48,10 +48,10 @@ except SystemExit:
 """
 
 
-def _loaded_after(code: str) -> dict[str, bool]:
-    """Which of ``HEAVY`` a fresh interpreter has imported after running ``code``."""
+def _loaded_after(code: str, modules: tuple[str, ...] = HEAVY) -> dict[str, bool]:
+    """Which of ``modules`` a fresh interpreter has imported after running ``code``."""
     probe = (
-        f"{code}\nimport json, sys\nprint(json.dumps({{m: m in sys.modules for m in {HEAVY!r}}}))"
+        f"{code}\nimport json, sys\nprint(json.dumps({{m: m in sys.modules for m in {modules!r}}}))"
     )
     out = subprocess.run(
         [sys.executable, "-c", probe], check=True, capture_output=True, text=True
@@ -121,6 +121,17 @@ def test_root_version_and_unknown_name() -> None:
 )
 def test_light_imports_load_no_heavy_library(code: str) -> None:
     assert _loaded_after(code) == dict.fromkeys(HEAVY, False)
+
+
+@pytest.mark.parametrize(
+    ("module", "absent"),
+    [
+        ("kgtransfer.transfer", ("torch_geometric", "transformers", "matplotlib")),
+        ("kgtransfer.report", ("torch", "matplotlib", "networkx")),
+    ],
+)
+def test_heavy_rooms_defer_what_they_need_only_later(module: str, absent: tuple[str, ...]) -> None:
+    assert _loaded_after(f"import {module}", absent) == dict.fromkeys(absent, False)
 
 
 def test_kg_needs_no_torch_even_for_its_names() -> None:
