@@ -39,6 +39,11 @@ _LAZY = {
     "write_report": "kgtransfer.report",
 }
 
+# subpackages reachable as attributes after a bare ``import kgtransfer`` (as when they were eager)
+_SUBMODULES = frozenset(
+    {"api", "cli", "data", "errors", "kg", "models", "report", "transfer", "zoo"}
+)
+
 __all__ = [
     "GNNRecommender",
     "Recommendation",
@@ -69,6 +74,8 @@ def __getattr__(name: str) -> Any:
         value: Any = _version()
     elif name in _LAZY:
         value = getattr(importlib.import_module(_LAZY[name]), name)
+    elif name in _SUBMODULES:
+        value = importlib.import_module(f"{__name__}.{name}")
     else:
         raise AttributeError(f"module 'kgtransfer' has no attribute {name!r}")
     globals()[name] = value
@@ -76,4 +83,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+    return sorted(set(globals()) | set(__all__) | _SUBMODULES)

@@ -104,6 +104,18 @@ def test_root_reexports_are_the_subpackage_objects() -> None:
     assert write_report is report_write_report
 
 
+def test_subpackages_are_attributes_of_the_root() -> None:
+    loaded = _loaded_after(
+        "import kgtransfer\nassert kgtransfer.kg.ZooGraph and kgtransfer.errors.did_you_mean",
+        ("torch",),
+    )
+    assert loaded == {"torch": False}
+    import kgtransfer.transfer
+
+    assert kgtransfer.transfer.leep_score is kgtransfer.transfer.scores.leep_score
+    assert {"kg", "transfer", "models", "data", "api"} <= set(dir(kgtransfer))
+
+
 def test_root_version_and_unknown_name() -> None:
     from importlib.metadata import version
 
