@@ -10,12 +10,14 @@ seed, run, suspect), ``similar`` (similarity, distance, method) and ``score``
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
 import pandas as pd
 
 from kgtransfer.kg.tables import ZooTables
+
+if TYPE_CHECKING:  # networkx is imported on first use (it costs ~0.2 s at start-up)
+    import networkx as nx
 
 __all__ = ["tables_to_networkx"]
 
@@ -51,6 +53,8 @@ def tables_to_networkx(tables: ZooTables) -> nx.MultiDiGraph:
         >>> g.number_of_nodes()
         0
     """
+    import networkx as nx
+
     graph = nx.MultiDiGraph()
     for row in _rows(tables.models):
         model = _node(graph, "model", row.pop("model"), **row)

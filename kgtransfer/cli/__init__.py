@@ -8,19 +8,15 @@ migrate), ``bench`` (benchmark), ``zoo``
 
 from __future__ import annotations
 
-import typer
-
-from kgtransfer.cli._app import app
+from kgtransfer.cli._app import app, print_version
 
 __all__ = ["app", "batches", "bench", "graph", "main", "product", "zoo"]
 
 
 @app.command()
 def version() -> None:
-    """Print the installed version."""
-    from kgtransfer import __version__
-
-    typer.echo(__version__)
+    """Print the installed version (same as kgtransfer --version)."""
+    print_version()
 
 
 # Importing each command module registers its commands on ``app``.

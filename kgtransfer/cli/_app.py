@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import NoReturn
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -16,8 +16,31 @@ app = typer.Typer(
 )
 
 
+def print_version() -> None:
+    """Print the installed version (``kgtransfer --version`` and ``kgtransfer version``)."""
+    from kgtransfer import __version__
+
+    typer.echo(__version__)
+
+
+def _version_flag(value: bool) -> None:
+    if value:
+        print_version()
+        raise typer.Exit()
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            help="Print the installed version and exit.",
+            callback=_version_flag,
+            is_eager=True,
+        ),
+    ] = False,
+) -> None:
     """Choose, transfer and evaluate pretrained source models with a knowledge graph."""
 
 

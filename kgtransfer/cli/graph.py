@@ -20,13 +20,15 @@ import json
 import os
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 
 from kgtransfer.cli._app import app, fail, progress_enabled
 from kgtransfer.errors import KGTransferError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["default_store"]
 
@@ -186,6 +188,8 @@ def _emit(frame: pd.DataFrame, fmt: OutputFormat) -> None:
     elif frame.empty:
         typer.echo("(no rows)")
     else:
+        import pandas as pd
+
         with pd.option_context(
             "display.max_rows", None, "display.max_columns", None, "display.width", 200
         ):

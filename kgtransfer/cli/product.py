@@ -12,13 +12,15 @@ Examples::
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import pandas as pd
 import typer
 
 from kgtransfer.cli._app import app, fail, progress_enabled
 from kgtransfer.errors import KGTransferError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["demo", "recommend_cmd", "report_cmd", "transfer_cmd"]
 
@@ -98,6 +100,8 @@ def _open_tables(store: Path | None, home: Path | None) -> Any:
 
 
 def _fmt(value: Any, spec: str = ".3f") -> str:
+    import pandas as pd
+
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return "-"
     return format(value, spec) if isinstance(value, (int, float)) else str(value)

@@ -13,7 +13,6 @@ import os
 from pathlib import Path
 from typing import Annotated
 
-import pandas as pd
 import typer
 
 from kgtransfer.cli._app import app, fail, progress_enabled
@@ -171,6 +170,8 @@ def list_(
         f"{'model':<32} {'architecture':<14} {'dataset':<16} {'base_model':<24} "
         f"{'status':<8} {'test_acc':>8}"
     )
+    import pandas as pd
+
     for row in frame.itertuples(index=False):
         acc = "" if pd.isna(row.test_accuracy) else f"{row.test_accuracy:.3f}"
         base = "-" if pd.isna(row.base_model) else str(row.base_model)

@@ -7,7 +7,6 @@ from typing import Any
 
 import pandas as pd
 
-from kgtransfer.report._plots import evidence_svg, gain_svg, predicted_vs_actual_svg
 from kgtransfer.report._rows import ReportData
 
 __all__ = ["render_html"]
@@ -140,7 +139,9 @@ def render_html(
         parts.append("</ul>")
     parts.append("<h2>Summary</h2>")
     parts.append('<div class="wrap">' + _summary_table(data.targets) + "</div>")
-    if plots:
+    if plots:  # matplotlib (~0.5 s at start-up) is imported only to draw figures
+        from kgtransfer.report._plots import evidence_svg, gain_svg, predicted_vs_actual_svg
+
         drawn = [predicted_vs_actual_svg(data.candidates), gain_svg(data.targets, data.candidates)]
         figs = [f for f in drawn if f]
         if figs:

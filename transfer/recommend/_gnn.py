@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor, nn
-from torch_geometric.nn import GraphConv, HeteroConv
 
 __all__ = ["ZooGNN"]
 
@@ -59,6 +58,8 @@ class ZooGNN(nn.Module):
         n_layers: int = 2,
         dropout: float = 0.1,
     ) -> None:
+        from torch_geometric.nn import GraphConv, HeteroConv  # ~3 s: only when a model is built
+
         super().__init__()
         self.hidden = hidden
         self.n_layers = n_layers

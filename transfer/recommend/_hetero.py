@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import torch
-from torch_geometric.data import HeteroData
 
 from ._data import as_tables, similarity_matrix, truth_table
+
+if TYPE_CHECKING:  # torch_geometric (~3 s) is imported when a graph is built
+    from torch_geometric.data import HeteroData
 
 __all__ = ["RECORD", "HeteroIndex", "build_hetero_data", "numeric_features"]
 
@@ -157,6 +159,8 @@ def build_hetero_data(
         }
     )
     mi, di = index.index["model"], index.index["dataset"]
+    from torch_geometric.data import HeteroData
+
     data = HeteroData()
     xm, _ = numeric_features(models_t, skip=[])
     xd, _ = numeric_features(ds_t, skip=[])
