@@ -43,7 +43,7 @@ def as_str(value: Any) -> str:
         ('1', '1', '2.5', '01')
     """
     if type(value) is str:  # the common case, first
-        return value.strip()
+        return _unicode(value.strip())
     if isinstance(value, (list, tuple, dict)):
         raise CellError(f"expected a single text value, got a {type(value).__name__}")
     if isinstance(value, (bool, np.bool_)):
@@ -55,7 +55,20 @@ def as_str(value: Any) -> str:
         if not math.isfinite(number):
             raise CellError(f"expected a text id, got the number {number!r}")
         return str(int(number)) if number.is_integer() else str(value)
-    return str(value).strip()
+    return _unicode(str(value).strip())
+
+
+def _unicode(text: str) -> str:
+    """``text`` if it can be written as UTF-8 (stored, exported, put in an IRI)."""
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:  # a lone surrogate, e.g. from a bad decode
+            raise CellError(
+                f"expected text, got a lone surrogate {text[exc.start]!r} at position "
+                f"{exc.start}, which is not Unicode text (decode the source as UTF-8)"
+            ) from None
+    return text
 
 
 def as_float(value: Any) -> float:

@@ -240,7 +240,9 @@ def _load_updates(draw: st.DrawFn, url: str) -> str:
 
 
 @settings(
-    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=int(os.environ.get("KGT_FUZZ_EXAMPLES", "60")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(data=st.data())
 def test_generated_remote_access_is_refused(outside: str, data: st.DataObject) -> None:
