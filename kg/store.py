@@ -25,7 +25,7 @@ import os
 import sys
 import tempfile
 import warnings
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 from types import TracebackType
@@ -939,6 +939,13 @@ class ZooGraph:
             raise
         return graph
 
+    def _batch_graphs(self) -> Iterator[ox.NamedNode]:
+        """The named graphs of ingest batches (data, not the store's metadata)."""
+        prefix = f"{ID_BASE}batch/"
+        for name in self._live.named_graphs():
+            if isinstance(name, ox.NamedNode) and name.value.startswith(prefix):
+                yield name
+
     def _lineage(self) -> list[tuple[str, str]]:
         """``(model, base_model)`` edges of the graph (a new edge closing a cycle is refused)."""
         from kgtransfer.kg._reader import _read_table
@@ -1559,6 +1566,11 @@ class ZooGraph:
         from kgtransfer.kg.ingest._metrics import KNOWN_METRICS
         from kgtransfer.kg.regime import select_regime
 
+        limit = _runner.check_limit(limit)
+        if not isinstance(dataset, str) or dataset not in self.ids("dataset"):
+            raise did_you_mean(
+                str(dataset), self.ids("dataset"), what="dataset", hint="See graph.ids('dataset')."
+            )
         columns = ["model", "metric", "best", "higher_is_better", "n_records", "regime"]
         rec = self._dataset_records(dataset)
         chosen, used, notes = select_regime(rec, regime)
@@ -1675,6 +1687,14 @@ class ZooGraph:
         store = self._writable()
         label = str(source) if isinstance(source, (str, os.PathLike)) else "stream"
         if rdf_format == ox.RdfFormat.N_QUADS:
+            if any(self._batch_graphs()):
+                raise IngestError(
+                    f"{label}: N-Quads restore a whole store (its batches as they were), so they "
+                    "load only into a store without data; this one already holds ingest batches "
+                    "and restoring beside them would mix facts unmerged. Load the file into a new "
+                    "store (`ZooGraph.create(path)`), or export it as Turtle (`format='ttl'`) and "
+                    "load that, which merges and reports every overwritten value."
+                )
             quads = [
                 q
                 for q in ox.parse(data, format=rdf_format)
@@ -1685,7 +1705,15 @@ class ZooGraph:
                 for q in ox.parse(data, format=rdf_format)
                 if q.graph_name == _META_GRAPH and q.predicate == _VERSION
             ]
-            version = int(versions[0].object.value) if versions else FORMAT_VERSION
+            literal = versions[0].object.value if versions else str(FORMAT_VERSION)
+            try:
+                version = int(literal)
+            except ValueError:
+                raise StoreVersionError(
+                    f"{label}: the N-Quads hold an unreadable store format version {literal!r} "
+                    f"(expected an integer; this kgtransfer reads version {FORMAT_VERSION}); the "
+                    "file is damaged or was not written by kgtransfer's export."
+                ) from None
             if version < FORMAT_VERSION and version in _MIGRATIONS:
                 quads = _migrated(quads, version)  # an export of an older store
             elif version != FORMAT_VERSION:

@@ -37,6 +37,9 @@ COLUMN_RULES: dict[tuple[str, str], tuple[float, float, bool]] = {
     ("records", "seed"): (-(2**63), 2**63 - 1, True),  # fits a 64-bit integer
     # Regime counts, checked once they are records columns (kg.tables.COLUMNS).
     ("records", "n_train"): (0.0, _INF, True),
+    ("records", "shots"): (0.0, _INF, True),
+    ("records", "steps"): (0.0, _INF, True),
+    ("records", "epochs"): (0.0, _INF, False),
     ("records", "n_test"): (0.0, _INF, True),
 }
 

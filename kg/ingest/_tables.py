@@ -353,9 +353,16 @@ def _load(
     for col in frame.columns:
         if col in known:
             continue
+        close = _near_column(str(col), known)
         bad = _first_non_numeric(frame[col])
         if bad is None:
             numeric_extras.append(col)
+            if close:  # e.g. "Shots" for "shots": the record's regime would lose it
+                report.warnings.append(
+                    f"{label}: column {col!r} looks like the {name} column {close!r} but is "
+                    "kept as a numeric attribute (column names are exact); rename it with "
+                    f"column_map={{{name!r}: {{{str(col)!r}: {close!r}}}}} if it is that."
+                )
         else:
             report.warnings.append(
                 f"{label}: column {col!r} is not numeric (e.g. {bad!r}) and not a "
@@ -378,6 +385,18 @@ def _renames(name: str, column_map: Mapping[str, Any] | None) -> dict[str, str]:
     if any(isinstance(v, Mapping) for v in column_map.values()):
         raise IngestError("column_map mixes per-table mappings and flat renames; use one form.")
     return {str(k): str(v) for k, v in column_map.items()}
+
+
+def _near_column(column: str, known: set[str]) -> str | None:
+    """The canonical column ``column`` probably means (case, blanks, ``-``), or None.
+
+    Example:
+        >>> _near_column("N-Train", {"n_train", "shots"}), _near_column("gain", {"shots"})
+        ('n_train', None)
+    """
+    key = column.strip().lower().replace("-", "_").replace(" ", "_")
+    matches = [k for k in known if k == key or k == key.rstrip("s") or k.rstrip("s") == key]
+    return matches[0] if len(matches) == 1 else None
 
 
 def _first_non_numeric(col: pd.Series) -> Any:

@@ -27,7 +27,7 @@ def _csv_cell(value: Any) -> Any:
     """
     if not isinstance(value, str) or not value:
         return value
-    stripped = value.lstrip(" \t\r\n")
+    stripped = value.lstrip().lstrip("\ufeff\u200b").lstrip()  # any Unicode blank, BOM
     if (
         value[0] in _FORMULA_START
         or value[0] == _QUOTE
