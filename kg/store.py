@@ -1187,6 +1187,8 @@ class ZooGraph:
 
         Raises:
             UnknownNameError: No batch has that id (see :meth:`batches`).
+            ArgumentError: Facts of other batches point at an entity (model, dataset,
+                metric) that only this batch defines; nothing is removed then.
         """
         store = self._writable()
         node = self.iri("batch", batch_id)
@@ -1194,8 +1196,17 @@ class ZooGraph:
         if not meta:
             known = self.batches()["batch"].tolist()
             raise did_you_mean(batch_id, known, what="batch", hint="See graph.batches().")
-        n_data = sum(1 for _ in store.quads_for_pattern(None, None, None, node))
         restore = self._restorable(node, meta)
+        orphans = self._dependants(node, {q.subject for q in restore if q.predicate == _TYPE})
+        if orphans:
+            raise ArgumentError(
+                f"Removing batch {batch_id!r} would leave {len(orphans)} fact(s) of other batches "
+                f"pointing at entities only it defines (e.g. {orphans[0][1]} in batch "
+                f"{orphans[0][0]!r}). Remove those batches first (newest first: "
+                f"{', '.join(sorted({b for b, _ in orphans}, reverse=True)[:5])}), or remove "
+                "the entity with remove_model(...) / remove_records(...)."
+            )
+        n_data = sum(1 for _ in store.quads_for_pattern(None, None, None, node))
         staging = ox.NamedNode(to_iri("batch", batch_id, "staging"))
         update = (
             f"DROP SILENT GRAPH {node} ;\nDELETE WHERE {{ GRAPH {_META_GRAPH} {{ {node} ?p ?o }} }}"
@@ -1211,6 +1222,29 @@ class ZooGraph:
             store.remove_graph(staging)
             raise
         return n_data + len(meta)
+
+    def _dependants(self, node: ox.NamedNode, restored: set[Any]) -> list[tuple[str, str]]:
+        """``(batch id, entity)`` of facts in other batches that point at an entity
+        (model, dataset, metric) typed only in batch ``node`` and not ``restored`` by its
+        removal: removing it would leave them dangling."""
+        store = self._live
+        kinds = {str(t) for t in _ENTITY_TYPES.values()}
+        only_here = []
+        for q in store.quads_for_pattern(None, _TYPE, None, node):
+            if not (isinstance(q.subject, ox.NamedNode) and q.object.value in kinds):
+                continue
+            typed = store.quads_for_pattern(q.subject, _TYPE, q.object, None)
+            if q.subject not in restored and all(t.graph_name == node for t in typed):
+                only_here.append(q.subject)
+        out: list[tuple[str, str]] = []
+        for entity in only_here:
+            for ref in store.quads_for_pattern(None, None, entity, None):
+                graph = ref.graph_name
+                if isinstance(graph, ox.NamedNode) and graph != node and graph != _META_GRAPH:
+                    batch = graph.value.removeprefix(f"{ID_BASE}batch/")
+                    out.append((batch, entity.value.removeprefix(ID_BASE)))
+                    break
+        return out
 
     def _restorable(self, node: ox.NamedNode, meta: list[ox.Quad]) -> list[ox.Quad]:
         """Quads batch ``node`` retracted that removing it should put back."""

@@ -78,3 +78,19 @@ def test_a_near_miss_regime_column_is_warned_about() -> None:
     warnings = " ".join(g.last_report.warnings)
     assert "'Shots' looks like the records column 'shots'" in warnings
     assert "'epoch' looks like the records column 'epochs'" in warnings
+
+
+def test_removing_a_batch_others_depend_on_is_refused() -> None:
+    g = ZooGraph()
+    first = g.add_tables(
+        models=pd.DataFrame({"model": ["m1"], "architecture": ["a1"]}),
+        datasets=pd.DataFrame({"dataset": ["d1"]}),
+    )
+    g.add_record("m1", "d1", 0.5, seed=1)
+    with pytest.raises(ArgumentError, match="only it defines"):
+        g.remove_batch(first)
+    assert g.records()["model"].tolist() == ["m1"] and g.ids("model") == ["m1"]
+    record_batch = g.records()["record"][0].split("/")[0]
+    g.remove_batch(record_batch)  # the dependant first, then the definition
+    g.remove_batch(first)
+    assert g.ids("model") == [] and len(g.records()) == 0
