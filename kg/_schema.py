@@ -136,7 +136,11 @@ SPECS: dict[str, TableSpec] = {
         "metrics",
         "metric",
         (str(MLS.EvaluationMeasure),),
-        (_c("higher_is_better", KGT.higherIsBetter, "boolean"),),
+        (
+            _c("higher_is_better", KGT.higherIsBetter, "boolean"),
+            _c("min", KGT.minValue, "double"),
+            _c("max", KGT.maxValue, "double"),
+        ),
         key="metric",
     ),
 }

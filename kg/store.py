@@ -705,12 +705,20 @@ class ZooGraph:
                 quads += store.quads_for_pattern(q.object, None, None, None)
         return quads
 
-    def _declared_metrics(self) -> dict[str, bool]:
-        """``metric -> higher_is_better`` of every metric the graph declares."""
+    def _declared_metrics(self) -> dict[str, dict[str, Any]]:
+        """Every metric the graph declares: ``{"higher_is_better", "min", "max"}`` (a
+        declared range holds for every later batch, not only the declaring one)."""
         from kgtransfer.kg._reader import _read_table
 
-        metrics = _read_table(self._live, SPECS["metrics"]).dropna()
-        return dict(zip(metrics["metric"], metrics["higher_is_better"], strict=True))
+        metrics = _read_table(self._live, SPECS["metrics"]).dropna(subset=["higher_is_better"])
+        return {
+            str(row["metric"]): {
+                "higher_is_better": bool(row["higher_is_better"]),
+                "min": None if pd.isna(row["min"]) else float(row["min"]),
+                "max": None if pd.isna(row["max"]) else float(row["max"]),
+            }
+            for _, row in metrics.iterrows()
+        }
 
     def add_records(
         self,
@@ -1611,7 +1619,9 @@ class ZooGraph:
         if not include_suspect and len(chosen):
             chosen = chosen[~chosen["suspect"].astype("object").fillna(False).astype(bool)]
         directions = {m: bool(KNOWN_METRICS.get(m, True)) for m in KNOWN_METRICS}
-        directions.update(self._declared_metrics())
+        directions.update(
+            {m: spec["higher_is_better"] for m, spec in self._declared_metrics().items()}
+        )
         if chosen.empty:
             out = pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
         else:

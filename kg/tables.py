@@ -78,6 +78,8 @@ COLUMNS: dict[str, dict[str, str]] = {
     "metrics": {
         "metric": "string",
         "higher_is_better": "boolean",
+        "min": "Float64",  # valid range of the metric's values (unknown: unbounded)
+        "max": "Float64",
     },
 }
 

@@ -94,6 +94,8 @@ class KGT(DefinedNamespace):
     similarity: URIRef
     distance: URIRef
     higherIsBetter: URIRef
+    minValue: URIRef
+    maxValue: URIRef
     attributeOf: URIRef
     formatVersion: URIRef
     counts: URIRef

@@ -48,7 +48,7 @@ def read_model_cards(
     errors: ErrorMode = "raise",
     metric_directions: Mapping[str, object] | None = None,
     known_lineage: Iterable[tuple[str, str]] = (),
-    known_metrics: Mapping[str, bool] | None = None,
+    known_metrics: Mapping[str, Any] | None = None,
 ) -> tuple[ZooTables, IngestReport]:
     """Read one model card or a folder of them (recursively) into normalised tables.
 

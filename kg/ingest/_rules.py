@@ -96,7 +96,7 @@ def extra_problem(column: str, value: float) -> str | None:
 def declared_metrics(
     metric_directions: Mapping[str, object] | None,
     rows: Iterable[tuple[str, object]] = (),
-    known: Mapping[str, bool] | None = None,
+    known: Mapping[str, object] | None = None,
 ) -> dict[str, MetricSpec]:
     """Merge metric declarations into ``name -> MetricSpec`` (names lower-cased).
 
@@ -109,7 +109,9 @@ def declared_metrics(
         ValueError: A declaration cannot be read (message names the metric).
     """
     out: dict[str, MetricSpec] = {}
-    sources: list[tuple[str, object]] = [(str(k), bool(v)) for k, v in (known or {}).items()]
+    sources: list[tuple[str, object]] = [
+        (str(k), v if isinstance(v, Mapping) else bool(v)) for k, v in (known or {}).items()
+    ]
     sources += list(rows)
     sources += [(str(k), v) for k, v in (metric_directions or {}).items()]
     for key, value in sources:

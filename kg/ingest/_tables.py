@@ -106,7 +106,7 @@ def normalize_tables(
     chance_tolerance: float | None = None,
     known_n_classes: Mapping[str, float] | None = None,
     metrics: TableInput = None,
-    known_metrics: Mapping[str, bool] | None = None,
+    known_metrics: Mapping[str, Any] | None = None,
     known_lineage: Iterable[tuple[str, str]] = (),
 ) -> tuple[ZooTables, IngestReport]:
     """Validate model-zoo tables and return them in the canonical :class:`ZooTables` form.
@@ -199,8 +199,10 @@ def normalize_tables(
         metrics: Metric declarations as a table: ``metric``, ``higher_is_better``
             (true/false or higher/lower) and optional ``min``, ``max``.
             ``metric_directions`` wins over it.
-        known_metrics: ``metric -> higher_is_better`` of metrics declared
-            elsewhere (e.g. already in the graph); a built-in metric keeps its range.
+        known_metrics: Metrics declared elsewhere (e.g. already in the graph):
+            ``metric -> higher_is_better``, or a mapping with ``higher_is_better``,
+            ``min`` and ``max`` (a declared range then holds here too); a bare
+            direction keeps a built-in metric's range.
         known_lineage: ``(model, base_model)`` edges that exist elsewhere (e.g.
             in the graph): a new edge closing a cycle with them is rejected.
 
@@ -731,7 +733,7 @@ class _RefCheck:
 def _declarations(
     metrics: TableInput,
     directions: Mapping[str, object] | None,
-    known: Mapping[str, bool] | None,
+    known: Mapping[str, object] | None,
     source: str | Mapping[str, str] | None,
     report: IngestReport,
 ) -> tuple[dict[str, MetricSpec], set[str]]:
@@ -931,8 +933,15 @@ def note_percent(
 
 def _metrics_table(names: Iterable[str], declared: Mapping[str, MetricSpec]) -> pd.DataFrame:
     ordered = sorted(set(names))
-    hib = [metric_spec(m, declared).higher_is_better for m in ordered]
-    frame = pd.DataFrame({"metric": ordered, "higher_is_better": hib})
+    specs = [metric_spec(m, declared) for m in ordered]
+    frame = pd.DataFrame(
+        {
+            "metric": ordered,
+            "higher_is_better": [s.higher_is_better for s in specs],
+            "min": [s.low if math.isfinite(s.low) else None for s in specs],
+            "max": [s.high if math.isfinite(s.high) else None for s in specs],
+        }
+    )
     return _cast(frame, "metrics", [])
 
 

@@ -94,3 +94,14 @@ def test_removing_a_batch_others_depend_on_is_refused() -> None:
     g.remove_batch(record_batch)  # the dependant first, then the definition
     g.remove_batch(first)
     assert g.ids("model") == [] and len(g.records()) == 0
+
+
+def test_a_declared_metric_range_holds_in_later_batches() -> None:
+    g = _graph(10, 0.9)
+    records = pd.DataFrame({"model": ["B"], "dataset": ["d1"], "value": [7.0], "metric": ["mymet"]})
+    g.add_records(records, metric_directions={"mymet": ("lower", 0, 10)})  # declared once
+    for bad in (1000.0, -5.0):
+        with pytest.raises(IngestError, match="mymet"):
+            g.add_record("C", "d1", bad, metric="mymet", seed=3)
+    g.add_record("C", "d1", 3.0, metric="mymet", seed=3)  # inside the declared range
+    assert sorted(g.records(dataset="d1")["value"].tolist()) == [0.9, 3.0, 7.0]
