@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from kgtransfer.errors import UnknownNameError
+from kgtransfer.errors import ArgumentError, UnknownNameError
 from kgtransfer.kg import ZooGraph
 from kgtransfer.transfer import method_frozen, training_regime
 from kgtransfer.zoo._io import read_json, write_json_atomic
@@ -77,9 +77,10 @@ def sync_build_to_graph(
     if not force and previous.get("digest") == digest and graph_path(home).is_dir():
         return False
     with ZooGraph.open(graph_path(home), create=True) as graph:
-        _retract(graph, list(previous.get("batches", [])))
-        # Cards first: they mention datasets (task only), and a later dataset row
-        # replaces everything known about its dataset, so the full metadata wins.
+        # The new batches first, then the old ones go: entities the grid's records point
+        # at stay defined throughout (remove_batch refuses to leave them dangling).
+        # Cards before datasets: a card mentions its datasets (task only); the dataset
+        # rows after it carry the full metadata.
         # Only this spec's cards: the models folder may hold other specs' models too.
         with tempfile.TemporaryDirectory(prefix="kgtransfer-cards-") as tmp:
             for name in model_names:
@@ -87,6 +88,14 @@ def sync_build_to_graph(
                 shutil.copyfile(model_dir(home, name) / "README.md", Path(tmp) / name / "README.md")
             batches = [graph.add_model_cards(tmp)]
         batches.append(graph.add_tables(datasets=datasets, similarities=similarities))
+        old = [b for b in previous.get("batches", []) if b not in batches]
+        try:
+            _retract(graph, old)
+        except ArgumentError:  # grid records of a model this build dropped: they go first
+            grid = state.get("grid") if isinstance(state.get("grid"), dict) else {}
+            _retract(graph, list(grid.get("batches", [])))
+            grid["batches"] = []
+            _retract(graph, old)
     state["build"] = {"digest": digest, "batches": batches, "spec": spec.name, "seed": seed}
     # Dataset rows were rewritten without the grid's numeric attributes: the next
     # run_grid must resync (its old batches stay listed, so they are retracted then).

@@ -183,7 +183,9 @@ def test_metric_directions(tmp_path: Path) -> None:
     tables, _ = normalize_tables(
         records=recs, create_missing=True, metric_directions={"my_score": "higher"}
     )
-    assert tables.metrics.to_dict("records") == [{"metric": "my_score", "higher_is_better": True}]
+    assert tables.metrics.to_dict("records") == [
+        {"metric": "my_score", "higher_is_better": True, "min": None, "max": None}
+    ]
     neg = pd.DataFrame(
         {
             "model": ["m", "m"],
@@ -195,10 +197,14 @@ def test_metric_directions(tmp_path: Path) -> None:
     tables, report = normalize_tables(records=neg, create_missing=True)
     assert set(tables.records["metric"]) == {"neg_rmse"}
     assert any("negated errors" in n for n in report.notes)
-    assert tables.metrics.to_dict("records") == [{"metric": "neg_rmse", "higher_is_better": True}]
+    assert tables.metrics.to_dict("records") == [
+        {"metric": "neg_rmse", "higher_is_better": True, "min": None, "max": 0.0}
+    ]
     pos = neg.assign(value=[0.3, 0.1])
     tables, _ = normalize_tables(records=pos, create_missing=True)
-    assert tables.metrics.to_dict("records") == [{"metric": "rmse", "higher_is_better": False}]
+    assert tables.metrics.to_dict("records") == [
+        {"metric": "rmse", "higher_is_better": False, "min": 0.0, "max": None}
+    ]
 
 
 def test_chance_level_flagged() -> None:

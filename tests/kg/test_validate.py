@@ -114,7 +114,9 @@ def test_metrics_table_declares_direction_and_range(tmp_path: Path) -> None:
     tables, _ = normalize_tables(
         records=_recs([3.0, 4.0], metric="cost"), metrics=metrics, create_missing=True
     )
-    assert tables.metrics.to_dict("records") == [{"metric": "cost", "higher_is_better": False}]
+    assert tables.metrics.to_dict("records") == [
+        {"metric": "cost", "higher_is_better": False, "min": 0.0, "max": None}
+    ]
     with pytest.raises(IngestError, match=r"cost -1\.0 is outside its range >= 0"):
         normalize_tables(records=_recs([-1.0], metric="cost"), metrics=metrics, create_missing=True)
     bad = pd.DataFrame({"metric": ["cost"], "higher_is_better": ["sideways"]})
@@ -207,7 +209,8 @@ def test_lineage_cycle_across_model_cards(tmp_path: Path) -> None:
 
 def test_store_remembers_declared_metrics() -> None:
     g = ZooGraph()
-    decl = pd.DataFrame({"metric": ["cost"], "higher_is_better": [False]})
+    decl = pd.DataFrame({"metric": ["cost"], "higher_is_better": [False], "min": [None]})
+    decl["max"] = None
     g.add_zoo_tables(ZooTables(metrics=decl.astype(COLUMNS["metrics"])), source="declare")
     g.add_tables(records=_recs([3.0], metric="cost"), create_missing=True)  # known from the graph
     assert g.records(dataset="d")["value"].tolist() == [3.0]
