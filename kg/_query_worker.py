@@ -49,16 +49,24 @@ def _die_with_parent() -> None:
             pass
 
 
-def _run(store: Any, request: dict[str, Any], send: Callable[[Any], None]) -> None:
+def execute(store: Any, request: dict[str, Any]) -> Any:
+    """Run one query ``request`` (sparql, prefixes, substitutions, union) on ``store``;
+    the pyoxigraph result. Shared by this worker and the in-process thread path."""
     import pyoxigraph as ox
 
     substitutions = {ox.Variable(k): v for k, v in request["substitutions"].items()}
-    result = store.query(
+    return store.query(
         request["sparql"],
         prefixes=request["prefixes"],
         use_default_graph_as_union=request["union"],
         substitutions=substitutions or None,
     )
+
+
+def _run(store: Any, request: dict[str, Any], send: Callable[[Any], None]) -> None:
+    import pyoxigraph as ox
+
+    result = execute(store, request)
     if isinstance(result, ox.QueryBoolean):
         send(("boolean", bool(result)))
         return

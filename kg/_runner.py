@@ -40,6 +40,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from kgtransfer.errors import ArgumentError, QueryTimeoutError, StoreError
+from kgtransfer.kg._query_worker import execute
 
 __all__ = [
     "DEFAULT_LIMIT",
@@ -308,13 +309,7 @@ def _run_in_thread(store: ox.Store, request: dict[str, Any], timeout: float | No
 
 
 def _evaluate(store: ox.Store, request: dict[str, Any], cancel: threading.Event) -> QueryResult:
-    substitutions = {ox.Variable(k): v for k, v in request["substitutions"].items()}
-    result = store.query(
-        request["sparql"],
-        prefixes=request["prefixes"],
-        use_default_graph_as_union=request["union"],
-        substitutions=substitutions or None,
-    )
+    result = execute(store, request)
     if isinstance(result, ox.QueryBoolean):
         return QueryResult("boolean", boolean=bool(result))
     out = QueryResult("solutions")
