@@ -52,7 +52,6 @@ __all__ = [
     "is_default_cap",
     "result_frame",
     "run_query",
-    "within",
 ]
 
 #: Seconds a query may run before it is stopped (``timeout=None`` disables it).
@@ -89,38 +88,6 @@ def check_limit(limit: object, *, name: str = "limit") -> int | None:
     if limit < 0:
         raise ArgumentError(f"{name} must be a non-negative int or None (no cap), got {limit!r}.")
     return int(limit)
-
-
-def within(timeout: float | None, what: str, func: Any, *args: Any, **kwargs: Any) -> Any:
-    """``func(*args, **kwargs)``, given up after ``timeout`` seconds (None: no limit).
-
-    It runs in a daemon thread so the caller gets control back on timeout or Ctrl-C;
-    pure-Python work cannot be stopped, so the thread finishes in the background.
-
-    Raises:
-        QueryTimeoutError: ``func`` ran longer than ``timeout`` (``what`` names it).
-    """
-    if timeout is None:
-        return func(*args, **kwargs)
-    box: dict[str, Any] = {}
-
-    def target() -> None:
-        try:
-            box["value"] = func(*args, **kwargs)
-        except BaseException as exc:  # re-raised in the caller
-            box["error"] = exc
-
-    worker = threading.Thread(target=target, name=f"kgtransfer-{what}", daemon=True)
-    worker.start()
-    worker.join(timeout)
-    if worker.is_alive():
-        raise QueryTimeoutError(
-            f"{what} took longer than timeout={timeout:g} s and was given up; simplify the "
-            "query, or pass a larger timeout= (None for no limit)."
-        )
-    if "error" in box:
-        raise box["error"]
-    return box["value"]
 
 
 def check_timeout(timeout: object) -> float | None:

@@ -1366,8 +1366,7 @@ class ZooGraph:
                 ``UserWarning`` says when that cap cut rows off. The frame's
                 ``attrs["truncated"]`` tells whether more rows existed.
             iris: Keep IRIs instead of turning our IRIs into ids.
-            timeout: Seconds the parse check and then the query may each run (default 30);
-                ``None`` for no limit.
+            timeout: Seconds the query may run (default 30); ``None`` for no limit.
 
         Returns:
             One column per variable (ASK: column ``ask``; CONSTRUCT: subject,
@@ -1384,11 +1383,7 @@ class ZooGraph:
         default_cap = _runner.is_default_cap(limit)
         limit = _runner.check_limit(limit)
         timeout = _runner.check_timeout(timeout)
-        # the parse check is bounded by the timeout too (rdflib's parser is slow on huge
-        # expressions, and it runs before the query does)
-        checked = _runner.within(
-            timeout, "checking the query", check_sparql, sparql, allow_update=allow_update
-        )
+        checked = check_sparql(sparql, allow_update=allow_update)
         if checked.kind == "update":
             self._writable().update(sparql, prefixes=PREFIXES)
             return pd.DataFrame()

@@ -8,13 +8,7 @@ import io
 import pandas as pd
 import pytest
 
-from kgtransfer.errors import (
-    ArgumentError,
-    IngestError,
-    QueryTimeoutError,
-    StoreVersionError,
-    UnknownNameError,
-)
+from kgtransfer.errors import ArgumentError, IngestError, StoreVersionError, UnknownNameError
 from kgtransfer.kg import ZooGraph
 
 MODELS = pd.DataFrame({"model": ["A", "B", "C"], "architecture": ["vit", "vit", "cnn"]})
@@ -111,11 +105,3 @@ def test_a_declared_metric_range_holds_in_later_batches() -> None:
             g.add_record("C", "d1", bad, metric="mymet", seed=3)
     g.add_record("C", "d1", 3.0, metric="mymet", seed=3)  # inside the declared range
     assert sorted(g.records(dataset="d1")["value"].tolist()) == [0.9, 3.0, 7.0]
-
-
-def test_the_query_timeout_covers_the_parse_check() -> None:
-    g = _graph(10, 0.9)
-    terms = " || ".join(f"?o = {i}" for i in range(800))  # slow for rdflib's parser
-    with pytest.raises(QueryTimeoutError, match="checking the query"):
-        g.query(f"SELECT ?s WHERE {{ ?s ?p ?o FILTER({terms}) }}", timeout=0.05)
-    assert g.query("ASK { ?s ?p ?o }", timeout=5)["ask"].tolist() == [True]
