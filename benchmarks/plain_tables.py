@@ -83,6 +83,9 @@ from pathlib import Path
 import pandas as pd
 
 from kgtransfer.kg.ingest import N_CLASSES
+from kgtransfer.kg.ingest._benchmarks import (
+    _SPIDER_SCORES,  # one table of Model Spider's estimators
+)
 
 __all__ = ["PLAIN_ZOOS", "convert", "write_plain"]
 
@@ -358,19 +361,6 @@ def _model_spider(shared: Path) -> Tables:
         "records": records,
         "scores": scores,
     }
-
-
-_SPIDER_SCORES = {
-    "H-Score": "hscore",
-    "LEEP": "leep",
-    "LogME": "logme",
-    "NCE": "nce",
-    "NLEEP": "nleep",
-    "OTCE": "otce",
-    "PACTranDirichlet": "pactran_dirichlet",
-    "GBC": "gbc",
-    "LFC": "lfc",
-}
 
 
 #: Plain zoo name -> converter of the shared folder.
