@@ -182,7 +182,11 @@ def _params(values: list[str]) -> dict[str, str]:
 
 def _emit(frame: pd.DataFrame, fmt: OutputFormat) -> None:
     if fmt is OutputFormat.csv:
-        typer.echo(frame.to_csv(index=False), nl=False)
+        # Query results carry ids from whoever wrote a card or table: cells a
+        # spreadsheet could run as a formula get a leading ' (as report CSVs do).
+        from kgtransfer.report._escape import csv_frame
+
+        typer.echo(csv_frame(frame).to_csv(index=False), nl=False)
     elif fmt is OutputFormat.json:
         typer.echo(json.dumps(frame.to_dict(orient="records"), ensure_ascii=False, default=str))
     elif frame.empty:

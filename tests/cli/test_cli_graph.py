@@ -212,3 +212,19 @@ def test_migrate_command(tmp_path: Path) -> None:
     assert "nothing to do" in again.output
     missing = runner.invoke(app, ["migrate", "--store", str(tmp_path / "none")])
     assert missing.exit_code == 1 and "no graph store" in missing.output
+
+
+def test_query_csv_neutralises_formula_cells(tmp_path: Path) -> None:
+    """Ids come from whoever wrote a table: CSV output must not hand a spreadsheet a formula."""
+    models = tmp_path / "models.csv"
+    models.write_text("model,architecture\n=1+2,vit\nplain,vit\n", encoding="utf-8")
+    store = tmp_path / "store"
+    result = runner.invoke(app, ["ingest", "--store", str(store), "--models", str(models), "-q"])
+    assert result.exit_code == 0, result.output
+    rq = tmp_path / "m.rq"
+    rq.write_text("SELECT ?m WHERE { ?m kgt:architecture ?a } ORDER BY ?m", encoding="utf-8")
+    out = runner.invoke(app, ["query", str(rq), "-f", "csv", "--store", str(store)])
+    assert out.exit_code == 0, out.output
+    assert out.output.splitlines() == ["m", "'=1+2", "plain"]
+    as_json = runner.invoke(app, ["query", str(rq), "-f", "json", "--store", str(store)])
+    assert [r["m"] for r in json.loads(as_json.output)] == ["=1+2", "plain"]
