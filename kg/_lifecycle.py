@@ -96,6 +96,17 @@ def is_store(path: Path) -> bool:
     return True
 
 
+def enclosing_store(path: Path) -> Path | None:
+    """The graph store folder that ``path`` lies inside, if any (a store never nests)."""
+    for parent in path.resolve().parents:
+        try:
+            if is_store(parent):
+                return parent
+        except StoreError:
+            continue
+    return None
+
+
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)

@@ -294,6 +294,12 @@ class ZooGraph:
                     f"one with `kgtransfer ingest --store {path} ...` (or `kgtransfer zoo "
                     "build`), or pass create=True to ZooGraph.open."
                 )
+            outer = _life.enclosing_store(path)
+            if outer is not None:
+                raise StoreError(
+                    f"{path} lies inside the graph store {outer}; a store cannot hold another "
+                    f"one. Pass {outer} itself, or a folder outside it."
+                )
             path.mkdir(parents=True, exist_ok=True)
         graph = cls.__new__(cls)
         graph._path = path

@@ -342,3 +342,12 @@ def test_damaged_store_is_one_typed_error(
     assert not isinstance(info.value, StoreLockedError)  # "block checksum" is not a lock
     if read_only or damage is _foreign_rocksdb:
         assert listing(path) == before
+
+
+def test_a_store_is_never_created_inside_another(tmp_path: Path) -> None:
+    outer = tmp_path / "st"
+    ZooGraph.open(outer, create=True).close()
+    with pytest.raises(StoreError, match="inside the graph store"):
+        ZooGraph.open(outer / "sub" / "deeper", create=True)
+    assert not (outer / "sub").exists()
+    ZooGraph.open(tmp_path / "beside", create=True).close()  # a sibling is fine
