@@ -185,7 +185,31 @@ def _label(regime: str | Mapping[str, Any] | None) -> str | None:
             f"{regime_of({'method': 'finetune', 'shots': 10})!r}) or a mapping of "
             f"{list(REGIME_COLUMNS)}; got {type(regime).__name__} {regime!r}."
         )
+    if regime.startswith("method="):
+        _check_label(regime)
     return regime
+
+
+def _check_label(label: str) -> None:
+    """Refuse a label string that is not one :func:`regime_of` writes (partial, misspelt)."""
+    keys = [part.partition("=")[0] for part in label.split(";")]
+    if tuple(keys) == REGIME_COLUMNS and all("=" in part for part in label.split(";")):
+        return
+    missing = [col for col in REGIME_COLUMNS if col not in keys]
+    unknown = [key for key in keys if key not in REGIME_COLUMNS]
+    what = []
+    if missing:
+        what.append(f"missing part(s) {missing}")
+    if unknown:
+        what.append(f"unknown part(s) {unknown}")
+    if not what:
+        what.append(f"parts out of order (the order is {list(REGIME_COLUMNS)})")
+    raise ArgumentError(
+        f"regime label {label!r} is not a full label ({'; '.join(what)}). Pass a label "
+        "exactly as regime_of writes it (e.g. from ZooGraph.records()), or a mapping of "
+        "the parts you know, e.g. regime={'method': 'finetune', 'shots': 10} (parts "
+        "not given read 'unknown')."
+    )
 
 
 def select_regime(

@@ -160,3 +160,19 @@ def test_truth_and_recommender_compare_like_with_like() -> None:
     own = evaluate_recommender(Spy, both, ["digits_shifted"], min_models=1, regime=None)
     assert own["regime"] == "each target's own" and own["regime_notes"]
     assert regime_key(seen[-1].records).nunique() == 2  # each dataset's own, chosen inside
+
+
+@pytest.mark.parametrize(
+    ("label", "part"),
+    [
+        ("method=finetune;shots=10", "missing part"),
+        ("method=finetune;n_train=5;shots=1;split=x;epochs=1;steps=1;frozen=true;lr=3", "unknown"),
+        ("method=lora;shots=1;n_train=5;split=x;epochs=1;steps=1;frozen=true", "out of order"),
+    ],
+)
+def test_partial_or_misspelt_regime_label_is_refused(label: str, part: str) -> None:
+    recs = pd.DataFrame({"dataset": ["d"], "value": [0.5], "method": ["finetune"], "shots": [10]})
+    with pytest.raises(ArgumentError, match=part):
+        select_regime(recs, label)
+    full = regime_of({"method": "finetune", "shots": 10})
+    assert len(select_regime(recs, full)[0]) == 1
