@@ -1194,7 +1194,9 @@ class ZooGraph:
 
         Values the batch overwrote in older batches come back if those batches are
         still in the graph and no later batch has set another value since (one update,
-        atomic); values overwritten in a batch removed meanwhile stay gone.
+        atomic). When a later batch has set another value, the older value is handed
+        down to that batch's provenance, so removing it later brings the older value
+        back: no value is lost whatever order batches are removed in.
 
         Returns:
             The number of quads removed.
@@ -1210,7 +1212,7 @@ class ZooGraph:
         if not meta:
             known = self.batches()["batch"].tolist()
             raise did_you_mean(batch_id, known, what="batch", hint="See graph.batches().")
-        restore = self._restorable(node, meta)
+        restore, handed = self._restorable(node, meta)
         orphans = self._dependants(node, {q.subject for q in restore if q.predicate == _TYPE})
         if orphans:
             raise ArgumentError(
@@ -1230,6 +1232,7 @@ class ZooGraph:
                 _staged_nquads(restore, staging).encode("utf-8"), format=ox.RdfFormat.N_QUADS
             )
             update += f" ;\n{_apply_staged(staging, 'INSERT')}DROP SILENT GRAPH {staging}"
+        update += self._hand_down(handed)
         try:
             store.update(update)
         except BaseException:
@@ -1260,15 +1263,44 @@ class ZooGraph:
                     break
         return out
 
-    def _restorable(self, node: ox.NamedNode, meta: list[ox.Quad]) -> list[ox.Quad]:
-        """Quads batch ``node`` retracted that removing it should put back."""
+    def _hand_down(self, handed: dict[ox.NamedNode, list[str]]) -> str:
+        """SPARQL appending retracted quads to the retraction lists of the batches that
+        now hold the field, so removing those later restores the older value."""
+        store = self._live
+        update = ""
+        for batch, lines in handed.items():
+            old = [
+                q.object
+                for q in store.quads_for_pattern(batch, _RETRACTED, None, _META_GRAPH)
+                if isinstance(q.object, ox.Literal)
+            ]
+            kept = [line for lit in old for line in json.loads(lit.value)]
+            merged = kept + [line for line in lines if line not in kept]
+            for lit in old:
+                update += (
+                    f" ;\nDELETE DATA {{ GRAPH {_META_GRAPH} {{ {batch} {_RETRACTED} {lit} }} }}"
+                )
+            literal = _json_literal(merged, "retracted")
+            update += (
+                f" ;\nINSERT DATA {{ GRAPH {_META_GRAPH} {{ {batch} {_RETRACTED} {literal} }} }}"
+            )
+        return update
+
+    def _restorable(
+        self, node: ox.NamedNode, meta: list[ox.Quad]
+    ) -> tuple[list[ox.Quad], dict[ox.NamedNode, list[str]]]:
+        """Quads batch ``node`` retracted that removing it should put back, and those a
+        later batch has overwritten since, by the batch(es) now holding the field: the
+        removal hands them down to those batches, so no value is lost whatever order
+        batches are removed in."""
         store = self._live
         lines: list[str] = []
         for q in meta:
             if q.predicate == _RETRACTED and isinstance(q.object, ox.Literal):
                 lines += json.loads(q.object.value)
+        handed: dict[ox.NamedNode, list[str]] = {}
         if not lines:
-            return []
+            return [], handed
         text = "".join(line + " .\n" for line in lines)
         out = []
         live: dict[Any, bool] = {}
@@ -1284,15 +1316,20 @@ class ZooGraph:
                 and isinstance(q.predicate, ox.NamedNode)
                 and _field(q.subject, q.predicate) is not None
             ):
-                others = {
-                    _term_key(o.object)
+                holders = [
+                    o
                     for o in store.quads_for_pattern(q.subject, q.predicate, None, None)
                     if o.graph_name != node
-                }
+                ]
+                others = {_term_key(o.object) for o in holders}
                 if others and _term_key(q.object) not in others:
-                    continue  # a later batch set another value
+                    # a later batch set another value: it inherits this retraction
+                    for o in holders:
+                        if _batch_of(o.graph_name) is not None:
+                            handed.setdefault(o.graph_name, []).append(str(q))
+                    continue
             out.append(q)
-        return out
+        return out, handed
 
     def batch(self, batch_id: str) -> dict[str, Any]:
         """The provenance of one ingest batch: source, times, counts, report, overwrites.

@@ -182,9 +182,34 @@ def test_remove_batch_restores_overwritten_values_unless_set_again() -> None:
     second, third = arch("roberta"), arch("deberta")
     graph.remove_batch(second)  # a later batch set another value: it stays
     assert _models(graph).loc["bert base", "architecture"] == "deberta"
-    graph.remove_batch(third)  # the value it overwrote came from a removed batch
-    assert pd.isna(_models(graph).loc["bert base", "architecture"])
+    # removing the second handed the first value down to the third: removing the third
+    # (out of order) brings the original value back, nothing is lost
+    graph.remove_batch(third)
+    assert _quads(graph) == before
     assert _models(graph).loc["bert base", "license"] == "apache-2.0"
+
+
+def test_out_of_order_removal_of_many_batches_loses_no_value() -> None:
+    rng = random.Random(7)
+    for _ in range(5):
+        graph = ZooGraph()
+        graph.add_zoo_tables(example_tables(), source="v1")
+        before = _quads(graph)
+        original = _models(graph).loc["bert base", "architecture"]
+        ids = []
+        for i in range(5):
+            tables = ZooTables(
+                models=typed("models", {"model": ["bert base"], "architecture": [f"a{i}"]})
+            )
+            ids.append(graph.add_zoo_tables(tables, source=f"s{i}"))
+        order = ids[:]
+        rng.shuffle(order)
+        for j, batch in enumerate(order):
+            graph.remove_batch(batch)
+            alive = [i for i, b in enumerate(ids) if b not in order[: j + 1]]
+            want = f"a{alive[-1]}" if alive else original
+            assert _models(graph).loc["bert base", "architecture"] == want, (order, j)
+        assert _quads(graph) == before
 
 
 class _RecordingStore:
