@@ -97,6 +97,7 @@ def check_sparql(text: str, *, allow_update: bool = False) -> CheckedSparql:
         raise ArgumentError(f"sparql must be a str, got {type(text).__name__}.")
     if not text.strip():
         raise QueryRefusedError("SPARQL refused: the text is empty; give a query.")
+    _check_size(text)
     found = _analyse(text)
     if found.parse_error is not None:
         raise QueryRefusedError(
@@ -112,6 +113,52 @@ def check_sparql(text: str, *, allow_update: bool = False) -> CheckedSparql:
         )
     assert found.kind is not None
     return CheckedSparql(found.kind, found.form)
+
+
+#: Longest SPARQL text the check reads. rdflib's parser is pure Python and slow on long
+#: expressions (a 12 KB ``FILTER`` chain takes seconds, 64 KB over half a minute on this
+#: project's 2-core machine) and runs before the query's timeout can apply.
+MAX_CHARS = 20_000
+#: Deepest nesting of ``( [ {`` the check reads (rdflib's recursive parser fails near 30).
+MAX_DEPTH = 24
+
+
+def _check_size(text: str) -> None:
+    """Refuse text too long or too deeply nested to parse in bounded time."""
+    if len(text) > MAX_CHARS:
+        raise QueryRefusedError(
+            f"SPARQL refused: the text is {len(text):,} characters, more than the "
+            f"{MAX_CHARS:,} the check reads. Pass long lists of values as bindings (a "
+            "VALUES block, or query(..., bindings=...)) instead of spelling them out, or "
+            "split the query."
+        )
+    depth, deepest, i, n = 0, 0, 0, len(text)
+    while i < n:
+        char = text[i]
+        if char == "#":
+            end = min((p for p in (text.find("\n", i), text.find("\r", i)) if p >= 0), default=n)
+            i = end
+            continue
+        if char in "'\"":
+            i = _string_end(text, i)
+            continue
+        if char == "<":
+            match = _IRIREF.match(text, i)
+            if match:
+                i = match.end()
+                continue
+        if char in "([{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in ")]}":
+            depth -= 1
+        i += 1
+    if deepest > MAX_DEPTH:
+        raise QueryRefusedError(
+            f"SPARQL refused: brackets nest {deepest} levels deep, more than the {MAX_DEPTH} "
+            "the check reads. Flatten the expression (e.g. `a || b || c` needs no brackets "
+            "around each term) or split the query."
+        )
 
 
 @lru_cache(maxsize=512)

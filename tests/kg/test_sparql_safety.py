@@ -424,3 +424,19 @@ def test_a_dead_worker_is_replaced(tmp_path: Path) -> None:
         worker.kill()
         worker.wait()
         assert len(graph.query("SELECT ?s WHERE { ?s ?p ?o }", limit=None)) >= 3
+
+
+def test_text_too_long_or_deep_to_parse_in_bounded_time_is_refused(graph: ZooGraph) -> None:
+    deep = "SELECT * WHERE { ?s ?p ?o FILTER(" + "(" * 40 + "?o" + ")" * 40 + ") }"
+    with pytest.raises(QueryRefusedError, match="nest 42 levels"):
+        graph.query(deep)
+    long = "SELECT * WHERE { ?s ?p ?o FILTER(" + " || ".join(f"?o = {i}" for i in range(3000))
+    with pytest.raises(QueryRefusedError, match="characters.*bindings"):
+        graph.query(long + ") }")
+    # brackets inside strings, IRIs and comments do not count; 20 real levels are fine
+    fine = (
+        "SELECT * WHERE { ?s ?p ?o # ((((((((((((((((((((((((((((((\n"
+        'FILTER(?o != "((((((((((((((((((((((((((((((((" && '
+        + "(" * 20 + "?o != <http://x/(>" + ")" * 20 + ") }"
+    )
+    graph.query(fine)
