@@ -431,12 +431,15 @@ def test_text_too_long_or_deep_to_parse_in_bounded_time_is_refused(graph: ZooGra
     with pytest.raises(QueryRefusedError, match="nest 42 levels"):
         graph.query(deep)
     long = "SELECT * WHERE { ?s ?p ?o FILTER(" + " || ".join(f"?o = {i}" for i in range(3000))
-    with pytest.raises(QueryRefusedError, match="characters.*bindings"):
+    with pytest.raises(QueryRefusedError, match=r"characters.*bindings"):
         graph.query(long + ") }")
     # brackets inside strings, IRIs and comments do not count; 20 real levels are fine
     fine = (
         "SELECT * WHERE { ?s ?p ?o # ((((((((((((((((((((((((((((((\n"
         'FILTER(?o != "((((((((((((((((((((((((((((((((" && '
-        + "(" * 20 + "?o != <http://x/(>" + ")" * 20 + ") }"
+        + "(" * 20
+        + "?o != <http://x/(>"
+        + ")" * 20
+        + ") }"
     )
     graph.query(fine)
