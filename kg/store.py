@@ -1841,15 +1841,21 @@ class ZooGraph:
         return tables_to_networkx(self.to_tables())
 
     def to_hetero_data(self, **kwargs: Any) -> Any:
-        """The zoo as a PyTorch Geometric ``HeteroData`` plus its id index.
+        """Deprecated: use ``kgtransfer.transfer.recommend.build_hetero_data(graph)``.
 
-        Keyword arguments go to
-        :func:`kgtransfer.transfer.recommend.build_hetero_data` (e.g.
-        ``exclude_datasets=[...]`` drops those targets' record edges in both directions).
+        The ``HeteroData`` converter lives with the recommender that owns the format; this
+        alias is kept for one release and warns (``DeprecationWarning``).
 
         Returns:
             ``(HeteroData, HeteroIndex)``.
         """
+        warnings.warn(
+            "ZooGraph.to_hetero_data() is deprecated and will be removed in the next release; "
+            "use kgtransfer.transfer.recommend.build_hetero_data(graph, ...) instead.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        # the one allowed wrong-way import (tools/check_imports.py ALLOWED), gone with the alias
         from kgtransfer.transfer.recommend import build_hetero_data
 
         return build_hetero_data(self.to_tables(), **kwargs)

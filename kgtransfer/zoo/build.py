@@ -20,6 +20,7 @@ import pandas as pd
 from torch import nn
 from tqdm.auto import tqdm
 
+from kgtransfer._versions import versions
 from kgtransfer.errors import did_you_mean
 from kgtransfer.models import ZooModel, create_model, list_models, load_checkpoint, save_checkpoint
 from kgtransfer.transfer.methods import train_loop
@@ -35,7 +36,6 @@ from kgtransfer.zoo._io import read_json, write_json_atomic
 from kgtransfer.zoo._paths import datasets_dir, graph_path, model_dir, models_dir
 from kgtransfer.zoo._spec import DEFAULT_ZOO, SourceSpec, ZooSpec
 from kgtransfer.zoo._train import seeded, torch_threads
-from kgtransfer.zoo._versions import versions
 
 __all__ = ["ZOO_ENTRY_FILE", "ZooBuildResult", "build_zoo", "load_zoo_model", "zoo_status"]
 

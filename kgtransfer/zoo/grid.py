@@ -24,6 +24,7 @@ from typing import Any, Literal
 import pandas as pd
 from tqdm.auto import tqdm
 
+from kgtransfer._versions import versions
 from kgtransfer.transfer import training_regime
 from kgtransfer.zoo._datasets import load_target
 from kgtransfer.zoo._graph import sync_grid_to_graph
@@ -32,7 +33,6 @@ from kgtransfer.zoo._paths import grid_path
 from kgtransfer.zoo._runs import RunOutcome, run_scratch, run_transfer
 from kgtransfer.zoo._spec import DEFAULT_ZOO, ZooSpec
 from kgtransfer.zoo._train import torch_threads
-from kgtransfer.zoo._versions import versions
 from kgtransfer.zoo.build import load_zoo_model, zoo_status
 
 __all__ = ["GRID_COLUMNS", "read_grid", "run_grid"]
