@@ -39,9 +39,11 @@ from tqdm import tqdm
 from kgtransfer._io import atomic_write_bytes as _atomic_write
 from kgtransfer.errors import (
     ArgumentError,
+    ErrorMode,
     StoreError,
     StoreLockedError,
     StoreVersionError,
+    check_error_mode,
     did_you_mean,
 )
 from kgtransfer.kg import _lifecycle as _life
@@ -81,7 +83,6 @@ __all__ = ["FORMAT_VERSION", "ZooGraph", "migrate_store"]
 #: carry their training regime. :func:`migrate_store` carries a version-1 store forward.
 FORMAT_VERSION = 2
 
-ErrorMode = Literal["raise", "warn", "collect"]
 #: Regime columns of a record besides its method (see kgtransfer.kg.regime).
 _REGIME_PARTS = ("n_train", "shots", "split", "epochs", "steps", "frozen")
 #: Batches of at least this many statements go through the bulk loader (on disk).
@@ -1720,9 +1721,8 @@ class ZooGraph:
         """
         from kgtransfer.errors import IngestError
         from kgtransfer.kg._rdf_import import foreign_lines, read_rdf
-        from kgtransfer.kg.ingest._report import check_errors
 
-        check_errors(errors)
+        check_error_mode(errors)
         _check_mode(mode)
         rdf_format = _format(format, source)
         data = Path(source).read_bytes() if isinstance(source, (str, os.PathLike)) else source

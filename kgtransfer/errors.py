@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
-from typing import Literal, cast
+from typing import Literal
 
 __all__ = [
     "ERROR_MODES",
@@ -137,4 +137,4 @@ def check_error_mode(errors: object) -> ErrorMode:
     """
     if not isinstance(errors, str) or errors not in ERROR_MODES:
         raise ArgumentError(f"errors must be 'raise', 'warn' or 'collect', got {errors!r}.")
-    return cast(ErrorMode, errors)
+    return errors

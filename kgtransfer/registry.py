@@ -72,7 +72,12 @@ class Registry(Generic[T]):
     def __iter__(self) -> Iterator[str]:
         return iter(sorted(self._entries))
 
-    def _check_name(self, name: object) -> str:
+    def check_name(self, name: object) -> str:
+        """Return ``name`` if it can be registered (a non-empty string), else raise.
+
+        Raises:
+            ArgumentError: ``name`` is not a non-empty string.
+        """
         if not isinstance(name, str) or not name.strip():
             raise ArgumentError(
                 f"A {self.what} name must be a non-empty string, got {name!r}; pass e.g. 'my_{self.what.replace(' ', '_')}'."
@@ -86,7 +91,7 @@ class Registry(Generic[T]):
             ArgumentError: ``name`` is not a non-empty string, or it is taken and
                 ``overwrite`` is False.
         """
-        name = self._check_name(name)
+        name = self.check_name(name)
         if name in self._entries and not overwrite:
             raise ArgumentError(
                 f"{self.what[:1].upper()}{self.what[1:]} {name!r} is already registered; "
@@ -106,7 +111,7 @@ class Registry(Generic[T]):
 
         The name is checked at once, so a bad name fails where the decorator is written.
         """
-        self._check_name(name)
+        self.check_name(name)
         if obj is not None:
             return self.add(name, obj, overwrite=overwrite)
 
