@@ -89,6 +89,11 @@ def test_a_planted_lazy_import_in_the_real_tree_is_caught(tmp_path: Path) -> Non
             "class A:\n    def f(self):\n        import kgtransfer.cli\n",
             "may not import product",
         ),
+        (
+            "data/x.py",
+            "import importlib\nm = importlib.import_module('kgtransfer.transfer.scores')\n",
+            "kg/data/models may not import transfer",
+        ),
     ],
 )
 def test_each_wrong_way_import_is_caught(tmp_path: Path, rel: str, text: str, reason: str) -> None:

@@ -7,8 +7,9 @@ The layers, lowest first; a module may import its own layer and any layer below:
     2 transfer  kgtransfer.transfer
     3 product   kgtransfer (the lazy root), .api, ._api, .zoo, .report, .cli
 
-Every ``import`` and ``from ... import`` counts, also the lazy ones inside functions and those
-under ``if TYPE_CHECKING:``. The core may import nothing but the standard library and the core
+Every ``import`` and ``from ... import`` counts, also the lazy ones inside functions, those
+under ``if TYPE_CHECKING:`` and ``importlib.import_module("...")`` / ``__import__("...")`` of a
+literal name. The core may import nothing but the standard library and the core
 (third-party names only under ``TYPE_CHECKING``), so it never loads torch.
 
 The source folders are read as text (ast), so the check needs no install and works the same
@@ -147,6 +148,16 @@ def imports(path: Path, module: str) -> Iterator[tuple[int, str, bool]]:
             for alias in node.names:
                 name = target if alias.name == "*" else f"{target}.{alias.name}"
                 yield node.lineno, name, node.lineno in typing_only
+        elif isinstance(node, ast.Call) and node.args:  # import_module("x") / __import__("x")
+            func = node.func
+            called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            first = node.args[0]
+            if (
+                called in ("import_module", "__import__")
+                and isinstance(first, ast.Constant)
+                and isinstance(first.value, str)
+            ):
+                yield node.lineno, first.value, node.lineno in typing_only
 
 
 def _third_party(name: str) -> bool:
