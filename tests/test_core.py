@@ -1,9 +1,10 @@
-"""The leaf core: errors, atomic writes, versions, the registry, the schema and the Protocols."""
+"""The leaf core: errors, atomic writes, versions, the registry, the schema and the Protocols.
+
+Their docstring examples run in ``tests/test_doctests.py``.
+"""
 
 from __future__ import annotations
 
-import doctest
-import importlib
 import json
 import subprocess
 import sys
@@ -20,12 +21,6 @@ CORE = [
     "kgtransfer.protocols",
     "kgtransfer.registry",
 ]
-
-
-@pytest.mark.parametrize("name", CORE)
-def test_core_examples_run(name: str) -> None:
-    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
-    assert result.failed == 0
 
 
 def test_the_core_loads_no_third_party_package() -> None:
