@@ -18,12 +18,15 @@ demo: $(STAMP)
 test: lint
 	$(VENV)/bin/pytest
 
-# ruff, then the import contracts (core -> kg, data, models -> transfer -> product; see
-# tools/check_imports.py); `make test` runs this first, so CI checks it too.
+# ruff, the import contracts (core -> kg, data, models -> transfer -> product; see
+# tools/check_imports.py) and mypy --strict on the leaf core (its files: --core-files).
+# `make test` runs this first, so CI checks it too.
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) tools/check_imports.py
+	$(VENV)/bin/mypy --strict --follow-imports=silent tools/check_imports.py \
+	  $$($(PY) tools/check_imports.py --core-files)
 
 install: $(STAMP)
 

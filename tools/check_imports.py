@@ -213,7 +213,13 @@ def check(root: Path) -> list[Violation]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parent.parent)
+    parser.add_argument(
+        "--core-files", action="store_true", help="print the core's source files and exit"
+    )
     args = parser.parse_args(argv)
+    if args.core_files:
+        print(" ".join(f"kgtransfer/{m.split('.', 1)[1]}.py" for m in sorted(CORE)))
+        return 0
     violations = check(args.root)
     for v in violations:
         print(v)
