@@ -1,6 +1,6 @@
 # Two commands do all set-up on a fresh machine:
 #   make demo   - the main job on the built-in default zoo
-#   make test   - the test suite
+#   make test   - `make lint` (ruff, import contracts), then the test suite
 # Both create .venv/ here, install torch==2.13.0 (the CPU wheel) before anything
 # that depends on torch, then the project pinned by constraints.txt.
 
@@ -15,12 +15,18 @@ TORCH   := torch==2.13.0
 demo: $(STAMP)
 	$(VENV)/bin/kgtransfer demo
 
-test: $(STAMP)
+test: lint
 	$(VENV)/bin/pytest
 
+# ruff, the import contracts (core -> kg, data, models -> transfer -> product; see
+# tools/check_imports.py) and mypy --strict on the leaf core (its files: --core-files).
+# `make test` runs this first, so CI checks it too.
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(PY) tools/check_imports.py
+	$(VENV)/bin/mypy --strict --follow-imports=silent tools/check_imports.py \
+	  $$($(PY) tools/check_imports.py --core-files)
 
 install: $(STAMP)
 

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import torch
 
+from kgtransfer._schema import COLUMNS
 from kgtransfer.data.dataset import ArrayDataset
-from kgtransfer.kg.tables import COLUMNS
 
 __all__ = [
     "DatasetFingerprint",
@@ -251,7 +251,7 @@ def similarity_table(
 
     Returns:
         DataFrame with columns ``dataset_a, dataset_b, similarity, distance, method``
-        (dtypes of ``kgtransfer.kg.tables.COLUMNS["similarities"]``).
+        (dtypes of ``kgtransfer.kg.tables.COLUMNS["similarities"]``, the core schema).
 
     Raises:
         ValueError: duplicate names, ``k`` < 1, or see :func:`dataset_similarity`.

@@ -9,10 +9,10 @@ from typing import Literal
 import numpy as np
 
 from kgtransfer.data.dataset import ArrayDataset
+from kgtransfer.errors import ErrorMode, check_error_mode
 
 __all__ = ["CleaningReport", "clean"]
 
-_ERRORS = ("raise", "warn", "collect")
 _NAN = ("drop", "impute")
 
 
@@ -90,7 +90,7 @@ def clean(
     drop_constant: bool = True,
     max_imbalance: float = 10.0,
     min_per_class: int = 2,
-    errors: Literal["raise", "warn", "collect"] = "raise",
+    errors: ErrorMode = "raise",
 ) -> tuple[ArrayDataset, CleaningReport]:
     """Clean a dataset and report every change; nothing is removed silently.
 
@@ -125,8 +125,7 @@ def clean(
         >>> rep.dropped_duplicates, rep.dropped_nonfinite, rep.dropped_features, out.x.tolist()
         ([1], [3], [1], [[1.0], [2.0]])
     """
-    if errors not in _ERRORS:
-        raise ValueError(f"errors must be one of {_ERRORS}, got {errors!r}.")
+    check_error_mode(errors)
     if nonfinite not in _NAN:
         raise ValueError(f"nonfinite must be one of {_NAN}, got {nonfinite!r}.")
     report = CleaningReport(n_before=len(ds))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Callable
 from typing import Any, Literal, TypeVar
 
@@ -10,14 +9,14 @@ import numpy as np
 
 from kgtransfer.data.dataset import ArrayDataset
 from kgtransfer.data.split import split_by_mask, stratified_split, stratified_test_mask
-from kgtransfer.errors import did_you_mean
+from kgtransfer.registry import Registry
 
 __all__ = ["add_dataset", "list_datasets", "load_dataset", "register_dataset"]
 
 Loader = Callable[..., ArrayDataset]
 L = TypeVar("L", bound=Loader)
 
-_LOADERS: dict[str, Loader] = {}
+_LOADERS: Registry[Loader] = Registry("dataset")
 _CACHE: dict[tuple[str, tuple[tuple[str, Any], ...]], ArrayDataset] = {}
 _SPLITS = ("train", "test", "all")
 
@@ -33,7 +32,8 @@ def register_dataset(name: str, *, overwrite: bool = False) -> Callable[[L], L]:
     train/test split (fraction ``metadata["test_size"]``, default 0.25).
 
     Raises:
-        ValueError: ``name`` is already registered and ``overwrite`` is False.
+        ArgumentError: ``name`` is not a non-empty string, or it is already registered
+            and ``overwrite`` is False.
 
     Example:
         >>> import numpy as np
@@ -43,15 +43,10 @@ def register_dataset(name: str, *, overwrite: bool = False) -> Callable[[L], L]:
         >>> len(load_dataset("toy_doc", split="test"))
         2
     """
-    if not isinstance(name, str) or not name:
-        raise ValueError(f"A dataset name must be a non-empty string, got {name!r}.")
+    _LOADERS.check_name(name)
 
     def decorate(fn: L) -> L:
-        if name in _LOADERS and not overwrite:
-            raise ValueError(
-                f"Dataset {name!r} is already registered; pick another name or pass overwrite=True."
-            )
-        _LOADERS[name] = fn
+        _LOADERS.add(name, fn, overwrite=overwrite)
         for key in [k for k in _CACHE if k[0] == name]:
             del _CACHE[key]
         return fn
@@ -82,12 +77,11 @@ def list_datasets(pattern: str = "*") -> list[str]:
         >>> "digits_parity" in list_datasets("digits_*")
         True
     """
-    return sorted(n for n in _LOADERS if fnmatch.fnmatchcase(n, pattern))
+    return _LOADERS.list(pattern)
 
 
 def _full(name: str, kwargs: dict[str, Any]) -> ArrayDataset:
-    if name not in _LOADERS:
-        raise did_you_mean(name, _LOADERS, what="dataset", hint="See list_datasets().")
+    loader = _LOADERS.get(name)
     try:
         key: tuple[str, tuple[tuple[str, Any], ...]] | None = (name, tuple(sorted(kwargs.items())))
         hash(key)
@@ -95,7 +89,7 @@ def _full(name: str, kwargs: dict[str, Any]) -> ArrayDataset:
         key = None
     if key is not None and key in _CACHE:
         return _CACHE[key]
-    ds = _LOADERS[name](**kwargs)
+    ds = loader(**kwargs)
     if not isinstance(ds, ArrayDataset):
         raise TypeError(
             f"The loader of dataset {name!r} returned a {type(ds).__name__}, not an ArrayDataset."

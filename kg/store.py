@@ -39,9 +39,11 @@ from tqdm import tqdm
 from kgtransfer._io import atomic_write_bytes as _atomic_write
 from kgtransfer.errors import (
     ArgumentError,
+    ErrorMode,
     StoreError,
     StoreLockedError,
     StoreVersionError,
+    check_error_mode,
     did_you_mean,
 )
 from kgtransfer.kg import _lifecycle as _life
@@ -81,7 +83,6 @@ __all__ = ["FORMAT_VERSION", "ZooGraph", "migrate_store"]
 #: carry their training regime. :func:`migrate_store` carries a version-1 store forward.
 FORMAT_VERSION = 2
 
-ErrorMode = Literal["raise", "warn", "collect"]
 #: Regime columns of a record besides its method (see kgtransfer.kg.regime).
 _REGIME_PARTS = ("n_train", "shots", "split", "epochs", "steps", "frozen")
 #: Batches of at least this many statements go through the bulk loader (on disk).
@@ -1763,9 +1764,8 @@ class ZooGraph:
         """
         from kgtransfer.errors import IngestError
         from kgtransfer.kg._rdf_import import foreign_lines, read_rdf
-        from kgtransfer.kg.ingest._report import check_errors
 
-        check_errors(errors)
+        check_error_mode(errors)
         _check_mode(mode)
         rdf_format = _format(format, source)
         data = Path(source).read_bytes() if isinstance(source, (str, os.PathLike)) else source
@@ -1884,15 +1884,21 @@ class ZooGraph:
         return tables_to_networkx(self.to_tables())
 
     def to_hetero_data(self, **kwargs: Any) -> Any:
-        """The zoo as a PyTorch Geometric ``HeteroData`` plus its id index.
+        """Deprecated: use ``kgtransfer.transfer.recommend.build_hetero_data(graph)``.
 
-        Keyword arguments go to
-        :func:`kgtransfer.transfer.recommend.build_hetero_data` (e.g.
-        ``exclude_datasets=[...]`` drops those targets' record edges in both directions).
+        The ``HeteroData`` converter lives with the recommender that owns the format; this
+        alias is kept for one release and warns (``DeprecationWarning``).
 
         Returns:
             ``(HeteroData, HeteroIndex)``.
         """
+        warnings.warn(
+            "ZooGraph.to_hetero_data() is deprecated and will be removed in the next release; "
+            "use kgtransfer.transfer.recommend.build_hetero_data(graph, ...) instead.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        # the one allowed wrong-way import (tools/check_imports.py ALLOWED), gone with the alias
         from kgtransfer.transfer.recommend import build_hetero_data
 
         return build_hetero_data(self.to_tables(), **kwargs)

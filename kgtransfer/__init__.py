@@ -16,6 +16,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the names below are imported on first use (see ``__getattr__``)
+    from kgtransfer._versions import versions
     from kgtransfer.api import Recommendation, evaluate, recommend, transfer_from
     from kgtransfer.data import load_dataset
     from kgtransfer.kg import ZooGraph
@@ -36,6 +37,7 @@ _LAZY = {
     "load_dataset": "kgtransfer.data",
     "recommend": "kgtransfer.api",
     "transfer_from": "kgtransfer.api",
+    "versions": "kgtransfer._versions",
     "write_report": "kgtransfer.report",
 }
 
@@ -55,23 +57,17 @@ __all__ = [
     "load_dataset",
     "recommend",
     "transfer_from",
+    "versions",
     "write_report",
 ]
-
-
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("kgtransfer")
-    except PackageNotFoundError:  # pragma: no cover - running from an uninstalled tree
-        return "0.0.0"
 
 
 def __getattr__(name: str) -> Any:
     """Import a re-exported name on first use and cache it in the module namespace."""
     if name == "__version__":
-        value: Any = _version()
+        from kgtransfer._versions import package_version
+
+        value: Any = package_version()
     elif name in _LAZY:
         value = getattr(importlib.import_module(_LAZY[name]), name)
     elif name in _SUBMODULES:

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
+from typing import Literal
 
 __all__ = [
+    "ERROR_MODES",
     "ArgumentError",
     "BaselineInputsMissing",
     "CardParseError",
     "CheckpointError",
+    "ErrorMode",
     "IngestError",
     "KGTransferError",
     "NotFittedError",
@@ -25,8 +28,17 @@ __all__ = [
     "StoreVersionError",
     "TransferError",
     "UnknownNameError",
+    "check_error_mode",
     "did_you_mean",
 ]
+
+#: How batch work (ingestion, cleaning, zoo builds, reports) treats a bad item: ``"raise"``
+#: stops at the first one, ``"warn"`` skips it with a ``UserWarning``, ``"collect"`` skips
+#: it silently; every skipped item is listed in the work's report either way.
+ErrorMode = Literal["raise", "warn", "collect"]
+
+#: The values of :data:`ErrorMode`, in that order.
+ERROR_MODES: tuple[ErrorMode, ...] = ("raise", "warn", "collect")
 
 
 class KGTransferError(Exception):
@@ -108,3 +120,21 @@ def did_you_mean(name: str, choices: Iterable[str], *, what: str, hint: str) -> 
     if close:
         suggestion = " Did you mean " + " or ".join(repr(c) for c in close) + "?"
     return UnknownNameError(f"Unknown {what} {name!r}.{suggestion} {hint}")
+
+
+def check_error_mode(errors: object) -> ErrorMode:
+    """Return ``errors`` if it is an :data:`ErrorMode`, else raise naming the value.
+
+    Raises:
+        ArgumentError: ``errors`` is not ``"raise"``, ``"warn"`` or ``"collect"``.
+
+    Example:
+        >>> check_error_mode("warn")
+        'warn'
+        >>> check_error_mode("ignore")
+        Traceback (most recent call last):
+        kgtransfer.errors.ArgumentError: errors must be 'raise', 'warn' or 'collect', got 'ignore'.
+    """
+    if not isinstance(errors, str) or errors not in ERROR_MODES:
+        raise ArgumentError(f"errors must be 'raise', 'warn' or 'collect', got {errors!r}.")
+    return errors

@@ -6,14 +6,14 @@ Keys are architecture names (``mlp``, ``cnn_small``, ...); zoo checkpoints are n
 
 from __future__ import annotations
 
-import fnmatch
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from kgtransfer.errors import ArgumentError, did_you_mean
+from kgtransfer.errors import ArgumentError
 from kgtransfer.models.base import ZooModel
+from kgtransfer.registry import Registry
 
 __all__ = [
     "ModelConfig",
@@ -47,7 +47,8 @@ class ModelConfig:
 Builder = Callable[..., ZooModel]
 B = TypeVar("B", bound=Builder)
 
-_REGISTRY: dict[str, tuple[ModelConfig, Builder]] = {}
+#: architecture name -> (config, builder); the rules of :class:`kgtransfer.registry.Registry`
+_REGISTRY: Registry[tuple[ModelConfig, Builder]] = Registry("model")
 
 
 def register_model(
@@ -57,14 +58,17 @@ def register_model(
     modality: str,
     default_input_shape: tuple[int, ...],
     description: str = "",
+    overwrite: bool = False,
 ) -> Callable[[B], B]:
-    """Register ``builder(n_classes=..., input_shape=..., **kwargs) -> ZooModel`` as ``name``."""
+    """Register ``builder(n_classes=..., input_shape=..., **kwargs) -> ZooModel`` as ``name``.
+
+    Raises:
+        ArgumentError: ``name`` is taken and ``overwrite`` is False.
+    """
 
     def deco(builder: B) -> B:
-        if name in _REGISTRY:
-            raise ValueError(f"Model {name!r} is already registered; choose another name.")
         config = ModelConfig(name, family, modality, tuple(default_input_shape), description)
-        _REGISTRY[name] = (config, builder)
+        _REGISTRY.add(name, (config, builder), overwrite=overwrite)
         return builder
 
     return deco
@@ -77,14 +81,12 @@ def list_models(pattern: str = "*") -> list[str]:
         >>> "cnn_small" in list_models("cnn*")
         True
     """
-    return sorted(n for n in _REGISTRY if fnmatch.fnmatchcase(n, pattern))
+    return _REGISTRY.list(pattern)
 
 
 def get_model_config(name: str) -> ModelConfig:
     """The :class:`ModelConfig` of ``name``; unknown names suggest close ones."""
-    if name not in _REGISTRY:
-        raise did_you_mean(name, _REGISTRY, what="model", hint="See list_models().")
-    return _REGISTRY[name][0]
+    return _REGISTRY.get(name)[0]
 
 
 def model_options(name: str) -> dict[str, inspect.Parameter] | None:
@@ -102,7 +104,7 @@ def model_options(name: str) -> dict[str, inspect.Parameter] | None:
         ['depth', 'width']
     """
     get_model_config(name)
-    params = inspect.signature(_REGISTRY[name][1]).parameters
+    params = inspect.signature(_REGISTRY.get(name)[1]).parameters
     if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
         return None
     return {
@@ -168,7 +170,7 @@ def create_model(
         shape = (int(in_chans), *shape[1:])
     if not shape or any(d < 1 for d in shape):
         raise ValueError(f"input_shape must be positive dimensions, got {input_shape!r}.")
-    builder = _REGISTRY[name][1]
+    builder = _REGISTRY.get(name)[1]
     model = builder(n_classes=n_classes, input_shape=shape, **kwargs)
     model.arch = name
     model.arch_kwargs = dict(kwargs)

@@ -27,6 +27,8 @@ PACKAGES = [
     "kgtransfer.kg",
     "kgtransfer.kg.ingest",
     "kgtransfer.models",
+    "kgtransfer.protocols",
+    "kgtransfer.registry",
     "kgtransfer.report",
     "kgtransfer.transfer",
     "kgtransfer.transfer.methods",

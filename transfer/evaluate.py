@@ -6,16 +6,15 @@ import copy
 import datetime as _dt
 import json
 import math
-import platform
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, TypeAlias
 
-import numpy as np
 import torch
 from torch import nn
 
+from kgtransfer._versions import versions
 from kgtransfer.errors import did_you_mean
 from kgtransfer.models import ZooModel, create_model
 from kgtransfer.transfer.methods import Distill, FeatureTransfer, FineTune
@@ -305,17 +304,6 @@ def write_transfer_result(
     return str(graph.add_record(**kwargs))
 
 
-def _versions() -> dict[str, str]:
-    from kgtransfer import __version__
-
-    return {
-        "python": platform.python_version(),
-        "kgtransfer": __version__,
-        "torch": torch.__version__,
-        "numpy": np.__version__,
-    }
-
-
 def _budget(budget: Any, method: Any) -> Budget:
     if budget is None:
         if method is not None and not isinstance(method, str):
@@ -522,7 +510,7 @@ def evaluate_transfer(
             f"; {len(unlabeled)} unlabeled inputs for distillation" if unlabeled is not None else ""
         ),
         "target_architecture": getattr(target, "arch", "") or type(target).__name__,
-        "versions": _versions(),
+        "versions": versions(),
         "timestamp": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "report": method.report_.to_dict(),
         "history": method.history_.to_dict(),

@@ -16,12 +16,12 @@ from typing import Literal
 
 import pandas as pd
 
-from kgtransfer.errors import IngestError
+from kgtransfer.errors import ErrorMode, IngestError, check_error_mode
 from kgtransfer.kg.tables import ZooTables
 
 from ._cells import CellError, as_float
 from ._registry import register_benchmark, resolve_folder
-from ._report import ErrorMode, IngestReport, check_errors
+from ._report import IngestReport
 from ._tables import ROW_COLUMN, normalize_tables
 
 __all__ = ["read_model_spider", "read_parc", "read_sfda", "read_tllib"]
@@ -157,7 +157,7 @@ def read_parc(
         >>> tables.records["model"].nunique()  # doctest: +SKIP
         71
     """
-    check_errors(errors)
+    check_error_mode(errors)
     if table not in ("all", "controlled"):
         raise ValueError(f"table={table!r}; use 'all' or 'controlled'.")
     path = resolve_folder(folder, "parc", f"{table}.csv")
@@ -221,7 +221,7 @@ def read_tllib(
     Returns:
         ``(ZooTables, IngestReport)``.
     """
-    check_errors(errors)
+    check_error_mode(errors)
     name = "model_selection_finetune_and_scores.csv"
     path = resolve_folder(folder, "tllib", name)
     raw = _read(path / name)
@@ -308,7 +308,7 @@ def read_model_spider(
     Returns:
         ``(ZooTables, IngestReport)``.
     """
-    check_errors(errors)
+    check_error_mode(errors)
     tables = list(tables)
     bad = [t for t in tables if t not in ("single", "multi")]
     if bad or not tables:
@@ -400,7 +400,7 @@ def read_sfda(
     Returns:
         ``(ZooTables, IngestReport)``.
     """
-    check_errors(errors)
+    check_error_mode(errors)
     if family not in _SFDA:
         raise ValueError(f"family={family!r}; use one of {sorted(_SFDA)}.")
     path = resolve_folder(folder, "sfda", _SFDA[family])

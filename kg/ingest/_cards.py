@@ -11,12 +11,12 @@ from typing import Any
 import pandas as pd
 import yaml
 
-from kgtransfer.errors import CardParseError, IngestError
+from kgtransfer.errors import CardParseError, ErrorMode, IngestError, check_error_mode
 from kgtransfer.kg.tables import COLUMNS, ZooTables
 
 from ._cells import is_missing
 from ._metrics import FRACTION_METRICS
-from ._report import ErrorMode, IngestReport, Rejection, check_errors
+from ._report import IngestReport, Rejection
 from ._tables import ROW_COLUMN, normalize_tables, note_percent
 
 __all__ = ["read_model_cards"]
@@ -101,7 +101,7 @@ def read_model_cards(
         >>> tables.lineage[["model", "base_model"]].values.tolist()
         [['org/tiny', 'org/base']]
     """
-    check_errors(errors)
+    check_error_mode(errors)
     root = Path(path)
     if not root.exists():
         raise IngestError(f"no model card at {os.fspath(root)!r}; pass a card file or a folder.")

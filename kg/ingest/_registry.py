@@ -7,8 +7,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from kgtransfer.errors import IngestError, did_you_mean
+from kgtransfer.errors import IngestError
 from kgtransfer.kg.tables import ZooTables
+from kgtransfer.registry import Registry
 
 from ._report import IngestReport
 
@@ -16,29 +17,28 @@ __all__ = ["list_benchmarks", "read_benchmark", "register_benchmark", "resolve_f
 
 Reader = Callable[..., tuple[ZooTables, IngestReport]]
 _R = TypeVar("_R", bound=Reader)
-_READERS: dict[str, Reader] = {}
+_READERS: Registry[Reader] = Registry("benchmark")
 
 
-def register_benchmark(name: str) -> Callable[[_R], _R]:
-    """Register a benchmark reader under ``name`` (decorator)."""
+def register_benchmark(name: str, *, overwrite: bool = False) -> Callable[[_R], _R]:
+    """Register a benchmark reader under ``name`` (decorator).
 
-    def deco(fn: _R) -> _R:
-        if name in _READERS:
-            raise ValueError(f"benchmark reader {name!r} is already registered")
-        _READERS[name] = fn
-        return fn
-
-    return deco
+    Raises:
+        ArgumentError: ``name`` is taken and ``overwrite`` is False.
+    """
+    return _READERS.register(name, overwrite=overwrite)
 
 
-def list_benchmarks() -> list[str]:
-    """Names accepted by :func:`read_benchmark`.
+def list_benchmarks(pattern: str = "*") -> list[str]:
+    """Names accepted by :func:`read_benchmark` matching a shell-style ``pattern``.
 
     Example:
         >>> "transfergraph" in list_benchmarks()
         True
+        >>> list_benchmarks("transfergraph*")
+        ['transfergraph']
     """
-    return sorted(_READERS)
+    return _READERS.list(pattern)
 
 
 def read_benchmark(
@@ -63,9 +63,7 @@ def read_benchmark(
         Traceback (most recent call last):
         kgtransfer.errors.UnknownNameError: Unknown benchmark 'parcc'. Did you mean 'parc'?
     """
-    if name not in _READERS:
-        raise did_you_mean(name, _READERS, what="benchmark", hint="See list_benchmarks().")
-    return _READERS[name](folder, **kwargs)
+    return _READERS.get(name)(folder, **kwargs)
 
 
 def resolve_folder(folder: str | os.PathLike[str], subdir: str, marker: str) -> Path:

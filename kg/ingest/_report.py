@@ -5,16 +5,13 @@ from __future__ import annotations
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import pandas as pd
 
-from kgtransfer.errors import IngestError
+from kgtransfer.errors import ErrorMode, IngestError, check_error_mode
 
 __all__ = ["ErrorMode", "Flag", "IngestReport", "Overwrite", "Rejection", "SourceCounts"]
-
-ErrorMode = Literal["raise", "warn", "collect"]
-_MODES = ("raise", "warn", "collect")
 
 
 @dataclass(frozen=True)
@@ -138,7 +135,7 @@ class IngestReport:
             IngestError: If ``errors="raise"``; the message names source, row,
                 column, value and the fix.
         """
-        check_errors(errors)
+        check_error_mode(errors)
         if errors == "raise":
             raise IngestError(str(rejection))
         self.rejections.append(rejection)
@@ -262,9 +259,3 @@ def _section(title: str, items: Iterable[object], limit: int = 10) -> list[str]:
     if len(items) > limit:
         out.append(f"    ... and {len(items) - limit} more (see to_frame())")
     return out
-
-
-def check_errors(errors: str) -> None:
-    """Raise ``ValueError`` unless ``errors`` is one of raise/warn/collect."""
-    if errors not in _MODES:
-        raise ValueError(f"errors={errors!r} is not supported; use one of {_MODES}.")

@@ -11,14 +11,14 @@ from typing import Any, TypeAlias
 
 import pandas as pd
 
-from kgtransfer.errors import IngestError
+from kgtransfer.errors import ErrorMode, IngestError, check_error_mode
 from kgtransfer.kg.regime import REGIME_COLUMNS
 from kgtransfer.kg.tables import COLUMNS, ZooTables
 
 from ._cells import CellError, as_bool, as_float, as_int, as_str, is_missing
 from ._csv import read_csv_text
 from ._metrics import CHANCE_METRICS, FRACTION_METRICS, KNOWN_METRICS, MetricSpec, metric_spec
-from ._report import ErrorMode, Flag, IngestReport, Rejection, check_errors
+from ._report import Flag, IngestReport, Rejection
 from ._rules import LineageGraph, column_problem, declared_metrics, extra_problem
 
 __all__ = ["RELATIONS", "ROW_COLUMN", "TableInput", "normalize_tables"]
@@ -224,7 +224,7 @@ def normalize_tables(
         >>> sorted(tables.models["model"])
         ['m1', 'm2']
     """
-    check_errors(errors)
+    check_error_mode(errors)
     report = IngestReport()
     ctx = _Ctx(report, errors)
     declared, table_metrics = _declarations(

@@ -16,11 +16,12 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from kgtransfer.errors import ErrorMode, check_error_mode
 from kgtransfer.kg.tables import ZooTables
 
 from ._cells import CellError, as_float, is_missing
 from ._registry import register_benchmark, resolve_folder
-from ._report import ErrorMode, IngestReport, Rejection, check_errors
+from ._report import IngestReport, Rejection
 from ._tables import ROW_COLUMN, normalize_tables
 
 __all__ = ["read_transfergraph"]
@@ -82,7 +83,7 @@ def read_transfergraph(
         >>> tables.records["model"].nunique()  # doctest: +SKIP
         180
     """
-    check_errors(errors)
+    check_error_mode(errors)
     if zoo not in _ZOOS:
         raise ValueError(f"zoo={zoo!r} is not a TransferGraph zoo; use 'image' or 'text'.")
     subdir, modality, task = _ZOOS[zoo]

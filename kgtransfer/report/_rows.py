@@ -12,10 +12,12 @@ import math
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from kgtransfer.errors import ErrorMode, check_error_mode
 
 __all__ = [
     "CANDIDATE_COLUMNS",
@@ -25,7 +27,6 @@ __all__ = [
     "plain",
 ]
 
-ErrorMode = Literal["raise", "warn", "collect"]
 
 #: Columns of the tidy candidate table (CSV), in this order; extra columns follow.
 CANDIDATE_COLUMNS: tuple[str, ...] = (
@@ -209,8 +210,7 @@ def collect_report_data(
         ValueError: ``errors="raise"`` and an item is malformed, or nothing is left.
         TypeError: An item of an unsupported type (with ``errors="raise"``).
     """
-    if errors not in ("raise", "warn", "collect"):
-        raise ValueError(f"errors must be 'raise', 'warn' or 'collect', got {errors!r}.")
+    check_error_mode(errors)
     if isinstance(items, (pd.DataFrame, Mapping)) or hasattr(items, "to_frame"):
         items = [items]
     frames: list[pd.DataFrame] = []

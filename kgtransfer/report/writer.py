@@ -7,10 +7,11 @@ import json
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import pandas as pd
 
+from kgtransfer.errors import ErrorMode
 from kgtransfer.report._escape import csv_frame, csv_unescape, markdown_text
 from kgtransfer.report._html import render_html
 from kgtransfer.report._io import write_text_atomic
@@ -125,7 +126,7 @@ def write_report(
     k: int = 10,
     plots: bool = True,
     meta: Mapping[str, Any] | None = None,
-    errors: Literal["raise", "warn", "collect"] = "raise",
+    errors: ErrorMode = "raise",
 ) -> dict[str, Path]:
     """Write a batch report over many targets.
 

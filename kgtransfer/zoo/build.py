@@ -14,13 +14,14 @@ import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import pandas as pd
 from torch import nn
 from tqdm.auto import tqdm
 
-from kgtransfer.errors import did_you_mean
+from kgtransfer._versions import versions
+from kgtransfer.errors import ErrorMode, check_error_mode, did_you_mean
 from kgtransfer.models import ZooModel, create_model, list_models, load_checkpoint, save_checkpoint
 from kgtransfer.transfer.methods import train_loop
 from kgtransfer.transfer.methods._train import accuracy_of, as_arrays, batched_predict
@@ -35,7 +36,6 @@ from kgtransfer.zoo._io import read_json, write_json_atomic
 from kgtransfer.zoo._paths import datasets_dir, graph_path, model_dir, models_dir
 from kgtransfer.zoo._spec import DEFAULT_ZOO, SourceSpec, ZooSpec
 from kgtransfer.zoo._train import seeded, torch_threads
-from kgtransfer.zoo._versions import versions
 
 __all__ = ["ZOO_ENTRY_FILE", "ZooBuildResult", "build_zoo", "load_zoo_model", "zoo_status"]
 
@@ -263,7 +263,7 @@ def build_zoo(
     force: bool = False,
     progress: bool = False,
     num_threads: int | None = 1,
-    errors: Literal["raise", "warn", "collect"] = "raise",
+    errors: ErrorMode = "raise",
 ) -> ZooBuildResult:
     """Train the spec's source models and write checkpoints, cards and the graph.
 
@@ -301,8 +301,7 @@ def build_zoo(
         >>> result.n_built  # doctest: +SKIP
         4
     """
-    if errors not in ("raise", "warn", "collect"):
-        raise ValueError(f"errors must be 'raise', 'warn' or 'collect', got {errors!r}.")
+    check_error_mode(errors)
     with torch_threads(num_threads):
         return _build(home, spec=spec, seed=seed, force=force, progress=progress, errors=errors)
 

@@ -19,11 +19,13 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import pandas as pd
 from tqdm.auto import tqdm
 
+from kgtransfer._versions import versions
+from kgtransfer.errors import ErrorMode, check_error_mode
 from kgtransfer.transfer import training_regime
 from kgtransfer.zoo._datasets import load_target
 from kgtransfer.zoo._graph import sync_grid_to_graph
@@ -32,7 +34,6 @@ from kgtransfer.zoo._paths import grid_path
 from kgtransfer.zoo._runs import RunOutcome, run_scratch, run_transfer
 from kgtransfer.zoo._spec import DEFAULT_ZOO, ZooSpec
 from kgtransfer.zoo._train import torch_threads
-from kgtransfer.zoo._versions import versions
 from kgtransfer.zoo.build import load_zoo_model, zoo_status
 
 __all__ = ["GRID_COLUMNS", "read_grid", "run_grid"]
@@ -159,7 +160,7 @@ def run_grid(
     force: bool = False,
     progress: bool = False,
     num_threads: int | None = 1,
-    errors: Literal["raise", "warn", "collect"] = "raise",
+    errors: ErrorMode = "raise",
 ) -> pd.DataFrame:
     """Transfer every source of ``spec`` to every target and compare with scratch.
 
@@ -203,8 +204,7 @@ def run_grid(
         >>> grid = run_grid(home, spec=TINY_ZOO)  # doctest: +SKIP
         >>> grid.groupby("target")["gain"].max()  # doctest: +SKIP
     """
-    if errors not in ("raise", "warn", "collect"):
-        raise ValueError(f"errors must be 'raise', 'warn' or 'collect', got {errors!r}.")
+    check_error_mode(errors)
     with torch_threads(num_threads):
         return _grid(home, spec=spec, seed=seed, force=force, progress=progress, errors=errors)
 

@@ -69,7 +69,9 @@ def test_clean_error_modes() -> None:
         clean(_toy())
     with pytest.warns(UserWarning, match="different label"):
         clean(_toy(), errors="warn")
-    with pytest.raises(ValueError, match="errors must be one of"):
+    with pytest.raises(
+        ValueError, match="errors must be 'raise', 'warn' or 'collect', got 'ignore'"
+    ):
         clean(_toy(), errors="ignore")  # type: ignore[arg-type]
     x = np.arange(24, dtype=float).reshape(12, 2)
     imbalanced = from_arrays(x, [0] * 11 + [1], name="imb")

@@ -270,7 +270,9 @@ def test_report_merge() -> None:
 
 
 def test_bad_errors_mode_and_bad_file(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="errors='ignore'"):
+    with pytest.raises(
+        ValueError, match="errors must be 'raise', 'warn' or 'collect', got 'ignore'"
+    ):
         normalize_tables(errors="ignore")
     with pytest.raises(IngestError, match="cannot read the records table"):
         normalize_tables(records=tmp_path / "nope.csv")

@@ -425,6 +425,7 @@ def test_to_networkx() -> None:
 
 def test_to_hetero_data_drops_held_out_records_both_ways() -> None:
     from kgtransfer.kg import ZooGraph
+    from kgtransfer.transfer.recommend import build_hetero_data
 
     graph = ZooGraph.from_tables(
         models=pd.DataFrame({"model": ["a", "b"]}),
@@ -433,8 +434,11 @@ def test_to_hetero_data_drops_held_out_records_both_ways() -> None:
                               "dataset": ["x", "x", "y", "y", "z", "z"],
                               "value": [0.9, 0.8, 0.7, 0.6, 0.95, 0.55]}),
     )  # fmt: skip
-    full, _ = graph.to_hetero_data(min_records=1)
-    held, _ = graph.to_hetero_data(exclude_datasets=["z"], min_records=1)
+    full, _ = build_hetero_data(graph, min_records=1)
+    held, _ = build_hetero_data(graph, exclude_datasets=["z"], min_records=1)
+    with pytest.warns(DeprecationWarning, match="build_hetero_data"):
+        alias, _ = graph.to_hetero_data(exclude_datasets=["z"], min_records=1)
+    assert alias.edge_types == held.edge_types
     for data in (full, held):
         assert {"model", "dataset"} <= set(data.node_types)
     n_full = {t: full[t].edge_index.shape[1] for t in full.edge_types if "dataset" in t}

@@ -2,28 +2,24 @@
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from kgtransfer.errors import did_you_mean
+from kgtransfer.registry import Registry
 
 __all__ = ["get_recommender", "list_recommenders", "register_recommender"]
 
-_REGISTRY: dict[str, Callable[..., Any]] = {}
+_REGISTRY: Registry[Callable[..., Any]] = Registry("recommender")
 T = TypeVar("T", bound=Callable[..., Any])
 
 
-def register_recommender(name: str) -> Callable[[T], T]:
-    """Class decorator adding a recommender under ``name``."""
+def register_recommender(name: str, *, overwrite: bool = False) -> Callable[[T], T]:
+    """Class (or factory) decorator adding a recommender under ``name``.
 
-    def deco(cls: T) -> T:
-        if name in _REGISTRY and _REGISTRY[name] is not cls:
-            raise ValueError(f"Recommender {name!r} is already registered; pick another name.")
-        _REGISTRY[name] = cls
-        return cls
-
-    return deco
+    Raises:
+        ArgumentError: ``name`` is taken and ``overwrite`` is False.
+    """
+    return _REGISTRY.register(name, overwrite=overwrite)
 
 
 def list_recommenders(pattern: str = "*") -> list[str]:
@@ -36,7 +32,7 @@ def list_recommenders(pattern: str = "*") -> list[str]:
         >>> [n for n in list_recommenders() if not n.startswith("score:")]
         ['gnn', 'lineage', 'logme', 'popularity', 'similarity', 'size', 'task_domain']
     """
-    return sorted(n for n in _REGISTRY if fnmatch.fnmatch(n, pattern))
+    return _REGISTRY.list(pattern)
 
 
 def get_recommender(name: str, **params: Any) -> Any:
@@ -47,6 +43,4 @@ def get_recommender(name: str, **params: Any) -> Any:
         >>> get_recommender("popularity")
         PopularityRecommender()
     """
-    if name not in _REGISTRY:
-        raise did_you_mean(name, _REGISTRY, what="recommender", hint="See list_recommenders().")
-    return _REGISTRY[name](**params)
+    return _REGISTRY.get(name)(**params)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import platform
 import time
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -12,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from kgtransfer._versions import versions
 from kgtransfer.errors import BaselineInputsMissing
 from kgtransfer.kg.regime import ANY_REGIME, REGIME_COLUMNS, regime_of, select_regime
 from kgtransfer.kg.tables import COLUMNS, ZooTables
@@ -239,7 +239,7 @@ def evaluate_recommender(
         "mean": _mean(rows),
         "calibration": _calibration(covered, risk, negative),
         "fit_seconds": float(np.mean(fit_seconds)) if fit_seconds else None,
-        "versions": _versions(),
+        "versions": versions(),
     }
     if sub is not None:
         out[f"mean_{subset_estimator}"] = _mean(rows, f"_{subset_estimator}")
@@ -285,20 +285,3 @@ def _calibration(
             "or records with a gain column)"
         }
     return out
-
-
-def _versions() -> dict[str, str]:
-    import pandas
-    import scipy
-    import torch
-
-    from kgtransfer import __version__
-
-    return {
-        "kgtransfer": __version__,
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "numpy": np.__version__,
-        "scipy": scipy.__version__,
-        "pandas": pandas.__version__,
-    }

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import fnmatch
 from collections.abc import Callable
 from typing import Any, Literal, TypeVar
 
-from kgtransfer.errors import did_you_mean
+from kgtransfer.registry import Registry
 
 __all__ = ["ScoreInput", "get_score", "list_scores", "register_score", "score_input"]
 
@@ -14,45 +13,35 @@ __all__ = ["ScoreInput", "get_score", "list_scores", "register_score", "score_in
 #: probabilities (N, C_s) or hard source labels (N,) / probabilities to argmax.
 ScoreInput = Literal["features", "probs", "source_labels"]
 
-_REGISTRY: dict[str, Callable[..., float]] = {}
+_REGISTRY: Registry[Callable[..., float]] = Registry("score")
 _INPUTS: dict[str, ScoreInput] = {}
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def register_score(name: str, *, input: ScoreInput = "features") -> Callable[[F], F]:
+def register_score(
+    name: str, *, input: ScoreInput = "features", overwrite: bool = False
+) -> Callable[[F], F]:
     """Function decorator adding a transferability score under ``name``.
 
     Args:
         name: Registry key (lower case, as used on the command line).
         input: What the score's first argument is (see :data:`ScoreInput`).
+        overwrite: Replace a score already registered as ``name``.
 
     Raises:
-        ValueError: ``name`` is already taken by another function.
+        ArgumentError: ``name`` is taken and ``overwrite`` is False.
     """
+    _REGISTRY.check_name(name)
 
     def deco(fn: F) -> F:
-        old = _REGISTRY.get(name)
-        if old is not None and _same_definition(old, fn):
-            return fn  # the same module imported again (reload, doctest collection)
-        if old is not None and old is not fn:
-            raise ValueError(f"Score {name!r} is already registered; pick another name.")
-        _REGISTRY[name] = fn
+        _REGISTRY.add(name, fn, overwrite=overwrite)
         _INPUTS[name] = input
         return fn
 
     return deco
 
 
-def _same_definition(a: Callable[..., Any], b: Callable[..., Any]) -> bool:
-    """Whether two functions are one definition imported twice (same module tail and name)."""
-    tail = (
-        getattr(a, "__module__", "").rsplit(".", 1)[-1]
-        == getattr(b, "__module__", "").rsplit(".", 1)[-1]
-    )
-    return a is b or (tail and getattr(a, "__qualname__", None) == getattr(b, "__qualname__", None))
-
-
-def list_scores(pattern: str | None = None) -> list[str]:
+def list_scores(pattern: str | None = "*") -> list[str]:
     """Registered score names, optionally filtered by a glob ``pattern``.
 
     Example:
@@ -60,7 +49,7 @@ def list_scores(pattern: str | None = None) -> list[str]:
         >>> list_scores("*hscore")
         ['hscore', 'shrinkage_hscore']
     """
-    return sorted(n for n in _REGISTRY if pattern is None or fnmatch.fnmatch(n, pattern))
+    return _REGISTRY.list(pattern)
 
 
 def get_score(name: str) -> Callable[..., float]:
@@ -74,9 +63,7 @@ def get_score(name: str) -> Callable[..., float]:
         >>> get_score("logme").__name__
         'logme_score'
     """
-    if name not in _REGISTRY:
-        raise did_you_mean(name, _REGISTRY, what="score", hint="See list_scores().")
-    return _REGISTRY[name]
+    return _REGISTRY.get(name)
 
 
 def score_input(name: str) -> ScoreInput:
@@ -87,6 +74,5 @@ def score_input(name: str) -> ScoreInput:
         >>> score_input("leep")
         'probs'
     """
-    if name not in _INPUTS:
-        raise did_you_mean(name, _INPUTS, what="score", hint="See list_scores().")
+    _REGISTRY.get(name)  # an unknown name raises with close names
     return _INPUTS[name]
