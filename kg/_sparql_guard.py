@@ -30,6 +30,7 @@ agree that there is none. Parse results are cached by text (named queries repeat
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
@@ -121,6 +122,7 @@ def check_sparql(text: str, *, allow_update: bool = False) -> CheckedSparql:
 MAX_CHARS = 20_000
 #: Deepest nesting of ``( [ {`` the check reads (rdflib's recursive parser fails near 30).
 MAX_DEPTH = 24
+_RECURSION_ROOM = 5000
 
 
 def _check_size(text: str) -> None:
@@ -183,11 +185,18 @@ def _parse(text: str) -> tuple[Any, Literal["query", "update"], str | None]:
     from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 
     errors: list[tuple[int, str]] = []
-    for kind, parse in (("query", parseQuery), ("update", parseUpdate)):
-        try:
-            return parse(text), kind, None  # type: ignore[return-value]
-        except Exception as exc:  # pyparsing errors, RecursionError, bad escapes
-            errors.append((int(getattr(exc, "loc", -1)), _short(exc)))
+    # rdflib's parser recurses ~30 frames per bracket level: give text within MAX_DEPTH
+    # room wherever the caller's stack stands (a deep caller otherwise fails at ~20 levels)
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, _RECURSION_ROOM))
+    try:
+        for kind, parse in (("query", parseQuery), ("update", parseUpdate)):
+            try:
+                return parse(text), kind, None  # type: ignore[return-value]
+            except Exception as exc:  # pyparsing errors, RecursionError, bad escapes
+                errors.append((int(getattr(exc, "loc", -1)), _short(exc)))
+    finally:
+        sys.setrecursionlimit(limit)
     # report the reading that got further into the text
     return None, "query", max(errors, key=lambda e: e[0])[1]
 
