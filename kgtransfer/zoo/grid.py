@@ -71,7 +71,8 @@ def read_grid(home: str | Path) -> pd.DataFrame:
     """The cached grid results of ``home`` (empty frame with :data:`GRID_COLUMNS` if none).
 
     Example:
-        >>> read_grid(tempfile.mkdtemp()).columns.tolist()[:3]  # doctest: +SKIP
+        >>> import tempfile
+        >>> read_grid(tempfile.mkdtemp()).columns.tolist()[:3]
         ['source', 'architecture', 'target']
     """
     path = grid_path(home)
@@ -200,8 +201,15 @@ def run_grid(
             :func:`build_zoo` first.
 
     Example:
-        >>> grid = run_grid(home, spec=TINY_ZOO)  # doctest: +SKIP
-        >>> grid.groupby("target")["gain"].max()  # doctest: +SKIP
+        >>> import tempfile
+        >>> from kgtransfer.zoo import TINY_ZOO, build_zoo
+        >>> home = tempfile.mkdtemp()
+        >>> _ = build_zoo(home, spec=TINY_ZOO)
+        >>> grid = run_grid(home, spec=TINY_ZOO)
+        >>> grid.groupby("method").size().to_dict()
+        {'finetune': 8, 'scratch': 4}
+        >>> bool(grid["status"].eq("ok").all())
+        True
     """
     if errors not in ("raise", "warn", "collect"):
         raise ValueError(f"errors must be 'raise', 'warn' or 'collect', got {errors!r}.")
