@@ -15,12 +15,14 @@ TORCH   := torch==2.13.0
 demo: $(STAMP)
 	$(VENV)/bin/kgtransfer demo
 
-test: $(STAMP)
+test: $(STAMP) lint
 	$(VENV)/bin/pytest
 
+# ruff, then mypy --strict on the package (.ci/typecheck.py; see [tool.mypy] in pyproject.toml)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(PY) .ci/typecheck.py
 
 install: $(STAMP)
 
