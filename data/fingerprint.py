@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, cast
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -303,7 +303,7 @@ def dataset_metadata_table(
     if isinstance(datasets, Mapping):
         pairs = list(datasets.items())
     else:
-        pairs = [(d.name, d) for d in cast(Iterable[ArrayDataset], datasets)]
+        pairs = [(d.name, d) for d in datasets]
     rows = [
         {
             "dataset": name,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from kgtransfer.data.dataset import ArrayDataset
@@ -46,7 +48,7 @@ def stratified_split(
 
 
 def stratified_test_mask(
-    y: np.ndarray, classes: list, test_size: float, *, seed: int, name: str = ""
+    y: np.ndarray, classes: list[Any], test_size: float, *, seed: int, name: str = ""
 ) -> np.ndarray:
     """The test rows of :func:`stratified_split` for labels ``y`` (codes into ``classes``)."""
     _check_seed(seed)

@@ -35,7 +35,7 @@ import time
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pyoxigraph as ox
 
@@ -303,7 +303,7 @@ def _run_in_thread(store: ox.Store, request: dict[str, Any], timeout: float | No
                 continue
             if tag == "error":
                 raise value
-            return value
+            return cast(QueryResult, value)
     finally:
         cancel.set()  # a streaming query stops at its next row
 

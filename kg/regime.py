@@ -104,7 +104,8 @@ def regime_of(row: Mapping[str, Any] | pd.Series) -> str:
 def _cells(values: pd.Series) -> list[Any]:
     """The cells of a column, missing ones as None (so equal rows are equal tuples)."""
     cells = values.astype("object")
-    return cells.where(values.notna().to_numpy(), None).tolist()
+    out: list[Any] = cells.where(values.notna().to_numpy(), None).tolist()
+    return out
 
 
 def regime_key(records: pd.DataFrame) -> pd.Series:
@@ -141,7 +142,8 @@ def _counted_mask(records: pd.DataFrame) -> np.ndarray:
     """Rows that count for a dataset's regime: the non-suspect ones."""
     if "suspect" not in records.columns:
         return np.ones(len(records), dtype=bool)
-    return ~records["suspect"].astype("object").fillna(False).astype(bool).to_numpy()
+    suspect: np.ndarray = records["suspect"].astype("object").fillna(False).astype(bool).to_numpy()
+    return ~suspect
 
 
 def dataset_regime(records: pd.DataFrame) -> str | None:

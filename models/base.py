@@ -47,7 +47,8 @@ class ZooModel(nn.Module, ABC):
 
     def forward_head(self, features: torch.Tensor) -> torch.Tensor:
         """Logits from features, shape (N, n_classes): the linear ``self.head`` by default."""
-        return self.head(features)
+        logits: torch.Tensor = self.head(features)
+        return logits
 
     def reset_classifier(self, n_classes: int) -> None:
         """Replace the head by a freshly initialised linear one with ``n_classes`` outputs.

@@ -214,8 +214,8 @@ def load_sentence_transformer(
         FileNotFoundError: Not a known bundled name and not a local folder.
 
     Example:
-        >>> m = load_sentence_transformer()  # doctest: +SKIP
-        >>> m.forward_features(m.tokenize(["hello world"])).shape  # doctest: +SKIP
+        >>> m = load_sentence_transformer()
+        >>> m.forward_features(m.tokenize(["hello world"])).shape
         torch.Size([1, 384])
     """
     st = _require("sentence_transformers", "sentence-transformers")

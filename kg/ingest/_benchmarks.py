@@ -153,6 +153,19 @@ def read_parc(
         ``(ZooTables, IngestReport)``.
 
     Example:
+        >>> import pathlib, tempfile
+        >>> folder = pathlib.Path(tempfile.mkdtemp()) / "parc"
+        >>> folder.mkdir()
+        >>> _ = (folder / "all.csv").write_text(
+        ...     "Architecture,Source Dataset,Target Dataset,Oracle\\n"
+        ...     "resnet50,imagenet,cifar10,91.5\\n"
+        ...     "resnet50,imagenet,pets,88\\n"
+        ...     "resnet18,imagenet,pets,-1\\n")
+        >>> tables, report = read_parc(folder.parent)
+        >>> tables.records[["model", "dataset", "value"]].values.tolist()
+        [['resnet50.imagenet', 'cifar10', 0.915], ['resnet50.imagenet', 'pets', 0.88]]
+        >>> sorted(tables.models["model"])  # a model whose results are all missing exists
+        ['resnet18.imagenet', 'resnet50.imagenet']
         >>> tables, _ = read_parc("../shared/benchmarks")  # doctest: +SKIP
         >>> tables.records["model"].nunique()  # doctest: +SKIP
         71

@@ -78,6 +78,11 @@ def read_transfergraph(
             ``errors="raise"`` at the first bad row.
 
     Example:
+        >>> import tempfile
+        >>> read_transfergraph(tempfile.mkdtemp(), "image")
+        Traceback (most recent call last):
+        ...
+        kgtransfer.errors.IngestError: '...' is not a image_classification benchmark folder: ...
         >>> tables, report = read_transfergraph(
         ...     "../shared/benchmarks/transfergraph", "image")  # doctest: +SKIP
         >>> tables.records["model"].nunique()  # doctest: +SKIP

@@ -6,7 +6,7 @@ import functools
 import io
 import re
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import matplotlib
 
@@ -18,13 +18,16 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
+
 __all__ = ["evidence_svg", "gain_svg", "predicted_vs_actual_svg"]
 
 _BLUE, _ORANGE, _GREY, _GREEN, _RED = "#3366aa", "#ee8833", "#999999", "#339955", "#cc3333"
 
 # Ids are drawn literally: no mathtext (an id like "$\\frac$" would fail to parse, "$x^2$"
 # would be typeset) and no LaTeX, whatever the user's rcParams say.
-_LITERAL_TEXT = {"text.usetex": False, "text.parse_math": False}
+_LITERAL_TEXT: dict[RcKeyType, Any] = {"text.usetex": False, "text.parse_math": False}
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -221,7 +221,17 @@ def read_report(path: str | Path) -> pd.DataFrame:
         ValueError: ``path`` is not a report CSV/JSON (wrong format tag or columns).
 
     Example:
-        >>> read_report("reports/candidates.csv")  # doctest: +SKIP
+        >>> import tempfile, pandas as pd
+        >>> rows = pd.DataFrame({"target": ["t"], "model": ["a"], "predicted": [0.8]})
+        >>> paths = write_report(rows, tempfile.mkdtemp(), formats=("json",))
+        >>> read_report(paths["json"])[["target", "model", "predicted"]].values.tolist()
+        [['t', 'a', 0.8]]
+        >>> other = paths["json"].with_name("other.json")
+        >>> _ = other.write_text('{"format": "something else"}')
+        >>> read_report(other)
+        Traceback (most recent call last):
+        ...
+        ValueError: '...other.json' is not a kgtransfer report (format tag 'something else', ...
     """
     path = Path(path)
     if path.suffix == ".json":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import pandas as pd
 
@@ -30,7 +30,7 @@ __all__ = [
 ]
 
 #: Fingerprint comparison used for the graph's dataset similarity edges.
-SIMILARITY_METHOD = "stats"
+SIMILARITY_METHOD: Final = "stats"
 
 
 @dataclass

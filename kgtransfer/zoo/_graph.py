@@ -92,7 +92,9 @@ def sync_build_to_graph(
         try:
             _retract(graph, old)
         except ArgumentError:  # grid records of a model this build dropped: they go first
-            grid = state.get("grid") if isinstance(state.get("grid"), dict) else {}
+            grid = state.get("grid")
+            if not isinstance(grid, dict):
+                grid = {}
             _retract(graph, list(grid.get("batches", [])))
             grid["batches"] = []
             _retract(graph, old)

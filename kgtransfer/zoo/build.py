@@ -297,8 +297,8 @@ def build_zoo(
     Example:
         >>> import tempfile
         >>> from kgtransfer.zoo import TINY_ZOO, build_zoo
-        >>> result = build_zoo(tempfile.mkdtemp(), spec=TINY_ZOO)  # doctest: +SKIP
-        >>> result.n_built  # doctest: +SKIP
+        >>> result = build_zoo(tempfile.mkdtemp(), spec=TINY_ZOO)
+        >>> result.n_built
         4
     """
     check_error_mode(errors)
@@ -385,7 +385,16 @@ def load_zoo_model(home: str | Path, name: str) -> ZooModel:
         UnknownNameError: No such model in this home (close names suggested).
 
     Example:
-        >>> model = load_zoo_model(home, "mlp.digits")  # doctest: +SKIP
+        >>> import tempfile
+        >>> from kgtransfer.zoo import TINY_ZOO, build_zoo
+        >>> home = tempfile.mkdtemp()
+        >>> _ = build_zoo(home, spec=TINY_ZOO)
+        >>> load_zoo_model(home, "mlp.digits").n_classes
+        10
+        >>> load_zoo_model(home, "mlp.digit")
+        Traceback (most recent call last):
+        ...
+        kgtransfer.errors.UnknownNameError: ...
     """
     folder = model_dir(home, name)
     if not (folder / "config.json").is_file():
@@ -407,7 +416,9 @@ def zoo_status(home: str | Path, *, spec: ZooSpec = DEFAULT_ZOO, seed: int = 0) 
     ``test_accuracy`` (None unless built), ``path``.
 
     Example:
-        >>> zoo_status(tempfile.mkdtemp(), spec=TINY_ZOO)["status"].unique().tolist()  # doctest: +SKIP
+        >>> import tempfile
+        >>> from kgtransfer.zoo import TINY_ZOO
+        >>> zoo_status(tempfile.mkdtemp(), spec=TINY_ZOO)["status"].unique().tolist()
         ['missing']
     """
     rows = []

@@ -72,7 +72,8 @@ def read_grid(home: str | Path) -> pd.DataFrame:
     """The cached grid results of ``home`` (empty frame with :data:`GRID_COLUMNS` if none).
 
     Example:
-        >>> read_grid(tempfile.mkdtemp()).columns.tolist()[:3]  # doctest: +SKIP
+        >>> import tempfile
+        >>> read_grid(tempfile.mkdtemp()).columns.tolist()[:3]
         ['source', 'architecture', 'target']
     """
     path = grid_path(home)
@@ -201,8 +202,15 @@ def run_grid(
             :func:`build_zoo` first.
 
     Example:
-        >>> grid = run_grid(home, spec=TINY_ZOO)  # doctest: +SKIP
-        >>> grid.groupby("target")["gain"].max()  # doctest: +SKIP
+        >>> import tempfile
+        >>> from kgtransfer.zoo import TINY_ZOO, build_zoo
+        >>> home = tempfile.mkdtemp()
+        >>> _ = build_zoo(home, spec=TINY_ZOO)
+        >>> grid = run_grid(home, spec=TINY_ZOO)
+        >>> grid.groupby("method").size().to_dict()
+        {'finetune': 8, 'scratch': 4}
+        >>> bool(grid["status"].eq("ok").all())
+        True
     """
     check_error_mode(errors)
     with torch_threads(num_threads):

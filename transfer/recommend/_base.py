@@ -328,7 +328,8 @@ class BaseRecommender:
         names = check_names(models, "models", allow_none=False) or []
         r = self.rank(dataset, candidates=names, n_evidence=0, cold_start=cold_start)
         r = r.set_index("model")
-        return r.loc[names, "predicted"].to_numpy(dtype=float)
+        predicted: np.ndarray = r.loc[names, "predicted"].to_numpy(dtype=float)
+        return predicted
 
     # ------------------------------------------------------------ evidence
     def _evidence(self, dataset: str, model: str) -> str:

@@ -122,7 +122,8 @@ def build_hetero_data(
         >>> import pandas as pd
         >>> from kgtransfer.kg.tables import ZooTables
         >>> recs = pd.DataFrame({"model": ["a", "b"], "dataset": ["x", "y"], "value": [0.9, 0.5]})
-        >>> data, index = build_hetero_data(ZooTables(records=recs), exclude_datasets=["y"])
+        >>> data, index = build_hetero_data(
+        ...     ZooTables(records=recs), exclude_datasets=["y"], min_records=1)
         >>> data["model", "transfers_to", "dataset"].edge_index.tolist()
         [[0], [0]]
         >>> index.names["dataset"]

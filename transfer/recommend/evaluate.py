@@ -243,7 +243,8 @@ def evaluate_recommender(
     }
     if sub is not None:
         out[f"mean_{subset_estimator}"] = _mean(rows, f"_{subset_estimator}")
-    return _clean(out)
+    cleaned: dict[str, Any] = _clean(out)
+    return cleaned
 
 
 def _target_scratch(zoo: ZooTables) -> dict[str, float]:

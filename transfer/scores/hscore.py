@@ -47,7 +47,8 @@ def hscore(features: Any, labels: Any) -> float:
 
     Example:
         >>> from kgtransfer.transfer.scores import hscore
-        >>> round(hscore([[0.0], [2.0]], ["a", "b"]), 6)  # f is all class structure
+        >>> f, y = [[0.0], [0.0], [2.0], [2.0]], ["a", "a", "b", "b"]  # f is all class structure
+        >>> round(hscore(f, y), 6)
         1.0
     """
     f, codes, n_classes = check_features_labels(features, labels)

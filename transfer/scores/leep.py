@@ -37,7 +37,8 @@ def leep_score(probs: Any, labels: Any) -> float:
     Example:
         >>> import numpy as np
         >>> from kgtransfer.transfer.scores import leep_score
-        >>> round(leep_score(np.array([[1.0, 0.0], [0.0, 1.0]]), ["a", "b"]), 6)
+        >>> probs = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 1.0]])
+        >>> round(leep_score(probs, ["a", "a", "b", "b"]), 6)
         0.0
     """
     p, codes, n_classes = check_probs(probs, labels)

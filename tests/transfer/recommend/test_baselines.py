@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import doctest
-import importlib
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -222,17 +219,3 @@ def test_calibration_in_evaluation_output() -> None:
     assert neg["base_rate"] == pytest.approx(4 / 12)  # c is below scratch on every target
     assert 0.0 <= neg["brier"] <= 1.0
     assert sum(r["n"] for r in neg["reliability"]) == 12
-
-
-@pytest.mark.parametrize(
-    "name",
-    [
-        "kgtransfer.transfer.recommend.baselines",
-        "kgtransfer.transfer.recommend._metrics",
-        "kgtransfer.transfer.recommend._registry",
-        "kgtransfer.transfer.recommend.benchmarks",
-    ],
-)
-def test_docstring_examples(name: str) -> None:
-    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
-    assert result.failed == 0 and result.attempted > 0
