@@ -1326,8 +1326,9 @@ class ZooGraph:
                 if others and _term_key(q.object) not in others:
                     # a later batch set another value: it inherits this retraction
                     for o in holders:
-                        if _batch_of(o.graph_name) is not None:
-                            handed.setdefault(o.graph_name, []).append(str(q))
+                        holder = o.graph_name
+                        if isinstance(holder, ox.NamedNode) and _batch_of(holder) is not None:
+                            handed.setdefault(holder, []).append(str(q))
                     continue
             out.append(q)
         return out, handed
