@@ -498,6 +498,8 @@ def _percent_per_card(
             and ((v >= 0) & (v <= 100)).all()
             and not ((v > 0) & (v < 1)).any()
         ):
+            if not pd.api.types.is_float_dtype(records["value"]):
+                records["value"] = records["value"].astype("float64")  # 2 -> 0.02, not int
             records.loc[mask, "value"] = v / 100.0
             converted.append((str(metric), [int(r) for r in records.loc[mask, ROW_COLUMN]]))
     return records

@@ -55,6 +55,23 @@ def test_card_percent_conversion_is_a_warning(tmp_path: Path) -> None:
     assert any("percent" in w for w in graph.last_report.warnings)
 
 
+def test_card_whole_number_percent_becomes_a_fraction(tmp_path: Path) -> None:
+    """Found by the fuzz test below: integer percents (``accuracy: 2``) made pandas refuse
+    to write 0.02 into an integer column."""
+    index = [
+        {
+            "name": "org/m",
+            "results": [
+                {"dataset": {"type": "cifar10"}, "metrics": [{"type": "accuracy", "value": 2}]},
+                {"dataset": {"type": "mnist"}, "metrics": [{"type": "accuracy", "value": 85}]},
+            ],
+        }
+    ]
+    card = _card(tmp_path, "m", {"model_name": "org/m", "model-index": index})
+    tables, _ = read_model_cards(card)
+    assert sorted(tables.records["value"].tolist()) == [pytest.approx(0.02), pytest.approx(0.85)]
+
+
 # ---------------------------------------------------------------------------- fuzz
 _ODD = st.sampled_from(
     ["1", "1.0", "007", "NA", "null", "None", "数据集", "a b", "x/y", "#%", "-1", "true", "~"]
