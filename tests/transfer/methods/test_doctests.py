@@ -9,6 +9,8 @@ import pytest
 
 MODULES = [
     "kgtransfer.transfer.methods",
+    "kgtransfer.transfer.methods._base",
+    "kgtransfer.transfer.methods._registry",
     "kgtransfer.transfer.methods._report",
     "kgtransfer.transfer.methods._train",
     "kgtransfer.transfer.methods.weights",
@@ -17,6 +19,7 @@ MODULES = [
     "kgtransfer.transfer.methods.distill",
     "kgtransfer.transfer.methods.fusion",
     "kgtransfer.transfer.evaluate",
+    "kgtransfer.transfer.training",
 ]
 
 
