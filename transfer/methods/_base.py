@@ -22,7 +22,7 @@ import inspect
 import warnings
 from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 import torch
@@ -146,6 +146,8 @@ def _describe(value: Any) -> Any:
     return value
 
 
+_M = TypeVar("_M", bound="TransferMethod")
+
 _STANDARD_BUDGET: dict[str, tuple[str, ...]] = {
     "epochs": ("epochs",),
     "lr": ("lr",),
@@ -232,14 +234,14 @@ class TransferMethod(Classifier):
 
     # -- the one fit -------------------------------------------------------------------
     def fit(
-        self,
+        self: _M,
         source: Any = None,
         target: Any = None,
         data: Any = None,
         budget: Any = None,
         /,
         **kwargs: Any,
-    ) -> Any:
+    ) -> _M:
         """Transfer ``source`` to ``target`` on the target ``data``; returns self.
 
         Args:
@@ -313,6 +315,11 @@ class TransferMethod(Classifier):
             raise ArgumentError(
                 f"{type(self).__name__}.fit() got unknown keyword(s) {sorted(kwargs)}; "
                 "use fit(source, target, data, budget)."
+            )
+        if target is not None and not isinstance(target, str | nn.Module):
+            raise ArgumentError(
+                f"target must be a model, an architecture name or None, got "
+                f"{type(target).__name__}; pass the data third: fit(source, target, data)."
             )
         if old:
             warnings.warn(

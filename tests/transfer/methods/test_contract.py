@@ -113,6 +113,8 @@ def test_one_fit_signature_with_budget_and_target_names(task, source, teacher) -
         Distill().fit(teacher, None, task.train)
     with pytest.raises(ArgumentError, match="unknown keyword"):
         FineTune().fit(source, None, task.train, epochs=3)
+    with pytest.raises(ArgumentError, match="target must be a model, an architecture name"):
+        FineTune().fit(source, task.train[0], task.train)
 
 
 def test_old_forms_warn_and_give_the_same_result(task, source, teacher, student) -> None:
