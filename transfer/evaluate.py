@@ -438,6 +438,8 @@ def evaluate_transfer(
         "n_test": len(xt),
     }
     epochs = hparams.get("epochs")  # the effective epochs of the fit
+    if epochs is None:
+        epochs = b.epochs if getattr(method, "trains", True) else 0
     result = TransferResult(
         method=name,
         source=src_id,
@@ -451,7 +453,7 @@ def evaluate_transfer(
         scratch_wall_time=scratch_wall,
         seed=int(seed),
         provenance=provenance,
-        regime=training_regime(method, train, len(x), b.epochs if epochs is None else epochs),
+        regime=training_regime(method, train, len(x), epochs),
     )
     if graph is not None:
         result.record_id = write_transfer_result(

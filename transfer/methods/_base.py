@@ -224,6 +224,11 @@ class TransferMethod(Classifier):
         """Whether fitting keeps the source backbone frozen (None: neither / unknown)."""
         return None
 
+    @property
+    def trains(self) -> bool:
+        """Whether ``fit`` trains anything (a ``budget`` applies); False for pure copies."""
+        return bool(self._budget_params)
+
     def _settings(self, budget: Any) -> SimpleNamespace:
         params = self.get_params(deep=False)
         if budget is not None:

@@ -15,6 +15,7 @@ from torch import nn
 from kgtransfer.errors import ArgumentError, TransferError
 from kgtransfer.transfer.methods._base import TargetData, TransferMethod, _is_data
 from kgtransfer.transfer.methods._registry import register_method
+from kgtransfer.transfer.methods._report import TensorNote, TransferReport
 from kgtransfer.transfer.training import as_arrays, batched_predict
 
 __all__ = ["TopKEnsemble", "average_weights"]
@@ -101,6 +102,7 @@ class TopKEnsemble(TransferMethod):
         models_: The kept models.
         selected_: Their indices in the candidates.
         accuracies_: Each candidate's accuracy on the ``fit`` data (if given).
+        report_: :class:`TransferReport` (the kept models' tensors, copied unchanged).
 
     Example:
         >>> from torch import nn
@@ -168,6 +170,17 @@ class TopKEnsemble(TransferMethod):
             self.selected_ = sorted(range(len(models)), key=lambda i: (-accs[i], i))[:k]
         self.models_ = [models[i].eval() for i in self.selected_]
         p.models = self.models_
+        report = TransferReport(method="topk_ensemble")
+        for rank, i in enumerate(self.selected_):
+            for name, t in models[i].state_dict().items():
+                report.copied.append(
+                    TensorNote(f"member{rank}.{name}", tuple(t.shape), f"candidate {i}, unchanged")
+                )
+        report.notes.append(
+            f"kept {k} of {len(models)} candidates {self.selected_}"
+            + ("" if self.accuracies_ is None else " (most accurate on the data)")
+        )
+        self.report_ = report
 
     def _logits(self, x: torch.Tensor) -> torch.Tensor:
         outs = [torch.softmax(m(x), 1) for m in self.models_]

@@ -150,6 +150,21 @@ def test_old_forms_warn_and_give_the_same_result(task, source, teacher, student)
     assert old_ens.selected_ == TopKEnsemble(k=1).fit(models, data=task.train).selected_
 
 
+@pytest.mark.parametrize("name", ALL)
+def test_every_registered_method_runs_through_evaluate_transfer(name: str) -> None:
+    torch.manual_seed(0)
+    src = create_model("mlp", n_classes=2, input_shape=(4,))
+    x, y = torch.randn(40, 4), torch.arange(40) % 2
+    r = evaluate_transfer(
+        name, src, "mlp", (x[:20], y[:20]), (x[20:], y[20:]), budget={"epochs": 1}
+    )
+    assert r.method == name and 0.0 <= r.accuracy <= 1.0
+    assert r.provenance["report"]["method"]  # every method reports what it did
+    trains = get_method(name).trains
+    assert r.regime["epochs"] == (1.0 if trains else 0.0)
+    assert (r.provenance["history"] is not None) == trains
+
+
 def test_a_custom_registered_method_runs_through_evaluate_transfer(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
