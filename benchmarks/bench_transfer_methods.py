@@ -19,21 +19,15 @@ import torch
 
 from kgtransfer.data import ArrayDataset, load_dataset
 from kgtransfer.models import create_model
-from kgtransfer.transfer import Budget, Distill, evaluate_transfer, list_transfer_methods
-from kgtransfer.transfer.methods import train_loop
+from kgtransfer.transfer import Budget, Distill, evaluate_transfer
+from kgtransfer.transfer.training import train_classifier
+
+#: The single-source methods that train on the labelled target (distillation below).
+METHODS = ("finetune", "linear_probe", "mlp_probe")
 
 
 def _fit(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor, seed: int) -> None:
-    loss = torch.nn.CrossEntropyLoss()
-    train_loop(
-        model,
-        [{"params": list(model.parameters()), "lr": 3e-3}],
-        len(x),
-        lambda i: loss(model(x[i]), y[i]),
-        epochs=10,
-        batch_size=64,
-        seed=seed,
-    )
+    train_classifier(model, (x, y), Budget(epochs=10, lr=3e-3, batch_size=64), seed=seed)
 
 
 def main() -> None:
@@ -61,14 +55,11 @@ def main() -> None:
         )
         rest = rng.permutation(np.setdiff1d(np.arange(len(ds)), few))
         train, unlabeled, test = ds.subset(few), ds.x[rest[:200]], ds.subset(rest[200:])
-        runs = [
-            (m, source, "mlp", None) for m in list_transfer_methods() if not m.startswith("distill")
-        ]
+        runs = [(m, source, "mlp", None) for m in METHODS]
         for kind in ("logit", "feature"):
             torch.manual_seed(seed)
             student = create_model("mlp", n_classes=2, input_shape=(1, 8, 8), width=32)
-            method = Distill(
-                student,
+            method = Distill(  # the student is the target of the run
                 kind=kind,
                 epochs=budget.epochs,
                 lr=budget.lr,

@@ -1,7 +1,7 @@
 """The one registry type behind every ``register_*`` / ``get_*`` / ``list_*`` of kgtransfer.
 
-Models, datasets, transferability scores, recommenders and ingest adapters are each a
-:class:`Registry`, so they follow the same rules:
+Models, datasets, transferability scores, recommenders, transfer methods and ingest
+adapters are each a :class:`Registry`, so they follow the same rules:
 
 - a name is a non-empty string;
 - registering a name that is taken raises :class:`~kgtransfer.errors.ArgumentError`

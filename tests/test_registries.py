@@ -1,6 +1,6 @@
 """Every registry follows the rules of :class:`kgtransfer.registry.Registry`.
 
-Models, datasets, scores, recommenders and ingest adapters: an unknown name suggests close
+Models, datasets, scores, recommenders, transfer methods and ingest adapters: an unknown name suggests close
 ones, a taken name raises unless ``overwrite=True``, ``list_*(pattern)`` filters with shell
 patterns, and a name must be a non-empty string.
 """
@@ -69,7 +69,15 @@ def _benchmarks() -> Room:
     return Room(b._READERS, register_benchmark, lambda n: read_benchmark(n, "."), list_benchmarks)
 
 
+def _methods() -> Room:
+    from kgtransfer.transfer.methods import _registry as t
+    from kgtransfer.transfer.methods import get_method, list_methods, register_method
+
+    return Room(t._REGISTRY, register_method, get_method, list_methods, lambda e: e[0])
+
+
 ROOMS = {
+    "methods": _methods,
     "models": _models,
     "datasets": _datasets,
     "scores": _scores,

@@ -7,28 +7,36 @@ import datetime as _dt
 import json
 import math
 import time
-from collections.abc import Callable, Mapping
+import warnings
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any, TypeAlias
+from typing import Any
 
 import torch
-from torch import nn
 
 from kgtransfer._versions import versions
-from kgtransfer.errors import did_you_mean
-from kgtransfer.models import ZooModel, create_model
-from kgtransfer.transfer.methods import Distill, FeatureTransfer, FineTune
-from kgtransfer.transfer.methods._train import (
+from kgtransfer.errors import ArgumentError
+from kgtransfer.models import ZooModel
+from kgtransfer.transfer.methods import (
+    TargetData,
+    TransferMethod,
+    get_method,
+    list_methods,
+    method_name,
+)
+from kgtransfer.transfer.methods._base import build_target
+from kgtransfer.transfer.training import (
     Budget,
-    accuracy_of,
+    accuracy,
     as_arrays,
-    batched_predict,
+    as_budget,
     check_n_classes,
-    train_loop,
+    train_from_scratch,
 )
 
 __all__ = [
     "TransferResult",
+    "describe_split",
     "evaluate_transfer",
     "list_transfer_methods",
     "method_frozen",
@@ -37,67 +45,16 @@ __all__ = [
     "write_transfer_result",
 ]
 
-Method: TypeAlias = FineTune | FeatureTransfer | Distill
-
-
-def _finetune(b: Budget, n: int, target: ZooModel, seed: int) -> Method:
-    return FineTune(
-        n_classes=n,
-        lr_backbone=b.lr,
-        lr_head=b.lr,
-        epochs=b.epochs,
-        batch_size=b.batch_size,
-        weight_decay=b.weight_decay,
-        seed=seed,
-    )
-
-
-def _probe(head: str) -> Callable[[Budget, int, ZooModel, int], Method]:
-    def build(b: Budget, n: int, target: ZooModel, seed: int) -> Method:
-        return FeatureTransfer(
-            head=head,
-            epochs=b.epochs,
-            lr=b.lr,
-            batch_size=b.batch_size,
-            weight_decay=b.weight_decay,
-            seed=seed,
-        )
-
-    return build
-
-
-def _distill(kind: str) -> Callable[[Budget, int, ZooModel, int], Method]:
-    def build(b: Budget, n: int, target: ZooModel, seed: int) -> Method:
-        return Distill(
-            target,
-            kind=kind,
-            epochs=b.epochs,
-            lr=b.lr,
-            batch_size=b.batch_size,
-            weight_decay=b.weight_decay,
-            seed=seed,
-        )
-
-    return build
-
-
-_METHODS: dict[str, Callable[[Budget, int, ZooModel, int], Method]] = {
-    "finetune": _finetune,
-    "linear_probe": _probe("linear"),
-    "mlp_probe": _probe("mlp"),
-    "distill_logit": _distill("logit"),
-    "distill_feature": _distill("feature"),
-}
-
 
 def list_transfer_methods() -> list[str]:
-    """Names accepted by :func:`evaluate_transfer`.
+    """Names accepted by :func:`evaluate_transfer`: the registered transfer methods
+    (the same as :func:`~kgtransfer.transfer.methods.list_methods`).
 
     Example:
-        >>> list_transfer_methods()
+        >>> list_transfer_methods()[:5]
         ['distill_feature', 'distill_logit', 'finetune', 'linear_probe', 'mlp_probe']
     """
-    return sorted(_METHODS)
+    return list_methods()
 
 
 @dataclass
@@ -219,7 +176,8 @@ def method_frozen(method: Any) -> bool | None:
     """Whether a transfer method (instance or name) keeps the source backbone frozen.
 
     Probes freeze it (True); full fine-tuning and distillation train it (False);
-    fine-tuning only the last k blocks is neither (None).
+    fine-tuning only the last k blocks is neither (None). An instance answers itself
+    (:meth:`TransferMethod.backbone_frozen`); names are read as record method names.
 
     Example:
         >>> method_frozen("linear_probe"), method_frozen("finetune")
@@ -231,14 +189,8 @@ def method_frozen(method: Any) -> bool | None:
         if method == "finetune" or method.startswith("distill"):
             return False
         return None
-    if isinstance(method, FeatureTransfer):
-        return True
-    if isinstance(method, FineTune):
-        blocks = getattr(method, "train_blocks", "all")
-        return False if blocks == "all" else (True if blocks == 0 else None)
-    if isinstance(method, Distill):
-        return False
-    return None
+    frozen = getattr(method, "backbone_frozen", None)
+    return frozen() if callable(frozen) else None
 
 
 def training_regime(method: Any, train: Any, n_train: int, epochs: float | None) -> dict[str, Any]:
@@ -305,93 +257,37 @@ def write_transfer_result(
 
 
 def _budget(budget: Any, method: Any) -> Budget:
-    if budget is None:
-        if method is not None and not isinstance(method, str):
-            lr = getattr(method, "lr", None) or getattr(method, "lr_backbone", 3e-3)
-            return Budget(
-                epochs=method.epochs,
-                lr=lr,
-                batch_size=method.batch_size,
-                weight_decay=method.weight_decay,
-            )
-        return Budget()
-    if isinstance(budget, Budget):
-        return budget
-    if isinstance(budget, Mapping):
-        return Budget(**budget)
-    return Budget(
-        epochs=budget.epochs,
-        lr=budget.lr,
-        batch_size=budget.batch_size,
-        weight_decay=getattr(budget, "weight_decay", 0.0),
-    )
+    if budget is not None:
+        return as_budget(budget)
+    if isinstance(method, TransferMethod):
+        return method.training_budget()
+    return Budget()
 
 
-def _method_name(method: Method) -> str:
-    if isinstance(method, FineTune):
-        return "finetune"
-    if isinstance(method, FeatureTransfer):
-        return f"{method.head}_probe"
-    if isinstance(method, Distill):
-        return f"distill_{method.kind}"
-    raise TypeError(
-        f"method_or_name must be a name from list_transfer_methods() or a FineTune, "
-        f"FeatureTransfer or Distill instance, got {type(method).__name__}."
-    )
+def describe_split(train: Any, test: Any) -> str:
+    """How many samples of which dataset (and split) a run trained and was tested on.
 
+    Example:
+        >>> import torch
+        >>> describe_split((torch.zeros(8, 2), torch.zeros(8)), (torch.zeros(4, 2), torch.zeros(4)))
+        'train: 8 samples; test: 4 samples'
+    """
 
-def _target_model(spec: str | ZooModel, x: torch.Tensor, n_classes: int, seed: int) -> ZooModel:
-    if isinstance(spec, str):
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(int(seed))
-            return create_model(spec, n_classes=n_classes, input_shape=tuple(x.shape[1:]))
-    if not isinstance(spec, ZooModel):
-        raise TypeError(
-            f"target_arch_or_model must be an architecture name or a ZooModel, got "
-            f"{type(spec).__name__}; wrap your module with kgtransfer.models.wrap_module."
-        )
-    if spec.n_classes != n_classes:
-        raise ValueError(
-            f"The target model predicts {spec.n_classes} classes but the target data has "
-            f"{n_classes}; call reset_classifier({n_classes}) or pass an architecture name."
-        )
-    return copy.deepcopy(spec)
-
-
-def _split(train: Any, test: Any, n_train: int, n_test: int) -> str:
-    def one(d: Any, n: int) -> str:
+    def one(d: Any, what: str) -> str:
+        n = len(as_arrays(d, what=what)[0])
         name = getattr(d, "name", None)
         split = getattr(d, "metadata", {}).get("split") if hasattr(d, "metadata") else None
         return f"{n} samples" + (f" of {name}" if name else "") + (f" ({split})" if split else "")
 
-    return f"train: {one(train, n_train)}; test: {one(test, n_test)}"
-
-
-def _scratch(
-    model: ZooModel, x: torch.Tensor, y: torch.Tensor, b: Budget, seed: int, progress: bool
-) -> ZooModel:
-    loss_fn = nn.CrossEntropyLoss()
-    train_loop(
-        model,
-        [{"params": list(model.parameters()), "lr": b.lr}],
-        len(x),
-        lambda idx: loss_fn(model(x[idx]), y[idx]),
-        epochs=b.epochs,
-        batch_size=b.batch_size,
-        seed=seed,
-        weight_decay=b.weight_decay,
-        progress=progress,
-        desc="scratch",
-    )
-    return model
+    return f"train: {one(train, 'train')}; test: {one(test, 'test')}"
 
 
 def evaluate_transfer(
-    method_or_name: str | Method,
+    method_or_name: str | TransferMethod,
     source: ZooModel,
-    target_arch_or_model: str | ZooModel,
-    train: Any,
-    test: Any,
+    target: str | ZooModel | None = None,
+    train: Any = None,
+    test: Any = None,
     *,
     budget: Budget | Mapping[str, Any] | Any | None = None,
     seed: int = 0,
@@ -402,20 +298,25 @@ def evaluate_transfer(
     tolerance: float = 0.01,
     unlabeled: Any = None,
     progress: bool = False,
+    target_arch_or_model: str | ZooModel | None = None,
 ) -> TransferResult:
     """Transfer ``source`` to a target and compare with training that target from scratch.
 
-    The target model (``target_arch_or_model``, built with the target's input shape and
-    classes and initialised with ``seed``) is trained once with the transfer and once
-    from scratch, with the same budget, seed and training loop.
+    The target model (``target``, built with the target's input shape and classes and
+    initialised with ``seed``) is trained once with the transfer and once from scratch
+    (:func:`~kgtransfer.transfer.training.train_from_scratch`), with the same budget,
+    seed and training loop. The method is found by name in the registry
+    (:func:`~kgtransfer.transfer.methods.list_methods`) and fitted through the one
+    contract ``fit(source, target, data, budget)``.
 
     Args:
-        method_or_name: A name from :func:`list_transfer_methods` (built with ``budget``)
-            or a method instance (its own settings; the scratch budget defaults to them).
+        method_or_name: A registered method name (built with ``seed`` and fitted with
+            ``budget``) or a method instance (its own settings; the scratch budget
+            defaults to them).
         source: Source model (unchanged).
-        target_arch_or_model: Target architecture name (built with ``seed``) or a
-            freshly initialised ``ZooModel`` with the target's classes; copies of it are
-            the starting point of both runs, so do not pass a trained model.
+        target: Target architecture name (built with ``seed``) or a freshly
+            initialised ``ZooModel`` with the target's classes; copies of it are the
+            starting point of both runs, so do not pass a trained model.
         train: Target training data (dataset with x/y, TensorDataset or pair).
         test: Target test data.
         budget: A :class:`Budget`, a mapping of its fields, or any object with
@@ -428,6 +329,7 @@ def evaluate_transfer(
         tolerance: ``negative_transfer`` is set when ``gain < -tolerance``.
         unlabeled: Extra unlabeled target inputs for distillation methods only.
         progress: Show tqdm bars on stderr.
+        target_arch_or_model: Deprecated name of ``target`` (one release).
 
     Returns:
         The :class:`TransferResult` (with ``record_id`` when written to ``graph``).
@@ -448,6 +350,19 @@ def evaluate_transfer(
         >>> r.method, r.gain == r.accuracy - r.scratch_accuracy
         ('finetune', True)
     """
+    if target_arch_or_model is not None:
+        warnings.warn(
+            "evaluate_transfer(target_arch_or_model=...) is deprecated and will be removed "
+            "in the next release; use target=...",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        if target is not None:
+            raise ArgumentError("Pass the target once: target=... (not also target_arch_or_model).")
+        target = target_arch_or_model
+    for arg, value in (("target", target), ("train", train), ("test", test)):
+        if value is None:
+            raise ArgumentError(f"evaluate_transfer needs {arg}=...; got None.")
     x, y = as_arrays(train, what="train")
     xt, yt = as_arrays(test, what="test")
     n_classes = int(getattr(train, "n_classes", 0) or int(max(y.max(), yt.max())) + 1)
@@ -463,61 +378,56 @@ def evaluate_transfer(
             f"(got source_name={source_name!r}, target_name={target_name!r})."
         )
     b = _budget(budget, method_or_name)
-    target = _target_model(target_arch_or_model, x, n_classes, seed)
+    fresh = build_target(target, x, n_classes, seed)
     if isinstance(method_or_name, str):
-        if method_or_name not in _METHODS:
-            raise did_you_mean(
-                method_or_name,
-                _METHODS,
-                what="transfer method",
-                hint="See list_transfer_methods().",
-            )
-        name = method_or_name
-        method = _METHODS[name](b, n_classes, copy.deepcopy(target), seed)
-        method.progress = progress
+        method = get_method(method_or_name)
+        own = method.get_params(deep=False)
+        method.set_params(**{k: v for k, v in (("seed", seed), ("progress", progress)) if k in own})
+        name, fit_budget = method_or_name, b
     else:
-        method = method_or_name
-        name = _method_name(method)
+        method, fit_budget = method_or_name, None  # an instance keeps its own settings
+        found = method_name(method)
+        if found is None:
+            raise TypeError(
+                f"method_or_name must be a name from list_transfer_methods() or an instance "
+                f"of a registered transfer method, got {type(method).__name__}; register "
+                "its class with kgtransfer.transfer.methods.register_method."
+            )
+        name = found
 
     t0 = time.perf_counter()
-    if unlabeled is not None and not isinstance(method, Distill):
-        raise ValueError(
-            f"unlabeled inputs are only used by distillation, not by {name!r}; "
-            "drop unlabeled=... or use 'distill_logit' / 'distill_feature'."
-        )
-    if isinstance(method, FineTune):
-        method.fit(source, (x, y), target=copy.deepcopy(target))
-    elif isinstance(method, Distill):
-        method.fit(source, (x, y), unlabeled=unlabeled)
-    else:
-        method.fit(source, (x, y))
+    method.fit(source, copy.deepcopy(fresh), TargetData((x, y), unlabeled=unlabeled), fit_budget)
     acc = method.score((xt, yt))
     wall = time.perf_counter() - t0
 
     scratch_acc = scratch_wall = gain = None
     if scratch:
         t1 = time.perf_counter()
-        model = _scratch(copy.deepcopy(target), x, y, b, seed, progress)
-        scratch_acc = accuracy_of(batched_predict(model, xt), yt)
+        model = train_from_scratch(fresh, (x, y), b, seed=seed, progress=progress)
+        scratch_acc = accuracy(model, (xt, yt))
         scratch_wall = time.perf_counter() - t1
         gain = acc - scratch_acc
+    history = getattr(method, "history_", None)
+    hparams = dict(getattr(method, "hyperparameters_", None) or method.get_params(deep=False))
     provenance = {
         "method": name,
-        "hyperparameters": {**method.get_params(), "budget": b.to_dict()},
+        "hyperparameters": {**hparams, "budget": b.to_dict()},
         "seed": int(seed),
-        "split": _split(train, test, len(x), len(xt))
+        "split": describe_split(train, test)
         + (
             f"; {len(unlabeled)} unlabeled inputs for distillation" if unlabeled is not None else ""
         ),
-        "target_architecture": getattr(target, "arch", "") or type(target).__name__,
+        "target_architecture": getattr(fresh, "arch", "") or type(fresh).__name__,
         "versions": versions(),
         "timestamp": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "report": method.report_.to_dict(),
-        "history": method.history_.to_dict(),
+        "history": None if history is None else history.to_dict(),
         "n_train": len(x),
         "n_test": len(xt),
     }
-    epochs = getattr(method, "epochs", None)
+    epochs = hparams.get("epochs")  # the effective epochs of the fit
+    if epochs is None:
+        epochs = b.epochs if getattr(method, "trains", True) else 0
     result = TransferResult(
         method=name,
         source=src_id,
@@ -531,7 +441,7 @@ def evaluate_transfer(
         scratch_wall_time=scratch_wall,
         seed=int(seed),
         provenance=provenance,
-        regime=training_regime(method, train, len(x), b.epochs if epochs is None else epochs),
+        regime=training_regime(method, train, len(x), epochs),
     )
     if graph is not None:
         result.record_id = write_transfer_result(

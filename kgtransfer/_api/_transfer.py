@@ -77,7 +77,7 @@ def _fresh_target(target: Any, source: Any, x: np.ndarray, n_classes: int, seed:
     if not arch:
         raise ValueError(
             "The source is a wrapped model without a registry architecture: pass the target "
-            "architecture (e.g. 'mlp') or a ZooModel as target_model_or_arch."
+            "architecture (e.g. 'mlp') or a ZooModel as target."
         )
     kwargs = dict(getattr(source, "arch_kwargs", {}) or {}) if arch == source.arch else {}
     with torch.random.fork_rng(devices=[]):
@@ -191,10 +191,13 @@ def _write_back(graph: Any, result: Any, model: Any, n_classes: int) -> str:
     )
 
 
+_UNSET: Any = object()
+
+
 def transfer_from(
     source: Any,
-    target_model_or_arch: Any,
-    data: Any,
+    target: Any = None,
+    data: Any = _UNSET,
     *,
     method: str = "auto",
     graph: Any = None,
@@ -208,6 +211,7 @@ def transfer_from(
     label_column: str | None = None,
     scratch: bool = True,
     progress: bool = False,
+    target_model_or_arch: Any = _UNSET,
 ) -> Any:
     """Transfer a source model to a target, compare with scratch, write the record back.
 
@@ -221,13 +225,14 @@ def transfer_from(
 
     Args:
         source: A ``ZooModel``, a checkpoint folder, or a zoo model name (with ``home``).
-        target_model_or_arch: Target architecture name, a fresh ``ZooModel``, or None
-            for the source's own architecture (same hyper-parameters).
+        target: Target architecture name, a fresh ``ZooModel``, or None for the
+            source's own architecture (same hyper-parameters).
         data: Target data: a registered dataset name (its train/test splits), an
             ``ArrayDataset``, ``(x, y)``, ``(train, test)`` datasets, a CSV path (with
             ``label_column``) or a torch dataset. Without ``test`` (and unless the
             name gives one) a seeded stratified ``test_size`` split is held out.
-        method: ``"auto"`` or a :func:`kgtransfer.transfer.list_transfer_methods` name.
+        method: ``"auto"`` or a registered method name
+            (:func:`kgtransfer.transfer.list_methods`).
         graph: A ``ZooGraph`` to write the result into: a record with its regime
             (``n_train`` = the training examples used, the split, epochs, ...),
             numeric ``gain``, ``scratch_accuracy``, ``wall_time`` and ``n_test``
@@ -244,6 +249,7 @@ def transfer_from(
         label_column: Label column of CSV data.
         scratch: Also train the scratch baseline (needed for ``gain``).
         progress: Progress bars on stderr.
+        target_model_or_arch: Deprecated name of ``target`` (one release).
 
     Returns:
         A :class:`kgtransfer.transfer.TransferResult` (``record_id`` set when written).
@@ -263,26 +269,43 @@ def transfer_from(
         >>> r.method, r.provenance["choice"]["requested"]
         ('finetune', 'auto')
     """
-    from kgtransfer.transfer import evaluate_transfer, list_transfer_methods
+    from kgtransfer.errors import ArgumentError
+    from kgtransfer.transfer import evaluate_transfer, list_methods
 
+    if target_model_or_arch is not _UNSET:
+        import warnings
+
+        warnings.warn(
+            "transfer_from(target_model_or_arch=...) is deprecated and will be removed in "
+            "the next release; use target=...",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        if target is not None:
+            raise ArgumentError("Pass the target once: target=... (not also target_model_or_arch).")
+        target = target_model_or_arch
+    if data is _UNSET:
+        raise ArgumentError(
+            "transfer_from needs the target data: transfer_from(source, target, data)."
+        )
     model, default_name = load_source(source, home=home)
     train, held, data_name = _splits(
         data, test, test_size=test_size, seed=seed, label_column=label_column
     )
     x = np.asarray(train.x)
     n_classes = int(train.n_classes)
-    target = _fresh_target(target_model_or_arch, model, x, n_classes, seed)
+    fresh = _fresh_target(target, model, x, n_classes, seed)
     if method == "auto":
-        chosen, reason = choose_method(model, target, x, n_classes)
+        chosen, reason = choose_method(model, fresh, x, n_classes)
     else:
-        if method not in list_transfer_methods():
+        if method not in list_methods():
             from kgtransfer.errors import did_you_mean
 
             raise did_you_mean(
                 method,
-                ["auto", *list_transfer_methods()],
+                ["auto", *list_methods()],
                 what="transfer method",
-                hint="See list_transfer_methods().",
+                hint="See list_methods().",
             )
         chosen, reason = method, "requested"
     name_src = source_name or default_name
@@ -290,7 +313,7 @@ def transfer_from(
     result = evaluate_transfer(
         chosen,
         model,
-        target,
+        fresh,
         train,
         held,
         budget=budget,

@@ -1,4 +1,4 @@
-"""Seeding and thread control for the zoo's training (which uses ``transfer.methods.train_loop``)."""
+"""Seeding and thread control for the zoo's training (which uses :mod:`kgtransfer.transfer.training`)."""
 
 from __future__ import annotations
 

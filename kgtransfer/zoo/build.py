@@ -17,14 +17,12 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from torch import nn
 from tqdm.auto import tqdm
 
 from kgtransfer._versions import versions
 from kgtransfer.errors import ErrorMode, check_error_mode, did_you_mean
 from kgtransfer.models import ZooModel, create_model, list_models, load_checkpoint, save_checkpoint
-from kgtransfer.transfer.methods import train_loop
-from kgtransfer.transfer.methods._train import accuracy_of, as_arrays, batched_predict
+from kgtransfer.transfer.training import accuracy, as_arrays, train_classifier
 from kgtransfer.zoo._datasets import (
     dataset_rows,
     load_source_data,
@@ -171,25 +169,12 @@ def _train_source(
         if model.n_classes != n_classes:
             seeded(seed, lambda: model.reset_classifier(n_classes))
     x, y = as_arrays(data.train, what=f"{src.dataset} train split")
-    loss_fn = nn.CrossEntropyLoss()
-    train_loop(
-        model,
-        [{"params": list(model.parameters()), "lr": src.budget.lr}],
-        len(y),
-        lambda idx: loss_fn(model(x[idx]), y[idx]),
-        epochs=src.budget.epochs,
-        batch_size=src.budget.batch_size,
-        weight_decay=src.budget.weight_decay,
-        seed=seed,
-        progress=progress,
-        desc=src.name,
-    )
+    train_classifier(model, (x, y), src.budget, seed=seed, progress=progress, desc=src.name)
     return model
 
 
 def _test_accuracy(model: ZooModel, data: Any) -> float:
-    x, y = as_arrays(data.test, what="test split")
-    return accuracy_of(batched_predict(model, x), y)
+    return accuracy(model, as_arrays(data.test, what="test split"))
 
 
 def _build_one(

@@ -86,6 +86,18 @@ def test_explicit_method_and_unknown_method() -> None:
         transfer_from(src, None, _tabular(), method="finetun")
 
 
+def test_target_keyword_and_its_deprecated_name() -> None:
+    src = create_model("mlp", n_classes=3, input_shape=(4,))
+    new = transfer_from(src, target="mlp", data=_tabular(), budget=FAST, scratch=False)
+    with pytest.warns(DeprecationWarning, match="target_model_or_arch"):
+        old = transfer_from(
+            src, data=_tabular(), target_model_or_arch="mlp", budget=FAST, scratch=False
+        )
+    assert (old.method, old.accuracy) == (new.method, new.accuracy)
+    with pytest.raises(ValueError, match="needs the target data"):
+        transfer_from(src, "mlp")
+
+
 def test_source_from_checkpoint_folder_and_names(tmp_path: Path) -> None:
     src = create_model("mlp", n_classes=2, input_shape=(4,))
     save_checkpoint(src, tmp_path / "mlp.mine", name="mlp.mine", card={"license": "mit"})

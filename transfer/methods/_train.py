@@ -1,21 +1,22 @@
-"""The one small training loop shared by every transfer method and the scratch baseline.
+"""Moved to the public :mod:`kgtransfer.transfer.training`; this alias stays for one release.
 
-Seeded (a private generator orders the batches; torch's global RNG is forked and
-seeded for dropout and initialisation), deterministic on CPU, mini-batch Adam, optional
-early stopping on validation accuracy, optional tqdm bar on stderr.
+Example:
+    >>> from kgtransfer.transfer.methods._train import train_loop
+    >>> from kgtransfer.transfer.training import train_loop as public
+    >>> train_loop is public
+    True
 """
 
-from __future__ import annotations
-
-import copy
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from typing import Any
-
-import numpy as np
-import torch
-from torch import nn
-from tqdm.auto import tqdm
+from kgtransfer.transfer.training import (
+    Budget,
+    TrainHistory,
+    accuracy_of,
+    as_arrays,
+    batched_predict,
+    check_budget,
+    check_n_classes,
+    train_loop,
+)
 
 __all__ = [
     "Budget",
@@ -27,227 +28,3 @@ __all__ = [
     "check_n_classes",
     "train_loop",
 ]
-
-
-@dataclass(frozen=True)
-class Budget:
-    """A training budget, given alike to a transfer and to its scratch baseline.
-
-    Example:
-        >>> Budget(epochs=5, lr=1e-2).batch_size
-        32
-    """
-
-    epochs: int = 30
-    lr: float = 3e-3
-    batch_size: int = 32
-    weight_decay: float = 0.0
-
-    def __post_init__(self) -> None:
-        check_budget(self.epochs, self.lr, self.batch_size, self.weight_decay)
-
-    def to_dict(self) -> dict[str, Any]:
-        """The budget as a plain dict."""
-        return {
-            "epochs": self.epochs,
-            "lr": self.lr,
-            "batch_size": self.batch_size,
-            "weight_decay": self.weight_decay,
-        }
-
-
-def check_budget(epochs: Any, lr: Any, batch_size: Any, weight_decay: Any = 0.0) -> None:
-    """Raise ``ValueError`` naming the bad value of a training setting."""
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be an int >= 1, got {epochs!r}.")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be an int >= 1, got {batch_size!r}.")
-    if not (isinstance(lr, int | float) and np.isfinite(lr) and lr > 0):
-        raise ValueError(f"lr must be a finite number > 0, got {lr!r}.")
-    if not (
-        isinstance(weight_decay, int | float) and np.isfinite(weight_decay) and weight_decay >= 0
-    ):
-        raise ValueError(f"weight_decay must be a finite number >= 0, got {weight_decay!r}.")
-
-
-def as_arrays(data: Any, *, what: str = "data") -> tuple[torch.Tensor, torch.Tensor]:
-    """Inputs and labels of ``data`` as tensors, checked.
-
-    Args:
-        data: An object with ``x`` and ``y`` arrays (``ArrayDataset``), a
-            ``TensorDataset`` of (inputs, labels), or a pair ``(x, y)``.
-        what: Name used in error messages (e.g. ``"train"``).
-
-    Returns:
-        ``(x, y)``: float32 inputs (N, ...) and int64 labels (N,).
-
-    Raises:
-        ValueError: Lengths differ, NaN/inf inputs, labels that are not integers >= 0,
-            or no samples.
-    """
-    if hasattr(data, "x") and hasattr(data, "y"):
-        x_raw, y_raw = data.x, data.y
-    elif hasattr(data, "tensors") and len(data.tensors) == 2:
-        x_raw, y_raw = data.tensors
-    elif isinstance(data, tuple | list) and len(data) == 2:
-        x_raw, y_raw = data
-    else:
-        raise ValueError(
-            f"{what}: expected an ArrayDataset, a TensorDataset(x, y) or a pair (x, y), "
-            f"got {type(data).__name__}."
-        )
-    x = torch.as_tensor(
-        np.asarray(x_raw, dtype=np.float32) if not torch.is_tensor(x_raw) else x_raw
-    ).float()
-    y_t = torch.as_tensor(np.asarray(y_raw) if not torch.is_tensor(y_raw) else y_raw)
-    if len(x) == 0:
-        raise ValueError(f"{what} has no samples; pass at least one (x, y) pair.")
-    if y_t.ndim != 1 or len(y_t) != len(x):
-        raise ValueError(
-            f"{what}: labels must have shape ({len(x)},) to match the inputs, "
-            f"got {tuple(y_t.shape)}."
-        )
-    if y_t.is_floating_point():
-        if not torch.isfinite(y_t).all():
-            raise ValueError(f"{what}: labels contain NaN or inf; drop or fix those rows.")
-        if not torch.equal(y_t, y_t.round()):
-            raise ValueError(f"{what}: labels must be integer class codes, got fractions.")
-    y = y_t.long()
-    if (y < 0).any():
-        raise ValueError(
-            f"{what}: labels must be class codes 0..C-1, got {int(y.min())}; re-encode them."
-        )
-    if not torch.isfinite(x).all():
-        bad = int((~torch.isfinite(x)).reshape(len(x), -1).any(1).sum())
-        raise ValueError(f"{what}: {bad} input rows contain NaN or inf; clean them first.")
-    return x, y
-
-
-def check_n_classes(y: torch.Tensor, n_classes: int, *, what: str, model: str) -> None:
-    """Raise ``ValueError`` when labels exceed the classes of a model's head."""
-    top = int(y.max()) + 1
-    if top > n_classes:
-        raise ValueError(
-            f"{what} has labels up to {top - 1} ({top} classes) but {model} predicts "
-            f"{n_classes} classes; set n_classes={top} (or reset_classifier({top}))."
-        )
-
-
-@torch.no_grad()
-def batched_predict(
-    fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, batch_size: int = 512
-) -> torch.Tensor:
-    """``fn`` applied to ``x`` in batches, without gradients."""
-    return torch.cat([fn(x[i : i + batch_size]) for i in range(0, len(x), batch_size)])
-
-
-@dataclass
-class TrainHistory:
-    """What :func:`train_loop` did: per-epoch mean loss and validation accuracy."""
-
-    losses: list[float] = field(default_factory=list)
-    val_accuracy: list[float] = field(default_factory=list)
-    best_epoch: int | None = None
-    stopped_early: bool = False
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        return {
-            "epochs_run": len(self.losses),
-            "final_loss": self.losses[-1] if self.losses else None,
-            "best_epoch": self.best_epoch,
-            "best_val_accuracy": max(self.val_accuracy) if self.val_accuracy else None,
-            "stopped_early": self.stopped_early,
-        }
-
-
-def train_loop(
-    modules: nn.Module | Iterable[nn.Module],
-    param_groups: list[dict[str, Any]],
-    n_samples: int,
-    batch_loss: Callable[[torch.Tensor], torch.Tensor],
-    *,
-    epochs: int,
-    batch_size: int,
-    seed: int,
-    weight_decay: float = 0.0,
-    val_accuracy: Callable[[], float] | None = None,
-    patience: int | None = None,
-    progress: bool = False,
-    desc: str = "train",
-) -> TrainHistory:
-    """Train with Adam over shuffled mini-batches of ``range(n_samples)``.
-
-    Args:
-        modules: The modules being trained (switched to train mode, then eval mode;
-            with early stopping their best state is restored).
-        param_groups: Adam parameter groups, each with its own ``lr``.
-        n_samples: Size of the training set.
-        batch_loss: Loss of a batch given its indices into the training set.
-        epochs: Passes over the data.
-        batch_size: Mini-batch size (a last batch of one is skipped when N >= 2,
-            since it breaks batch norm).
-        seed: Seeds the batch order and torch's (forked) global RNG.
-        weight_decay: Adam's L2 penalty.
-        val_accuracy: Validation accuracy of the current state (enables early stopping).
-        patience: Epochs without a better validation accuracy before stopping
-            (``None``: run all epochs, then restore the best state).
-        progress: Show a tqdm bar on stderr.
-        desc: Label of the bar.
-
-    Returns:
-        The :class:`TrainHistory`.
-    """
-    check_budget(epochs, 1.0, batch_size, weight_decay)
-    mods = [modules] if isinstance(modules, nn.Module) else list(modules)
-    groups = [g for g in param_groups if g["params"]]
-    history = TrainHistory()
-    if not groups:
-        return history
-    opt = torch.optim.Adam(groups, weight_decay=weight_decay)
-    gen = torch.Generator().manual_seed(int(seed))
-    best_state: list[dict[str, torch.Tensor]] | None = None
-    best, since_best = -1.0, 0
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(int(seed))
-        for epoch in tqdm(range(epochs), desc=desc, disable=not progress, leave=False):
-            for m in mods:
-                m.train()
-            order = torch.randperm(n_samples, generator=gen)
-            total, count = 0.0, 0
-            for start in range(0, n_samples, batch_size):
-                idx = order[start : start + batch_size]
-                if len(idx) < 2 <= n_samples:
-                    continue
-                opt.zero_grad(set_to_none=True)
-                loss = batch_loss(idx)
-                loss.backward()
-                opt.step()
-                total += float(loss.detach()) * len(idx)
-                count += len(idx)
-            history.losses.append(total / max(count, 1))
-            if val_accuracy is None:
-                continue
-            for m in mods:
-                m.eval()
-            acc = float(val_accuracy())
-            history.val_accuracy.append(acc)
-            if acc > best:
-                best, since_best, history.best_epoch = acc, 0, epoch
-                best_state = [copy.deepcopy(m.state_dict()) for m in mods]
-            else:
-                since_best += 1
-                if patience is not None and since_best >= patience:
-                    history.stopped_early = True
-                    break
-    if best_state is not None:
-        for m, state in zip(mods, best_state, strict=True):
-            m.load_state_dict(state)
-    for m in mods:
-        m.eval()
-    return history
-
-
-def accuracy_of(logits: torch.Tensor, y: torch.Tensor) -> float:
-    """Fraction of rows whose argmax equals the label."""
-    return float((logits.argmax(1) == y).double().mean())  # exact: float32 rounds k/n

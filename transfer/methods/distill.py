@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import warnings
+from types import SimpleNamespace
 from typing import Any, Literal
 
 import numpy as np
@@ -10,11 +12,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from kgtransfer.errors import TransferError
+from kgtransfer.errors import ArgumentError, TransferError
 from kgtransfer.models import ZooModel
-from kgtransfer.transfer.methods._base import Classifier
+from kgtransfer.transfer.methods._base import TargetData, TransferMethod, build_target
+from kgtransfer.transfer.methods._registry import register_method
 from kgtransfer.transfer.methods._report import TensorNote, TransferReport
-from kgtransfer.transfer.methods._train import (
+from kgtransfer.transfer.training import (
     TrainHistory,
     accuracy_of,
     as_arrays,
@@ -29,8 +32,14 @@ __all__ = ["Distill"]
 KINDS = ("logit", "feature")
 
 
-class Distill(Classifier):
-    r"""Train ``student`` on the target with a teacher's guidance.
+@register_method("distill_logit", kind="logit")
+@register_method("distill_feature", kind="feature")
+class Distill(TransferMethod):
+    r"""Train a student (``fit``'s target) on the target data with a teacher's guidance.
+
+    ``fit(teacher, student, data)``: the teacher is the source (unchanged), the student
+    the target model (copied; the copy is trained) or an architecture name. Unlabeled
+    target inputs (``TargetData.unlabeled``) feed the distillation term only.
 
     Logit distillation (Hinton et al., 2015), with student logits :math:`s`, teacher
     logits :math:`t` and temperature :math:`T`:
@@ -44,7 +53,8 @@ class Distill(Classifier):
     .. math:: L = \alpha \,\lVert P h_s(x) - h_t(x) \rVert^2 + (1-\alpha)\,\mathrm{CE}(s, y)
 
     Args:
-        student: Target model (copied; the copy is trained).
+        student: Deprecated (pass the student as ``fit``'s target): a student model
+            that, when given, is used instead of ``fit``'s target (as before).
         kind: ``"logit"`` or ``"feature"``.
         temperature: Softening temperature T of logit distillation.
         alpha: Weight of the distillation term, in [0, 1].
@@ -67,13 +77,15 @@ class Distill(Classifier):
         >>> teacher = create_model("mlp", n_classes=2, input_shape=(4,))
         >>> student = create_model("mlp", n_classes=2, input_shape=(4,), width=8)
         >>> x, y = torch.randn(20, 4), torch.arange(20) % 2
-        >>> Distill(student, epochs=2).fit(teacher, (x, y)).predict(x).shape
+        >>> Distill(epochs=2).fit(teacher, student, (x, y)).predict(x).shape
         (20,)
     """
 
+    _uses_unlabeled = True
+
     def __init__(
         self,
-        student: ZooModel,
+        student: ZooModel | None = None,
         *,
         kind: Literal["logit", "feature"] = "logit",
         temperature: float = 4.0,
@@ -96,67 +108,60 @@ class Distill(Classifier):
         self.seed = seed
         self.progress = progress
 
-    def get_params(self) -> dict[str, Any]:
-        """Constructor settings (the student by architecture)."""
-        keys = (
-            "kind",
-            "temperature",
-            "alpha",
-            "epochs",
-            "lr",
-            "batch_size",
-            "weight_decay",
-            "seed",
-        )
-        out: dict[str, Any] = {k: getattr(self, k) for k in keys}
-        out["student"] = getattr(self.student, "arch", "") or type(self.student).__name__
-        return out
+    def backbone_frozen(self) -> bool | None:
+        """False: the student trains every layer."""
+        return False
 
     def _logits(self, x: torch.Tensor) -> torch.Tensor:
         return self.model_(x)
 
-    def _check(self, teacher: ZooModel, y: torch.Tensor) -> None:
-        if self.kind not in KINDS:
-            raise ValueError(f"kind must be one of {KINDS}, got {self.kind!r}.")
-        if not (0.0 <= float(self.alpha) <= 1.0):
-            raise ValueError(f"alpha must be in [0, 1], got {self.alpha!r}.")
-        if not float(self.temperature) > 0:
-            raise ValueError(f"temperature must be > 0, got {self.temperature!r}.")
-        check_budget(self.epochs, self.lr, self.batch_size, self.weight_decay)
+    @staticmethod
+    def _check(p: SimpleNamespace, teacher: ZooModel, student: ZooModel, y: torch.Tensor) -> None:
+        if p.kind not in KINDS:
+            raise ValueError(f"kind must be one of {KINDS}, got {p.kind!r}.")
+        if not (0.0 <= float(p.alpha) <= 1.0):
+            raise ValueError(f"alpha must be in [0, 1], got {p.alpha!r}.")
+        if not float(p.temperature) > 0:
+            raise ValueError(f"temperature must be > 0, got {p.temperature!r}.")
+        check_budget(p.epochs, p.lr, p.batch_size, p.weight_decay)
         check_n_classes(
             y,
-            self.student.n_classes,
+            student.n_classes,
             what="train_data",
-            model=f"the student ({self.student.n_classes} outputs)",
+            model=f"the student ({student.n_classes} outputs)",
         )
-        if self.kind == "logit" and teacher.n_classes != self.student.n_classes:
+        if p.kind == "logit" and teacher.n_classes != student.n_classes:
             raise TransferError(
                 f"Logit distillation needs a teacher head on the target classes, but the "
                 f"teacher predicts {teacher.n_classes} classes and the student "
-                f"{self.student.n_classes}. Fine-tune the teacher first or use kind='feature'."
+                f"{student.n_classes}. Fine-tune the teacher first or use kind='feature'."
             )
 
-    def fit(
-        self, teacher: ZooModel, train_data: Any, val_data: Any = None, *, unlabeled: Any = None
-    ) -> Distill:
-        """Distil ``teacher`` (unchanged) into a copy of the student on ``train_data``.
-
-        Args:
-            teacher: Source model (its head on the target classes for ``kind="logit"``).
-            train_data: Labelled target data (dataset with x/y, TensorDataset or pair).
-            val_data: Optional validation set (the best student state is kept).
-            unlabeled: Optional extra target inputs (array/tensor (M, *input_shape)) used
-                only by the distillation term: the teacher labels them softly.
-
-        Returns:
-            self.
-
-        Raises:
-            ValueError: Bad settings, NaN inputs/labels, labels beyond the student's classes.
-            TransferError: Logit distillation from a teacher with other classes.
-        """
-        x, y = as_arrays(train_data, what="train_data")
-        self._check(teacher, y)
+    def _fit(self, source: Any, target: Any, data: TargetData | None, p: SimpleNamespace) -> None:
+        teacher = source
+        train = self._train_data(data, "Distill")
+        x, y = as_arrays(train, what="train_data")
+        if p.student is not None:  # the deprecated Distill(student) form wins, as before
+            warnings.warn(
+                "Distill(student, ...) is deprecated and will be removed in the next "
+                "release; pass the student as fit's target: Distill(...).fit(teacher, "
+                "student, data).",
+                DeprecationWarning,
+                stacklevel=3,
+            )
+            student_init = p.student
+        elif target is None:
+            raise ArgumentError(
+                "Distill needs a student: fit(teacher, student, data) with a model or an "
+                "architecture name."
+            )
+        elif isinstance(target, str):
+            n = int(getattr(train, "n_classes", 0) or int(y.max()) + 1)
+            student_init = build_target(target, x, n, p.seed)
+        else:
+            student_init = target
+        self._check(p, teacher, student_init, y)
+        unlabeled = None if data is None else data.unlabeled
         n_unlabeled = 0
         if unlabeled is not None:
             xu = (
@@ -176,20 +181,19 @@ class Distill(Classifier):
             y = torch.cat([y, torch.full((n_unlabeled,), -1, dtype=torch.long)])
         teacher = teacher.eval()
         with torch.no_grad():
-            target = batched_predict(
-                teacher if self.kind == "logit" else teacher.forward_features, x
-            )
-        if not torch.isfinite(target).all():
+            soft = batched_predict(teacher if p.kind == "logit" else teacher.forward_features, x)
+        if not torch.isfinite(soft).all():
             raise ValueError("The teacher produced NaN or inf outputs on train_data.")
-        student = copy.deepcopy(self.student)
+        student = copy.deepcopy(student_init)
+        p.student = student
         projector: nn.Linear | None = None
         params = list(student.parameters())
-        if self.kind == "feature":
+        if p.kind == "feature":
             with torch.random.fork_rng(devices=[]):
-                torch.manual_seed(int(self.seed))
-                projector = nn.Linear(student.feature_dim, int(target.shape[1]))
+                torch.manual_seed(int(p.seed))
+                projector = nn.Linear(student.feature_dim, int(soft.shape[1]))
             params += list(projector.parameters())
-        t, a = float(self.temperature), float(self.alpha)
+        t, a = float(p.temperature), float(p.alpha)
 
         def batch_loss(idx: torch.Tensor) -> torch.Tensor:
             feats = student.forward_features(x[idx])
@@ -204,34 +208,34 @@ class Distill(Classifier):
             if projector is None:
                 kl = F.kl_div(
                     F.log_softmax(logits / t, 1),
-                    F.log_softmax(target[idx] / t, 1),
+                    F.log_softmax(soft[idx] / t, 1),
                     reduction="batchmean",
                     log_target=True,
                 )
                 return a * t * t * kl + (1 - a) * ce
-            return a * F.mse_loss(projector(feats), target[idx]) + (1 - a) * ce
+            return a * F.mse_loss(projector(feats), soft[idx]) + (1 - a) * ce
 
         val_fn = None
-        if val_data is not None:
-            xv, yv = as_arrays(val_data, what="val_data")
+        if data is not None and data.val is not None:
+            xv, yv = as_arrays(data.val, what="val_data")
             val_fn = lambda: accuracy_of(batched_predict(student, xv), yv)  # noqa: E731
         modules = [student] if projector is None else [student, projector]
         self.history_: TrainHistory = train_loop(
             modules,
-            [{"params": params, "lr": self.lr}],
+            [{"params": params, "lr": p.lr}],
             len(x),
             batch_loss,
-            epochs=self.epochs,
-            batch_size=self.batch_size,
-            seed=self.seed,
-            weight_decay=self.weight_decay,
+            epochs=p.epochs,
+            batch_size=p.batch_size,
+            seed=p.seed,
+            weight_decay=p.weight_decay,
             val_accuracy=val_fn,
-            progress=self.progress,
-            desc=f"distill ({self.kind})",
+            progress=p.progress,
+            desc=f"distill ({p.kind})",
         )
         self.model_ = student
         self.projector_ = projector
-        report = TransferReport(method=f"distill_{self.kind}")
+        report = TransferReport(method=f"distill_{p.kind}")
         for name, tensor in student.state_dict().items():
             report.reinitialized.append(
                 TensorNote(
@@ -244,8 +248,7 @@ class Distill(Classifier):
         for name, tensor in teacher.state_dict().items():
             report.dropped.append(TensorNote(name, tuple(tensor.shape), "teacher, not copied"))
         report.notes.append(
-            f"kind={self.kind}, T={t}, alpha={a}, {len(x) - n_unlabeled} labelled and "
+            f"kind={p.kind}, T={t}, alpha={a}, {len(x) - n_unlabeled} labelled and "
             f"{n_unlabeled} unlabeled inputs"
         )
         self.report_ = report
-        return self

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import copy
+from types import SimpleNamespace
 from typing import Any, Literal
 
 import torch
 from torch import nn
 
-from kgtransfer.models import ZooModel
-from kgtransfer.transfer.methods._base import Classifier
+from kgtransfer.transfer.methods._base import TargetData, TransferMethod
+from kgtransfer.transfer.methods._registry import register_method
 from kgtransfer.transfer.methods._report import TensorNote, TransferReport
-from kgtransfer.transfer.methods._train import (
+from kgtransfer.transfer.training import (
     TrainHistory,
     accuracy_of,
     as_arrays,
@@ -25,11 +26,15 @@ __all__ = ["FeatureTransfer"]
 HEADS = ("linear", "mlp")
 
 
-class FeatureTransfer(Classifier):
+@register_method("linear_probe", head="linear")
+@register_method("mlp_probe", head="mlp")
+class FeatureTransfer(TransferMethod):
     r"""Frozen source features with a new head: :math:`f(x) = g(h(x))`.
 
     ``h`` is the source's ``forward_features`` (frozen, eval mode); ``g`` is a linear
-    layer or a one-hidden-layer MLP trained with cross-entropy on the target.
+    layer or a one-hidden-layer MLP trained with cross-entropy on the target. The
+    target model is this pair, so ``fit``'s ``target`` is not used. With validation
+    data (``TargetData.val``) the head of best validation accuracy is kept.
 
     Args:
         head: ``"linear"`` (a linear probe) or ``"mlp"`` (hidden layer of ``hidden``).
@@ -57,7 +62,7 @@ class FeatureTransfer(Classifier):
         >>> from kgtransfer.models import create_model
         >>> src = create_model("mlp", n_classes=3, input_shape=(4,))
         >>> x, y = torch.randn(20, 4), torch.arange(20) % 2
-        >>> ft = FeatureTransfer(epochs=2, seed=0).fit(src, (x, y))
+        >>> ft = FeatureTransfer(epochs=2, seed=0).fit(src, None, (x, y))
         >>> ft.predict(x).shape
         (20,)
     """
@@ -87,19 +92,9 @@ class FeatureTransfer(Classifier):
         self.seed = seed
         self.progress = progress
 
-    def get_params(self) -> dict[str, Any]:
-        """Constructor settings."""
-        keys = (
-            "head",
-            "epochs",
-            "lr",
-            "batch_size",
-            "weight_decay",
-            "hidden",
-            "standardize",
-            "seed",
-        )
-        return {k: getattr(self, k) for k in keys}
+    def backbone_frozen(self) -> bool | None:
+        """True: the source encoder stays frozen."""
+        return True
 
     def _features(self, x: torch.Tensor) -> torch.Tensor:
         f = self.encoder_.forward_features(x)
@@ -108,28 +103,14 @@ class FeatureTransfer(Classifier):
     def _logits(self, x: torch.Tensor) -> torch.Tensor:
         return self.head_(self._features(x))
 
-    def fit(self, source: ZooModel, train_data: Any, val_data: Any = None) -> FeatureTransfer:
-        """Train a head on the frozen source features of ``train_data``.
-
-        Args:
-            source: Source model with ``forward_features`` (left unchanged).
-            train_data: Target training set (dataset with x/y, TensorDataset, or pair).
-            val_data: Optional validation set; the head of best validation accuracy
-                is kept.
-
-        Returns:
-            self.
-
-        Raises:
-            ValueError: Unknown head, bad budget, NaN inputs/labels, or NaN features.
-        """
-        if self.head not in HEADS:
-            raise ValueError(f"head must be one of {HEADS}, got {self.head!r}.")
-        check_budget(self.epochs, self.lr, self.batch_size, self.weight_decay)
-        x, y = as_arrays(train_data, what="train_data")
+    def _fit(self, source: Any, target: Any, data: TargetData | None, p: SimpleNamespace) -> None:
+        if p.head not in HEADS:
+            raise ValueError(f"head must be one of {HEADS}, got {p.head!r}.")
+        check_budget(p.epochs, p.lr, p.batch_size, p.weight_decay)
+        x, y = as_arrays(self._train_data(data, "FeatureTransfer"), what="train_data")
         encoder = copy.deepcopy(source).eval()
-        for p in encoder.parameters():
-            p.requires_grad_(False)
+        for q in encoder.parameters():
+            q.requires_grad_(False)
         self.encoder_ = encoder
         feats = batched_predict(encoder.forward_features, x)
         if not torch.isfinite(feats).all():
@@ -137,43 +118,43 @@ class FeatureTransfer(Classifier):
                 "The source encoder produced NaN or inf features on train_data; "
                 "check the source weights and the input scaling."
             )
-        self.mean_ = feats.mean(0) if self.standardize else torch.zeros(feats.shape[1])
-        std = feats.std(0) if self.standardize and len(feats) > 1 else torch.ones(feats.shape[1])
+        self.mean_ = feats.mean(0) if p.standardize else torch.zeros(feats.shape[1])
+        std = feats.std(0) if p.standardize and len(feats) > 1 else torch.ones(feats.shape[1])
         self.std_ = torch.where(std > 1e-8, std, torch.ones_like(std))
         z = (feats - self.mean_) / self.std_
         n_classes = int(y.max()) + 1
         d = z.shape[1]
         with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(int(self.seed))
+            torch.manual_seed(int(p.seed))
             head: nn.Module = (
                 nn.Linear(d, n_classes)
-                if self.head == "linear"
+                if p.head == "linear"
                 else nn.Sequential(
-                    nn.Linear(d, self.hidden), nn.ReLU(), nn.Linear(self.hidden, n_classes)
+                    nn.Linear(d, p.hidden), nn.ReLU(), nn.Linear(p.hidden, n_classes)
                 )
             )
         loss_fn = nn.CrossEntropyLoss()
         val_fn = None
-        if val_data is not None:
-            xv, yv = as_arrays(val_data, what="val_data")
+        if data is not None and data.val is not None:
+            xv, yv = as_arrays(data.val, what="val_data")
             zv = (batched_predict(encoder.forward_features, xv) - self.mean_) / self.std_
             val_fn = lambda: accuracy_of(head(zv), yv)  # noqa: E731
         self.history_: TrainHistory = train_loop(
             head,
-            [{"params": list(head.parameters()), "lr": self.lr}],
+            [{"params": list(head.parameters()), "lr": p.lr}],
             len(z),
             lambda idx: loss_fn(head(z[idx]), y[idx]),
-            epochs=self.epochs,
-            batch_size=self.batch_size,
-            seed=self.seed,
-            weight_decay=self.weight_decay,
+            epochs=p.epochs,
+            batch_size=p.batch_size,
+            seed=p.seed,
+            weight_decay=p.weight_decay,
             val_accuracy=val_fn,
-            progress=self.progress,
+            progress=p.progress,
             desc="feature transfer",
         )
         self.head_ = head
         self.n_classes_ = n_classes
-        report = TransferReport(method=f"features_{self.head}")
+        report = TransferReport(method=f"features_{p.head}")
         src_heads = {f"head.{k}" for k in getattr(source, "head", nn.Identity()).state_dict()}
         for name, t in source.state_dict().items():
             note = TensorNote(name, tuple(t.shape), "frozen encoder")
@@ -183,8 +164,7 @@ class FeatureTransfer(Classifier):
                 report.copied.append(note)
         for name, t in head.state_dict().items():
             report.reinitialized.append(
-                TensorNote(f"new_head.{name}", tuple(t.shape), f"new {self.head} head, trained")
+                TensorNote(f"new_head.{name}", tuple(t.shape), f"new {p.head} head, trained")
             )
         report.notes.append(f"{len(z)} training samples, {n_classes} classes, feature dim {d}")
         self.report_ = report
-        return self

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import copy
+import warnings
 from collections.abc import Sequence
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
 from torch import nn
 
-from kgtransfer.errors import TransferError
-from kgtransfer.transfer.methods._base import Classifier
-from kgtransfer.transfer.methods._train import as_arrays, batched_predict
+from kgtransfer.errors import ArgumentError, TransferError
+from kgtransfer.transfer.methods._base import TargetData, TransferMethod, _is_data
+from kgtransfer.transfer.methods._registry import register_method
+from kgtransfer.transfer.methods._report import TensorNote, TransferReport
+from kgtransfer.transfer.training import as_arrays, batched_predict
 
 __all__ = ["TopKEnsemble", "average_weights"]
 
@@ -80,56 +84,103 @@ def average_weights(
     return out
 
 
-class TopKEnsemble(Classifier):
-    """Average the class probabilities of the k best (or first k) models.
+@register_method("topk_ensemble")
+class TopKEnsemble(TransferMethod):
+    """Average the class probabilities of the k best (or first k) source models.
+
+    ``fit(sources, target=None, data=None)``: ``sources`` are candidate models with the
+    same classes (e.g. ranked by a recommender; one model counts as a list of one);
+    with labelled ``data`` the k most accurate on it are kept, else the first k.
+    ``target`` and ``budget`` are not used (nothing is trained).
 
     Args:
-        models: Candidate models with the same classes (e.g. ranked by a recommender).
+        models: Deprecated (pass the candidates to ``fit``): candidate models, used
+            when ``fit`` gets no sources.
         k: How many to keep.
 
     Attributes:
         models_: The kept models.
-        selected_: Their indices in ``models``.
+        selected_: Their indices in the candidates.
         accuracies_: Each candidate's accuracy on the ``fit`` data (if given).
+        report_: :class:`TransferReport` (the kept models' tensors, copied unchanged).
 
     Example:
         >>> from torch import nn
         >>> m = nn.Linear(3, 2)
-        >>> ens = TopKEnsemble([m, m], k=2).fit()
+        >>> ens = TopKEnsemble(k=2).fit([m, m])
         >>> ens.predict_proba(torch.zeros(4, 3)).shape
         (4, 2)
     """
 
     _fitted_attr = "models_"
+    _budget_params: ClassVar[dict[str, tuple[str, ...]]] = {}
 
-    def __init__(self, models: Sequence[nn.Module], k: int) -> None:
+    def __init__(self, models: Sequence[nn.Module] | None = None, k: int = 1) -> None:
         self.models = models
         self.k = k
 
-    def get_params(self) -> dict[str, Any]:
-        """Constructor settings (models by count)."""
-        return {"k": self.k, "n_models": len(self.models)}
+    def fit(
+        self,
+        source: Any = None,
+        target: Any = None,
+        data: Any = None,
+        budget: Any = None,
+        /,
+        **kwargs: Any,
+    ) -> TopKEnsemble:
+        """Keep the k models of ``source`` most accurate on ``data`` (the first k without).
 
-    def fit(self, data: Any = None) -> TopKEnsemble:
-        """Keep the k models most accurate on ``data``, or the first k without data."""
-        models = list(self.models)
-        if isinstance(self.k, bool) or not isinstance(self.k, int) or self.k < 1:
-            raise ValueError(f"k must be an int >= 1, got {self.k!r}.")
-        if self.k > len(models):
-            raise ValueError(f"k={self.k} but only {len(models)} models were given.")
+        The deprecated ``TopKEnsemble(models, k).fit(data)`` form still works for one
+        release (with a ``DeprecationWarning``).
+        """
+        if self.models is not None and (source is None or _is_data(source)):
+            warnings.warn(
+                "TopKEnsemble(models, k).fit(data) is deprecated and will be removed in the "
+                "next release; use TopKEnsemble(k=k).fit(models, data=data).",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            if source is not None:
+                if data is not None or "data" in kwargs:
+                    raise ArgumentError("The data was given twice; pass it once as data.")
+                data = source
+            source = self.models
+        super().fit(source, target, data, budget, **kwargs)
+        return self
+
+    def _fit(self, source: Any, target: Any, data: TargetData | None, p: SimpleNamespace) -> None:
+        if source is None:
+            raise ArgumentError("TopKEnsemble needs candidate models: fit(models, data=...).")
+        models = [source] if isinstance(source, nn.Module) else list(source)
+        k = p.k
+        if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+            raise ValueError(f"k must be an int >= 1, got {k!r}.")
+        if k > len(models):
+            raise ValueError(f"k={k} but only {len(models)} models were given.")
         if data is None:
-            self.selected_ = list(range(self.k))
+            self.selected_ = list(range(k))
             self.accuracies_: list[float] | None = None
         else:
-            x, y = as_arrays(data, what="data")
+            x, y = as_arrays(data.train, what="data")
             accs = []
             for m in models:
                 m.eval()
                 accs.append(float((batched_predict(m, x).argmax(1) == y).float().mean()))
             self.accuracies_ = accs
-            self.selected_ = sorted(range(len(models)), key=lambda i: (-accs[i], i))[: self.k]
+            self.selected_ = sorted(range(len(models)), key=lambda i: (-accs[i], i))[:k]
         self.models_ = [models[i].eval() for i in self.selected_]
-        return self
+        p.models = self.models_
+        report = TransferReport(method="topk_ensemble")
+        for rank, i in enumerate(self.selected_):
+            for name, t in models[i].state_dict().items():
+                report.copied.append(
+                    TensorNote(f"member{rank}.{name}", tuple(t.shape), f"candidate {i}, unchanged")
+                )
+        report.notes.append(
+            f"kept {k} of {len(models)} candidates {self.selected_}"
+            + ("" if self.accuracies_ is None else " (most accurate on the data)")
+        )
+        self.report_ = report
 
     def _logits(self, x: torch.Tensor) -> torch.Tensor:
         outs = [torch.softmax(m(x), 1) for m in self.models_]

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+import warnings
+from types import SimpleNamespace
+from typing import Any, ClassVar
 
 import torch
 from torch import nn
 
-from kgtransfer.errors import NotFittedError, TransferError
+from kgtransfer.errors import ArgumentError, NotFittedError, TransferError
+from kgtransfer.transfer.methods._base import TargetData, TransferMethod, build_target
+from kgtransfer.transfer.methods._registry import register_method
 from kgtransfer.transfer.methods._report import TensorNote, TransferReport
+from kgtransfer.transfer.training import as_arrays
 
 __all__ = ["WeightTransfer", "transfer_weights"]
 
@@ -202,26 +207,35 @@ def transfer_weights(
     )
 
 
-class WeightTransfer:
-    """Estimator form of :func:`transfer_weights`.
+@register_method("weights")
+class WeightTransfer(TransferMethod):
+    """Estimator form of :func:`transfer_weights`: ``fit(source, target)`` copies the
+    source's tensors into the target, in place, with nothing trained.
+
+    ``target`` is a model (written into, as :func:`transfer_weights` does) or an
+    architecture name (built with ``seed`` for the inputs and classes of ``data``,
+    which is needed then and otherwise unused). ``budget`` is ignored.
 
     Args:
         strict_shapes: See :func:`transfer_weights`.
         adapt_input_channels: See :func:`transfer_weights`.
-        seed: Seed of a re-initialised head.
+        seed: Seed of a re-initialised head (and of a named target architecture).
 
     Attributes:
+        model_: The target model, after the copy (``predict``/``score`` use it).
+        target_: The same model (kept for the deprecated ``transform()``).
         report_: The :class:`TransferReport` of the last ``fit``.
-        target_: The target model, after the copy.
 
     Example:
         >>> from kgtransfer.models import create_model
         >>> src = create_model("mlp", n_classes=10, input_shape=(64,))
         >>> tgt = create_model("mlp", n_classes=5, input_shape=(64,))
         >>> wt = WeightTransfer().fit(src, tgt)
-        >>> len(wt.report_.copied), len(wt.report_.reinitialized)
-        (4, 2)
+        >>> len(wt.report_.copied), len(wt.report_.reinitialized), wt.model_ is tgt
+        (4, 2, True)
     """
+
+    _budget_params: ClassVar[dict[str, tuple[str, ...]]] = {}
 
     def __init__(
         self, *, strict_shapes: bool = True, adapt_input_channels: bool = True, seed: int = 0
@@ -230,28 +244,41 @@ class WeightTransfer:
         self.adapt_input_channels = adapt_input_channels
         self.seed = seed
 
-    def get_params(self) -> dict[str, Any]:
-        """Constructor settings."""
-        return {
-            "strict_shapes": self.strict_shapes,
-            "adapt_input_channels": self.adapt_input_channels,
-            "seed": self.seed,
-        }
+    def _logits(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model_(x)
 
-    def fit(self, source: nn.Module, target: nn.Module) -> WeightTransfer:
-        """Copy ``source`` into ``target`` (in place); see :func:`transfer_weights`."""
+    def _fit(self, source: Any, target: Any, data: TargetData | None, p: SimpleNamespace) -> None:
+        if target is None:
+            raise ArgumentError(
+                "WeightTransfer needs a target: fit(source, target) with a model or an "
+                "architecture name (and data)."
+            )
+        if isinstance(target, str):
+            if data is None:
+                raise ArgumentError(
+                    f"WeightTransfer builds the architecture {target!r} for the target data; "
+                    "pass it: fit(source, target, data)."
+                )
+            x, y = as_arrays(data.train, what="data")
+            n = int(getattr(data.train, "n_classes", 0) or int(y.max()) + 1)
+            target = build_target(target, x, n, p.seed)
         self.report_ = transfer_weights(
             source,
             target,
-            strict_shapes=self.strict_shapes,
-            adapt_input_channels=self.adapt_input_channels,
-            seed=self.seed,
+            strict_shapes=p.strict_shapes,
+            adapt_input_channels=p.adapt_input_channels,
+            seed=p.seed,
         )
-        self.target_ = target
-        return self
+        self.model_ = self.target_ = target
 
     def transform(self) -> nn.Module:
-        """The target model after ``fit``."""
-        if not hasattr(self, "target_"):
+        """Deprecated: the target model after ``fit`` (use ``model_``)."""
+        warnings.warn(
+            "WeightTransfer.transform() is deprecated and will be removed in the next "
+            "release; use the fitted model_ attribute.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        if not hasattr(self, "model_"):
             raise NotFittedError("WeightTransfer is not fitted; call fit(source, target) first.")
-        return self.target_
+        return self.model_

@@ -49,7 +49,8 @@ def test_augment_is_used(task, source) -> None:
     ft = FineTune(n_classes=10, epochs=2, batch_size=16, seed=0, augment=noise)
     ft.fit(source, task.train)
     assert sum(calls) == 2 * 30 - 2 * 0  # every sample of every epoch, batches 16 + 14
-    assert ft.get_params()["augment"] == "noise"
+    assert ft.get_params()["augment"] is noise  # scikit-learn parameters: the object itself
+    assert ft.hyperparameters_["augment"] == "noise"  # the JSON-ready provenance: by name
 
 
 def test_errors(task, source) -> None:
