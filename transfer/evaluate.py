@@ -12,8 +12,6 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-import torch
-
 from kgtransfer._versions import versions
 from kgtransfer.errors import ArgumentError
 from kgtransfer.models import ZooModel

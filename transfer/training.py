@@ -363,6 +363,7 @@ def train_from_scratch(
     Returns:
         The trained model (in eval mode).
     """
+    fresh: nn.Module
     if isinstance(model, str):
         from kgtransfer.models import create_model
 

@@ -245,7 +245,8 @@ class WeightTransfer(TransferMethod):
         self.seed = seed
 
     def _logits(self, x: torch.Tensor) -> torch.Tensor:
-        return self.model_(x)
+        out: torch.Tensor = self.model_(x)
+        return out
 
     def _fit(self, source: Any, target: Any, data: TargetData | None, p: SimpleNamespace) -> None:
         if target is None:
@@ -281,4 +282,5 @@ class WeightTransfer(TransferMethod):
         )
         if not hasattr(self, "model_"):
             raise NotFittedError("WeightTransfer is not fitted; call fit(source, target) first.")
-        return self.model_
+        model: nn.Module = self.model_
+        return model
