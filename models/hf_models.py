@@ -207,7 +207,14 @@ def load_hf(
     archs = getattr(config, "architectures", None) or []
     cls = getattr(transformers, archs[0], None) if archs else None
     cls = cls if cls is not None else transformers.AutoModel
-    module = cls.from_pretrained(str(folder), local_files_only=True, use_safetensors=True)
+    logging = transformers.utils.logging
+    was_shown = logging.is_progress_bar_enabled()
+    logging.disable_progress_bar()  # a library does not print; the caller shows progress
+    try:
+        module = cls.from_pretrained(str(folder), local_files_only=True, use_safetensors=True)
+    finally:
+        if was_shown:
+            logging.enable_progress_bar()
     module.eval()
     model = _as_zoo(module, n_classes=n_classes, folder=folder, max_length=max_length)
     if model.modality == "text" and any((folder / f).is_file() for f in _TOKENIZER_FILES):

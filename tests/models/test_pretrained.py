@@ -138,7 +138,9 @@ def test_hf_image_folder_keeps_its_classifier_as_the_head(tmp_path: Path) -> Non
     vit.save_pretrained(tmp_path / "vit")
     model = load_hf(tmp_path / "vit")
     assert isinstance(model, HFModel) and model.modality == "image"
-    assert model.input_shape == (3, 16, 16) and model.arch == "transformers:ViTForImageClassification"
+    assert (
+        model.input_shape == (3, 16, 16) and model.arch == "transformers:ViTForImageClassification"
+    )
     x = torch.randn(4, 3, 16, 16)
     with torch.no_grad():
         assert torch.allclose(model(x), vit(x).logits, atol=1e-5)
@@ -182,7 +184,7 @@ def test_hf_text_model_tokenizes_strings_with_its_saved_tokenizer(tmp_path: Path
 def test_hf_folder_with_only_pickle_weights_is_refused(tmp_path: Path) -> None:
     transformers.ViTModel(_vit_config()).save_pretrained(tmp_path / "p")
     (tmp_path / "p" / "model.safetensors").rename(tmp_path / "p" / "pytorch_model.bin")
-    with pytest.raises(CheckpointError, match="pickle .bin files are refused"):
+    with pytest.raises(CheckpointError, match=r"pickle \.bin files are refused"):
         load_hf(tmp_path / "p")
 
 
@@ -271,7 +273,9 @@ def test_timm_weights_file_needs_arch_and_must_match(tmp_path: Path) -> None:
 
 
 @timm_available
-def test_timm_hub_id_in_the_cache_and_a_bare_name_not_cached(tmp_path: Path, _offline: Path) -> None:
+def test_timm_hub_id_in_the_cache_and_a_bare_name_not_cached(
+    tmp_path: Path, _offline: Path
+) -> None:
     import timm
     from timm.models import save_for_hf
 
