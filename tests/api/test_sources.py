@@ -233,3 +233,27 @@ def test_transfer_from_writes_a_new_hub_source_with_its_metadata(zoo: dict[str, 
     row = graph.to_tables().models.set_index("model").loc["org/tiny-vit"]
     assert row["architecture"] == "transformers:ViTForImageClassification"
     assert row["modality"] == "image" and row["input_height"] == 16
+
+
+def test_text_source_transfers_token_ids(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    config = transformers.BertConfig(
+        vocab_size=40, hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+        intermediate_size=32, num_labels=4, pad_token_id=0, max_position_embeddings=16,
+    )  # fmt: skip
+    transformers.BertForSequenceClassification(config).save_pretrained(tmp_path / "bert")
+    rng = np.random.default_rng(0)
+    y = np.arange(40) % 2
+    ids = rng.integers(1, 40, size=(40, 8))
+    ids[y == 1, 0] = 5
+    graph = ZooGraph()
+    add_sources(graph, [str(tmp_path / "bert")])
+    result = transfer_from(
+        str(tmp_path / "bert"), None, (ids, y), graph=graph,
+        budget={"epochs": 1, "batch_size": 8}, target_name="toy_text",
+    )  # fmt: skip
+    assert result.method == "finetune" and result.source == "bert"
+    row = graph.to_tables().models.set_index("model").loc["bert"]
+    assert row["modality"] == "text" and row["vocab_size"] == 40 and row["input_length"] == 16
+    ev = evaluate(result, graph)
+    assert ev.source == "bert" and ev.gain == pytest.approx(result.gain)
