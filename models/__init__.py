@@ -17,7 +17,12 @@ from kgtransfer.models.checkpoint import load_checkpoint, load_state_dict_file, 
 from kgtransfer.models.features import extract_features, predict_proba
 from kgtransfer.models.hf import TextEncoderModel, load_sentence_transformer, load_transformers
 from kgtransfer.models.hf_models import HFModel, load_hf
-from kgtransfer.models.hub import cached_snapshot, is_hub_id, resolve_pretrained
+from kgtransfer.models.hub import (
+    cached_snapshot,
+    is_hub_id,
+    list_cached_models,
+    resolve_pretrained,
+)
 from kgtransfer.models.pretrained import INPUT_CONTRACT_FIELDS, load_pretrained, source_metadata
 from kgtransfer.models.registry import (
     ModelConfig,
@@ -46,6 +51,7 @@ __all__ = [
     "extract_features",
     "get_model_config",
     "is_hub_id",
+    "list_cached_models",
     "list_models",
     "load_checkpoint",
     "load_hf",

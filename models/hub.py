@@ -7,13 +7,14 @@ with the command that downloads it.
 
 from __future__ import annotations
 
+import fnmatch
 import os
 from pathlib import Path
 from typing import Any
 
 from kgtransfer.errors import UnknownNameError
 
-__all__ = ["cached_snapshot", "is_hub_id", "resolve_pretrained"]
+__all__ = ["cached_snapshot", "is_hub_id", "list_cached_models", "resolve_pretrained"]
 
 HF_PREFIX = "hf-hub:"
 
@@ -58,6 +59,40 @@ def cached_snapshot(
     if isinstance(found, str) and Path(found).is_file():
         return Path(found).parent
     return None
+
+
+def list_cached_models(
+    pattern: str = "*", *, cache_dir: str | os.PathLike[str] | None = None
+) -> list[str]:
+    """Hub ids of the models in the local Hugging Face cache that can be loaded, sorted.
+
+    A model counts when its ``main`` revision (``refs/main``) has a ``config.json``
+    (``huggingface_hub.scan_cache_dir`` lists the repos; datasets and spaces are left out).
+
+    Args:
+        pattern: Shell-style filter on the id, e.g. ``"timm/*"``.
+        cache_dir: The hub cache (default: huggingface_hub's, from ``HF_HOME`` /
+            ``HF_HUB_CACHE``).
+
+    Example:
+        >>> import tempfile
+        >>> list_cached_models(cache_dir=tempfile.mkdtemp())
+        []
+    """
+    try:
+        from huggingface_hub import CacheNotFound, scan_cache_dir
+    except ImportError:  # pragma: no cover - transformers depends on it
+        return []
+    try:
+        info = scan_cache_dir(None if cache_dir is None else str(cache_dir))
+    except CacheNotFound:
+        return []
+    ids = {
+        repo.repo_id
+        for repo in info.repos
+        if repo.repo_type == "model" and fnmatch.fnmatchcase(repo.repo_id, pattern)
+    }
+    return sorted(i for i in ids if cached_snapshot(i, cache_dir=cache_dir) is not None)
 
 
 def resolve_pretrained(

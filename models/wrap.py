@@ -147,9 +147,10 @@ class WrappedModel(ZooModel):
     def blocks(self) -> list[nn.Module]:
         from kgtransfer.models.hf import _main_layers
 
-        layers = _main_layers(self.backbone)
-        if len(layers) > 1:  # transformer layers (HF, ViT-like)
-            return layers
+        if hasattr(self.backbone, "config"):  # Hugging Face: the transformer layers
+            layers = _main_layers(self.backbone)
+            if layers:
+                return layers
         return [m for m in self.backbone.children() if not isinstance(m, nn.Identity)]
 
 

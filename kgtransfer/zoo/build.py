@@ -21,7 +21,14 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from kgtransfer.errors import did_you_mean
-from kgtransfer.models import ZooModel, create_model, list_models, load_checkpoint, save_checkpoint
+from kgtransfer.models import (
+    ZooModel,
+    create_model,
+    list_models,
+    load_checkpoint,
+    load_pretrained,
+    save_checkpoint,
+)
 from kgtransfer.transfer.methods import train_loop
 from kgtransfer.transfer.methods._train import accuracy_of, as_arrays, batched_predict
 from kgtransfer.zoo._datasets import (
@@ -382,6 +389,9 @@ def _build(
 def load_zoo_model(home: str | Path, name: str) -> ZooModel:
     """Load the zoo checkpoint ``name`` from ``home/zoo/models/<name>``.
 
+    The folder may also hold a timm (``save_for_hf``) or Hugging Face
+    (``save_pretrained``) model: see :func:`kgtransfer.models.load_pretrained`.
+
     Raises:
         UnknownNameError: No such model in this home (close names suggested).
 
@@ -397,7 +407,7 @@ def load_zoo_model(home: str | Path, name: str) -> ZooModel:
             what="zoo model",
             hint=f"Zoo under {models_dir(home)} has {len(present)} models; run build_zoo(home).",
         )
-    return load_checkpoint(folder)
+    return load_pretrained(folder)  # a timm or Hugging Face folder placed here loads too
 
 
 def zoo_status(home: str | Path, *, spec: ZooSpec = DEFAULT_ZOO, seed: int = 0) -> pd.DataFrame:

@@ -22,6 +22,7 @@ from kgtransfer.models import (
     TimmModel,
     extract_features,
     is_hub_id,
+    list_cached_models,
     load_hf,
     load_pretrained,
     load_timm,
@@ -298,3 +299,29 @@ def test_cache_entry_without_config_is_not_found(_offline: Path) -> None:
     with pytest.raises(UnknownNameError, match="not in the local Hugging Face cache"):
         load_pretrained("org/half")
     assert json.dumps(str(snap))  # the layout itself was valid
+
+
+def test_list_cached_models_scans_the_cache(tmp_path: Path, _offline: Path) -> None:
+    assert list_cached_models() == []  # no cache folder yet
+    transformers.ViTModel(_vit_config()).save_pretrained(tmp_path / "v")
+    put_in_hf_cache(tmp_path / "v", _offline, "org/tiny-vit")
+    put_in_hf_cache(tmp_path / "v", _offline, "timm/other")
+    (tmp_path / "card").mkdir()
+    (tmp_path / "card" / "README.md").write_text("---\nlicense: mit\n---\n")
+    put_in_hf_cache(tmp_path / "card", _offline, "org/no-config")  # not loadable: left out
+    assert list_cached_models() == ["org/tiny-vit", "timm/other"]
+    assert list_cached_models("timm/*") == ["timm/other"]
+
+
+def test_hf_folder_in_the_zoo_loads_by_zoo_name(tmp_path: Path) -> None:
+    from kgtransfer.api import load_source
+    from kgtransfer.zoo import load_zoo_model
+
+    torch.manual_seed(0)
+    home = tmp_path / "home"
+    vit = transformers.ViTForImageClassification(_vit_config()).eval()
+    vit.save_pretrained(home / "zoo" / "models" / "my_vit")
+    model = load_zoo_model(home, "my_vit")  # was: CheckpointError ('arch' missing)
+    assert isinstance(model, HFModel) and model.n_classes == 3
+    model, name = load_source("my_vit", home=home)
+    assert name == "my_vit" and model.arch == "transformers:ViTForImageClassification"
