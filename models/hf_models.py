@@ -105,7 +105,7 @@ class HFModel(WrappedModel):
 
     def new_like(self, n_classes: int) -> HFModel:
         """The same architecture and config, freshly initialised, with ``n_classes``."""
-        config = copy.deepcopy(self.backbone.config)  # type: ignore[union-attr]
+        config = copy.deepcopy(self.backbone.config)
         config.num_labels = n_classes
         module = type(self.backbone)(config)
         fresh = _as_zoo(module, n_classes=n_classes, folder=None, max_length=self.max_length)
@@ -118,7 +118,7 @@ class HFModel(WrappedModel):
 def _as_zoo(
     module: nn.Module, *, n_classes: int | None, folder: Path | None, max_length: int
 ) -> HFModel:
-    config = module.config  # type: ignore[union-attr]
+    config = module.config
     text = getattr(module, "main_input_name", "") == "input_ids"
     if text:
         length = min(int(getattr(config, "max_position_embeddings", max_length)), max_length)

@@ -110,7 +110,7 @@ def _tag(model: ZooModel, hub_id: str | None, folder: Path | None) -> ZooModel:
             info["revision"] = folder.name
     if hub_id is not None:
         info["hub_id"] = hub_id
-    model.source_info = info  # type: ignore[assignment]
+    model.source_info = info
     return model
 
 
@@ -186,7 +186,7 @@ def source_metadata(model: ZooModel) -> dict[str, Any]:
         row["input_length"] = float(shape[0])
         vocab = getattr(config, "vocab_size", None)
         if vocab is None and getattr(model, "tokenizer", None) is not None:
-            vocab = len(model.tokenizer)  # type: ignore[union-attr]
+            vocab = len(model.tokenizer)
         if vocab is not None:
             row["vocab_size"] = float(vocab)
     elif len(shape) == 3:

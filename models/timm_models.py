@@ -215,6 +215,7 @@ def load_timm(
 
     path = Path(source)
     weights: Path | None
+    args: dict[str, Any]
     folder: Path | None = path if path.is_dir() else None
     if path.is_file():
         if arch is None:
