@@ -156,6 +156,7 @@ def load_hf(
     cache_dir: str | os.PathLike[str] | None = None,
     revision: str | None = None,
     max_length: int = 128,
+    dtype: torch.dtype | None = torch.float32,
 ) -> HFModel:
     """Load a Hugging Face image or text model from a local folder or the local cache.
 
@@ -169,6 +170,8 @@ def load_hf(
             from ``HF_HOME`` / ``HF_HUB_CACHE``).
         revision: Branch, tag or commit of a cached hub id (default ``main``).
         max_length: Truncation length of text inputs.
+        dtype: Weights are cast to it (float32 by default, so half-precision checkpoints
+            train and score like the zoo's models); None keeps the checkpoint's dtype.
 
     Returns:
         An :class:`HFModel` (``modality`` ``"image"`` or ``"text"``; text models have
@@ -211,7 +214,9 @@ def load_hf(
     was_shown = logging.is_progress_bar_enabled()
     logging.disable_progress_bar()  # a library does not print; the caller shows progress
     try:
-        module = cls.from_pretrained(str(folder), local_files_only=True, use_safetensors=True)
+        module = cls.from_pretrained(
+            str(folder), local_files_only=True, use_safetensors=True, dtype=dtype or "auto"
+        )
     finally:
         if was_shown:
             logging.enable_progress_bar()

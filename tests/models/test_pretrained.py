@@ -325,3 +325,13 @@ def test_hf_folder_in_the_zoo_loads_by_zoo_name(tmp_path: Path) -> None:
     assert isinstance(model, HFModel) and model.n_classes == 3
     model, name = load_source("my_vit", home=home)
     assert name == "my_vit" and model.arch == "transformers:ViTForImageClassification"
+
+
+def test_half_precision_checkpoint_loads_as_float32(tmp_path: Path) -> None:
+    vit = transformers.ViTForImageClassification(_vit_config()).to(torch.bfloat16)
+    vit.save_pretrained(tmp_path / "half")
+    model = load_hf(tmp_path / "half")
+    assert {p.dtype for p in model.parameters()} == {torch.float32}
+    assert model(torch.zeros(1, 3, 16, 16)).dtype == torch.float32
+    kept = load_hf(tmp_path / "half", dtype=None)
+    assert next(kept.parameters()).dtype == torch.bfloat16
