@@ -335,3 +335,17 @@ def test_half_precision_checkpoint_loads_as_float32(tmp_path: Path) -> None:
     assert model(torch.zeros(1, 3, 16, 16)).dtype == torch.float32
     kept = load_hf(tmp_path / "half", dtype=None)
     assert next(kept.parameters()).dtype == torch.bfloat16
+
+
+def test_hidden_layer_features_of_a_hf_model(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    transformers.ViTForImageClassification(_vit_config()).save_pretrained(tmp_path / "v")
+    model = load_hf(tmp_path / "v")
+    x = torch.randn(3, 3, 16, 16)
+    hidden = extract_features(model, x, layer="backbone.vit.layers.0")
+    assert hidden.shape == (3, 5 * 16)  # 4 patches + CLS, 16 wide, flattened
+    with torch.no_grad():
+        out = model.backbone.vit(x, output_hidden_states=True).hidden_states[1]
+    np.testing.assert_allclose(hidden, out.flatten(1).numpy(), atol=1e-5)
+    pooled = extract_features(model, x, layer="backbone.vit")  # a ModelOutput: its CLS token
+    np.testing.assert_allclose(pooled, extract_features(model, x), atol=1e-5)
