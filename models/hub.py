@@ -50,12 +50,15 @@ def cached_snapshot(
         from huggingface_hub import try_to_load_from_cache
     except ImportError:  # pragma: no cover - transformers depends on it
         return None
-    found: Any = try_to_load_from_cache(
-        repo_id.removeprefix(HF_PREFIX),
-        "config.json",
-        cache_dir=None if cache_dir is None else str(cache_dir),
-        revision=revision,
-    )
+    try:
+        found: Any = try_to_load_from_cache(
+            repo_id.removeprefix(HF_PREFIX),
+            "config.json",
+            cache_dir=None if cache_dir is None else str(cache_dir),
+            revision=revision,
+        )
+    except ValueError:  # huggingface_hub's HFValidationError: not a valid repo id
+        return None
     if isinstance(found, str) and Path(found).is_file():
         return Path(found).parent
     return None
@@ -117,10 +120,11 @@ def resolve_pretrained(
             return snap
         repo = text.removeprefix(HF_PREFIX)
         where = f" under {os.fspath(cache_dir)!r}" if cache_dir is not None else ""
+        folder = f" There is no folder {text!r} here either." if "/" in repo else ""
         raise UnknownNameError(
             f"{repo!r} is not in the local Hugging Face cache{where} and kgtransfer never "
             f"downloads: download it first with `huggingface-cli download {repo}` (or "
-            "save_pretrained() it to a folder and pass the folder)."
+            f"save_pretrained() it to a folder and pass the folder).{folder}"
         )
     raise UnknownNameError(
         f"{text!r} is neither a local folder nor a Hugging Face hub id (org/name); pass a "

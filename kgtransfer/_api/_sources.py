@@ -172,7 +172,9 @@ def add_sources(
         try:
             if isinstance(item, ZooModel):
                 model = item
-                default = str(getattr(model, "source_info", {}).get("hub_id") or model.arch)
+                info = getattr(model, "source_info", None) or {}
+                folder = Path(info["folder"]).name if info.get("folder") else None
+                default = str(info.get("hub_id") or folder or model.arch)
             else:
                 model, default = load_named_source(item, cache_dir=cache_dir)
         except (UnknownNameError, ValueError, OSError, ImportError) as exc:

@@ -118,6 +118,14 @@ def test_add_sources_writes_metadata_through_the_validated_writer(zoo: dict[str,
     assert "org/tiny-vit" not in graph.ids("model")
 
 
+def test_add_sources_names_a_loaded_folder_model_by_its_folder(zoo: dict[str, Any]) -> None:
+    from kgtransfer.models import load_pretrained
+
+    graph = ZooGraph()
+    add_sources(graph, [load_pretrained(zoo["folder"]), load_pretrained(zoo["hub"])])
+    assert graph.ids("model") == ["org/tiny-vit", "vit-folder"]
+
+
 def test_add_sources_errors_are_reported_not_dropped(zoo: dict[str, Any]) -> None:
     graph = ZooGraph()
     with pytest.raises(UnknownNameError, match="huggingface-cli download org/absent"):

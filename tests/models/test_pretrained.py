@@ -215,6 +215,13 @@ def test_hub_id_is_read_from_the_local_cache_only(tmp_path: Path, _offline: Path
         load_hf("hf-hub:org/absent")
 
 
+def test_invalid_repo_ids_and_missing_relative_folders_are_explained() -> None:
+    with pytest.raises(UnknownNameError, match="not in the local Hugging Face cache"):
+        load_pretrained("a..b")  # huggingface_hub rejects the id: not cached either
+    with pytest.raises(UnknownNameError, match="no folder 'models/mine' here either"):
+        load_pretrained("models/mine")
+
+
 def test_is_hub_id() -> None:
     assert is_hub_id("google/vit-base-patch16-224") and is_hub_id("hf-hub:org/x")
     assert not is_hub_id("a/b/c") and not is_hub_id("../x") and not is_hub_id("C:\\x")
