@@ -18,7 +18,20 @@ import pandas as pd
 
 from kgtransfer.errors import ArgumentError, UnknownNameError
 
-__all__ = ["add_sources", "load_named_source", "source_loader"]
+__all__ = ["add_sources", "load_named_source", "source_id", "source_loader"]
+
+
+def source_id(model: Any) -> str:
+    """The graph id of a loaded model: its hub id, else its folder's name, else its arch.
+
+    Example:
+        >>> from kgtransfer.models import create_model
+        >>> source_id(create_model("mlp", n_classes=2, input_shape=(4,)))
+        'mlp'
+    """
+    info = getattr(model, "source_info", None) or {}
+    folder = Path(info["folder"]).name if info.get("folder") else None
+    return str(info.get("hub_id") or folder or getattr(model, "arch", "") or type(model).__name__)
 
 
 def load_named_source(
@@ -171,10 +184,7 @@ def add_sources(
     for label, item in _rows(sources, names, cache_dir):
         try:
             if isinstance(item, ZooModel):
-                model = item
-                info = getattr(model, "source_info", None) or {}
-                folder = Path(info["folder"]).name if info.get("folder") else None
-                default = str(info.get("hub_id") or folder or model.arch)
+                model, default = item, source_id(item)
             else:
                 model, default = load_named_source(item, cache_dir=cache_dir)
         except (UnknownNameError, ValueError, OSError, ImportError) as exc:

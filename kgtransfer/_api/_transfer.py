@@ -36,13 +36,12 @@ def load_source(source: Any, *, home: str | Path | None = None) -> tuple[Any, st
         >>> name
         'mlp'
     """
+    from kgtransfer._api._sources import load_named_source, source_id
     from kgtransfer.models import ZooModel
 
     if isinstance(source, ZooModel):
-        return source, str(getattr(source, "arch", "") or type(source).__name__)
+        return source, source_id(source)  # a loaded hub model keeps its hub id
     if isinstance(source, (str, Path)):
-        from kgtransfer._api._sources import load_named_source
-
         return load_named_source(source, home=home)
     raise ValueError(
         f"Cannot use a {type(source).__name__!r} as a source: pass a ZooModel, a checkpoint "

@@ -124,6 +124,7 @@ def test_add_sources_names_a_loaded_folder_model_by_its_folder(zoo: dict[str, An
     graph = ZooGraph()
     add_sources(graph, [load_pretrained(zoo["folder"]), load_pretrained(zoo["hub"])])
     assert graph.ids("model") == ["org/tiny-vit", "vit-folder"]
+    assert load_source(load_pretrained(zoo["hub"]))[1] == "org/tiny-vit"
 
 
 def test_add_sources_errors_are_reported_not_dropped(zoo: dict[str, Any]) -> None:
