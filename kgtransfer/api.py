@@ -14,6 +14,7 @@ Example:
 
 from kgtransfer._api._demo import DemoResult, run_demo
 from kgtransfer._api._recommend import Recommendation, recommend
+from kgtransfer._api._sources import add_sources, load_named_source, source_loader
 from kgtransfer._api._target import ResolvedTarget, as_dataset, join_dataset
 from kgtransfer._api._transfer import (
     Evaluation,
@@ -28,12 +29,15 @@ __all__ = [
     "Evaluation",
     "Recommendation",
     "ResolvedTarget",
+    "add_sources",
     "as_dataset",
     "choose_method",
     "evaluate",
     "join_dataset",
+    "load_named_source",
     "load_source",
     "recommend",
     "run_demo",
+    "source_loader",
     "transfer_from",
 ]

@@ -71,7 +71,9 @@ def extract_features(
     Args:
         model: A ZooModel (``forward_features``) or, with ``layer``, any module.
         data: Tensor, numpy array, torch Dataset/DataLoader or kgtransfer dataset.
-        layer: Dotted submodule name (e.g. ``"body.1"``): its output, flattened per sample.
+        layer: Dotted submodule name (e.g. ``"body.1"``, or a Hugging Face hidden layer
+            such as ``"backbone.vit.layers.0"``): its output, flattened per sample
+            (of a tuple / ``ModelOutput``, the tensor :func:`output_features` picks).
         batch_size: Samples per forward pass.
         progress: Show a progress bar on stderr.
         device: Device the batches are moved to; the model must already be there.
@@ -111,6 +113,10 @@ def extract_features(
                 captured.clear()
                 model(x)
                 feats = captured[-1]
+                if not isinstance(feats, torch.Tensor):  # a tuple / ModelOutput (HF layers)
+                    from kgtransfer.models.wrap import output_features
+
+                    feats = output_features(feats)
             out.append(torch.flatten(feats, 1).float().cpu().numpy())
             bar.update(len(x))
         bar.close()

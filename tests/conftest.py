@@ -7,6 +7,10 @@ from pathlib import Path
 
 import pytest
 
+# Before any test imports timm / transformers: with PyPI's CUDA torchvision beside the CPU
+# torch, kgtransfer.models keeps `import torchvision` working (see models/_compat.py).
+import kgtransfer.models  # noqa: F401
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED_BENCHMARKS = Path(
     os.environ.get("KGTRANSFER_SHARED_BENCHMARKS", REPO.parent / "shared" / "benchmarks")

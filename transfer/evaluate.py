@@ -245,6 +245,7 @@ def write_transfer_result(
             if source_model is not None:
                 row["architecture"] = getattr(source_model, "arch", None) or None
                 row["n_params"] = float(sum(p.numel() for p in source_model.parameters()))
+                row.update(_described(source_model))
             kwargs["models"] = pd.DataFrame([row])
         if result.target not in ids("dataset"):
             row = {"dataset": result.target}
@@ -252,6 +253,19 @@ def write_transfer_result(
                 row["n_classes"] = float(n_classes)
             kwargs["datasets"] = pd.DataFrame([row])
     return str(graph.add_record(**kwargs))
+
+
+def _described(model: Any) -> dict[str, Any]:
+    """What ``source_metadata`` knows of a model, less the fields naming other entities
+    (datasets, base models: those come with ``add_sources``)."""
+    from kgtransfer.models import ZooModel, source_metadata
+
+    if not isinstance(model, ZooModel):
+        return {}
+    meta = source_metadata(model)
+    for key in ("datasets", "trained_on", "base_model", "base_model_relation"):
+        meta.pop(key, None)
+    return meta
 
 
 def _budget(budget: Any, method: Any) -> Budget:

@@ -277,7 +277,7 @@ def _add_gain(
 
 
 def _loader(checkpoints: Any) -> Callable[[str], Any]:
-    from kgtransfer.models import load_checkpoint
+    from kgtransfer.models import load_pretrained
 
     if callable(checkpoints):
         loader: Callable[[str], Any] = checkpoints
@@ -288,7 +288,8 @@ def _loader(checkpoints: Any) -> Callable[[str], Any]:
 
     folder = Path(checkpoints)
     # model names come from the graph: never let one reach outside the folder
-    return lambda name: load_checkpoint(confined(folder, name, what="model name"))
+    # kgtransfer checkpoints, timm and Hugging Face folders alike
+    return lambda name: load_pretrained(confined(folder, name, what="model name"))
 
 
 def _rerank(

@@ -19,11 +19,16 @@ __all__ = ["Evaluation", "choose_method", "evaluate", "load_source", "transfer_f
 
 
 def load_source(source: Any, *, home: str | Path | None = None) -> tuple[Any, str]:
-    """``(model, id)`` of a source: a ZooModel, a checkpoint folder or a zoo name.
+    """``(model, id)`` of a source: a ZooModel, a folder, a zoo name or a cached hub id.
+
+    A folder is a kgtransfer checkpoint, a timm folder or a Hugging Face
+    ``save_pretrained`` folder; a name is looked up in the zoo of ``home``, then in
+    the local Hugging Face cache (``org/name``, ``hf-hub:org/name``, ``timm:<arch>``).
+    Nothing is downloaded.
 
     Raises:
-        UnknownNameError: A zoo name not built under ``home``.
-        ValueError: A name without ``home``, or another kind of object.
+        UnknownNameError: Neither a zoo model under ``home`` nor a cached hub id.
+        ValueError: A plain name without ``home``, or another kind of object.
 
     Example:
         >>> from kgtransfer.models import create_model
@@ -31,22 +36,13 @@ def load_source(source: Any, *, home: str | Path | None = None) -> tuple[Any, st
         >>> name
         'mlp'
     """
-    from kgtransfer.models import ZooModel, load_checkpoint
+    from kgtransfer._api._sources import load_named_source, source_id
+    from kgtransfer.models import ZooModel
 
     if isinstance(source, ZooModel):
-        return source, str(getattr(source, "arch", "") or type(source).__name__)
+        return source, source_id(source)  # a loaded hub model keeps its hub id
     if isinstance(source, (str, Path)):
-        path = Path(source)
-        if (path / "config.json").is_file():
-            return load_checkpoint(path), path.name
-        if home is None:
-            raise ValueError(
-                f"{str(source)!r} is no checkpoint folder; to load a zoo model by name pass "
-                "home=<kgtransfer home> (CLI: --home)."
-            )
-        from kgtransfer.zoo import load_zoo_model
-
-        return load_zoo_model(home, str(source)), str(source)
+        return load_named_source(source, home=home)
     raise ValueError(
         f"Cannot use a {type(source).__name__!r} as a source: pass a ZooModel, a checkpoint "
         "folder or a zoo model name."
@@ -73,6 +69,10 @@ def _fresh_target(target: Any, source: Any, x: np.ndarray, n_classes: int, seed:
 
     if isinstance(target, ZooModel):
         return copy.deepcopy(target)
+    if target is None and callable(getattr(source, "new_like", None)):  # timm / HF sources
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(int(seed))
+            return source.new_like(n_classes)
     arch = str(target) if target is not None else str(getattr(source, "arch", "") or "")
     if not arch:
         raise ValueError(

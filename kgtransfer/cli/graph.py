@@ -98,6 +98,15 @@ def ingest(
         Path | None, typer.Option(exists=True, file_okay=False, help="TransferGraph folder.")
     ] = None,
     zoo: Annotated[Zoo, typer.Option(help="Which TransferGraph zoo.")] = Zoo.image,
+    source: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--source",
+            help="A timm or Hugging Face model folder, or a hub id in the local Hugging Face "
+            "cache (never downloaded); repeatable. Its architecture, size, input contract and "
+            "card (license, datasets, base_model) are written.",
+        ),
+    ] = None,
     create_missing: Annotated[
         bool, typer.Option(help="Accept records about models/datasets that are in no table.")
     ] = False,
@@ -119,14 +128,22 @@ def ingest(
         ),
     ] = False,
 ) -> None:
-    """Add tables, model cards or a TransferGraph folder to the graph (one batch each)."""
+    """Add tables, model cards, a TransferGraph folder or your own models (one batch each).
+
+    \b
+    Examples:
+      kgtransfer ingest --models M.csv --datasets D.csv --records R.csv
+      kgtransfer ingest --cards ~/hf-cards/
+      kgtransfer ingest --source google/vit-base-patch16-224 --source ./my_timm_model
+    """
     from kgtransfer.kg import ZooGraph
 
     tables = {"models": models, "datasets": datasets, "records": records,
               "similarities": similarities, "scores": scores}  # fmt: skip
-    if not any(tables.values()) and cards is None and transfergraph is None:
+    if not any(tables.values()) and cards is None and transfergraph is None and not source:
         fail(
-            "nothing to ingest: give --models/--datasets/--records/..., --cards or --transfergraph"
+            "nothing to ingest: give --models/--datasets/--records/..., --cards, "
+            "--transfergraph or --source"
         )
     mode = errors.value if errors is not None else "raise"
     write = "replace" if replace else "merge"
@@ -146,6 +163,11 @@ def ingest(
                 _report(graph.last_report)
             if cards is not None:
                 batches.append(graph.add_model_cards(cards, errors=mode, mode=write))
+                _report(graph.last_report)
+            if source:
+                from kgtransfer.api import add_sources
+
+                batches.append(add_sources(graph, source, errors=mode, mode=write))
                 _report(graph.last_report)
             if transfergraph is not None:
                 batches.append(

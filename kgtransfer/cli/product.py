@@ -274,7 +274,13 @@ def recommend_cmd(
 
 @app.command("transfer")
 def transfer_cmd(
-    source: Annotated[str, typer.Argument(help="Zoo model name or checkpoint folder.")],
+    source: Annotated[
+        str,
+        typer.Argument(
+            help="Zoo model name, checkpoint / timm / Hugging Face folder, or a hub id in the "
+            "local Hugging Face cache."
+        ),
+    ],
     target: Annotated[str, typer.Argument(help="Registered dataset name, or a name for --data.")],
     arch: Annotated[
         str | None, typer.Option("--arch", help="Target architecture (default: the source's).")

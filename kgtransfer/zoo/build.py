@@ -21,7 +21,14 @@ from tqdm.auto import tqdm
 
 from kgtransfer._versions import versions
 from kgtransfer.errors import ErrorMode, check_error_mode, did_you_mean
-from kgtransfer.models import ZooModel, create_model, list_models, load_checkpoint, save_checkpoint
+from kgtransfer.models import (
+    ZooModel,
+    create_model,
+    list_models,
+    load_checkpoint,
+    load_pretrained,
+    save_checkpoint,
+)
 from kgtransfer.transfer.training import accuracy, as_arrays, train_classifier
 from kgtransfer.zoo._datasets import (
     dataset_rows,
@@ -366,6 +373,9 @@ def _build(
 def load_zoo_model(home: str | Path, name: str) -> ZooModel:
     """Load the zoo checkpoint ``name`` from ``home/zoo/models/<name>``.
 
+    The folder may also hold a timm (``save_for_hf``) or Hugging Face
+    (``save_pretrained``) model: see :func:`kgtransfer.models.load_pretrained`.
+
     Raises:
         UnknownNameError: No such model in this home (close names suggested).
 
@@ -390,7 +400,7 @@ def load_zoo_model(home: str | Path, name: str) -> ZooModel:
             what="zoo model",
             hint=f"Zoo under {models_dir(home)} has {len(present)} models; run build_zoo(home).",
         )
-    return load_checkpoint(folder)
+    return load_pretrained(folder)  # a timm or Hugging Face folder placed here loads too
 
 
 def zoo_status(home: str | Path, *, spec: ZooSpec = DEFAULT_ZOO, seed: int = 0) -> pd.DataFrame:
