@@ -105,7 +105,7 @@ class HFModel(WrappedModel):
 
     def new_like(self, n_classes: int) -> HFModel:
         """The same architecture and config, freshly initialised, with ``n_classes``."""
-        config = copy.deepcopy(self.backbone.config)
+        config: Any = copy.deepcopy(self.backbone.config)
         config.num_labels = n_classes
         module = type(self.backbone)(config)
         fresh = _as_zoo(module, n_classes=n_classes, folder=None, max_length=self.max_length)

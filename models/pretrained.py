@@ -110,7 +110,7 @@ def _tag(model: ZooModel, hub_id: str | None, folder: Path | None) -> ZooModel:
             info["revision"] = folder.name
     if hub_id is not None:
         info["hub_id"] = hub_id
-    model.source_info = info
+    setattr(model, "source_info", info)  # noqa: B010 (a plain attribute, not a submodule)
     return model
 
 
@@ -185,8 +185,9 @@ def source_metadata(model: ZooModel) -> dict[str, Any]:
     if modality == "text" and len(shape) == 1:
         row["input_length"] = float(shape[0])
         vocab = getattr(config, "vocab_size", None)
-        if vocab is None and getattr(model, "tokenizer", None) is not None:
-            vocab = len(model.tokenizer)
+        tokenizer: Any = getattr(model, "tokenizer", None)
+        if vocab is None and tokenizer is not None:
+            vocab = len(tokenizer)
         if vocab is not None:
             row["vocab_size"] = float(vocab)
     elif len(shape) == 3:
