@@ -16,7 +16,14 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the names below are imported on first use (see ``__getattr__``)
-    from kgtransfer.api import Recommendation, evaluate, recommend, transfer_from
+    from kgtransfer.api import (
+        Recommendation,
+        Selection,
+        evaluate,
+        recommend,
+        select_source,
+        transfer_from,
+    )
     from kgtransfer.data import load_dataset
     from kgtransfer.kg import ZooGraph
     from kgtransfer.models import create_model
@@ -35,6 +42,8 @@ _LAZY = {
     "evaluate_transfer": "kgtransfer.transfer",
     "load_dataset": "kgtransfer.data",
     "recommend": "kgtransfer.api",
+    "select_source": "kgtransfer.api",
+    "Selection": "kgtransfer.api",
     "transfer_from": "kgtransfer.api",
     "write_report": "kgtransfer.report",
 }
@@ -47,6 +56,7 @@ _SUBMODULES = frozenset(
 __all__ = [
     "GNNRecommender",
     "Recommendation",
+    "Selection",
     "ZooGraph",
     "__version__",
     "create_model",
@@ -54,6 +64,7 @@ __all__ = [
     "evaluate_transfer",
     "load_dataset",
     "recommend",
+    "select_source",
     "transfer_from",
     "write_report",
 ]
