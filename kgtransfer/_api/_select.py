@@ -287,13 +287,20 @@ class _Posterior:
         self.var = np.maximum(p.var - np.sum(half**2, axis=0), 1e-12 * p.var + 1e-300)
         self.cols, self.chol = cols, chol
 
-    def influence(self, i: int) -> tuple[int | None, float]:
-        """(observed index, shift) of the observation moving candidate ``i`` the most."""
-        if not self.obs:
-            return None, 0.0
-        parts = self.cols[i] * self.alpha
-        k = int(np.argmax(np.abs(parts)))
-        return self.obs[k], float(parts[k])
+    def closest(self, i: int, real: np.ndarray) -> tuple[int | None, float]:
+        """(observed index, correlation) of the measured model most correlated with ``i``.
+
+        The correlation is the model-specific one (the shared target level left out).
+        """
+        p = self.prior
+        best, corr = None, 0.0
+        for k, j in enumerate(self.obs):
+            if not real[j] or j == i:
+                continue
+            c = (self.cols[i, k] - p.level) / (p.sd[i] * p.sd[j])
+            if abs(c) > abs(corr):
+                best, corr = j, float(c)
+        return best, corr
 
     def sample(self, rng: np.random.Generator) -> np.ndarray:
         """One joint posterior draw (Matheron's rule on a factor-form prior draw)."""
@@ -722,9 +729,12 @@ def _choose(
         ei = float(score[int(np.argmax(score))])
         ref = f"{models[best_j]} {measured[best_j]:.3f}" if best_j is not None else "fantasy"
         why = f"{label} {ei:.3g} over the best so far ({ref}); {metric} {mu:.3f} ± {s:.3f}"
-    j, shift = post.influence(i)
-    if j is not None and abs(shift) >= 0.25 * math.sqrt(post.prior.sd[i] ** 2) and seen[j]:
-        why += f"; moved {sign * shift:+.3f} by {models[j]} measuring {measured[j]:.3f}"
+    shift = float(mean[i] - post.prior.mean[i])
+    if seen.any() and abs(shift) >= 0.1 * sd[i]:
+        why += f"; {sign * shift:+.3f} from the prior after {int(seen.sum())} measured"
+        j, corr = post.closest(i, seen)
+        if j is not None and abs(corr) >= 0.3:
+            why += f" (closest: {models[j]}, correlation {corr:+.2f}, measured {measured[j]:.3f})"
     return i, why
 
 
