@@ -13,8 +13,9 @@ target. Reported: mean top-1 regret (best true value − best value tried; point
 for fractions) after 1, 3, 5 and 10 trials, for each strategy (``ei`` is the
 default; ``ucb`` and ``thompson`` are reported beside it, not chosen on these zoos),
 for EI with batches of 3, for the recommender's own top-k without conditioning
-(``prior_topk``) and for popularity's top-k (``popularity_topk``, a model's mean z on
-the other targets). ``--fast`` uses a small GNN (``epochs=30, n_ensemble=1``) and the
+(``prior_topk``), for EI over the popularity baseline's prior
+(``ei_popularity_prior``: the conditioning's own effect) and for popularity's top-k
+(``popularity_topk``, a model's mean z on the other targets). ``--fast`` uses a small GNN (``epochs=30, n_ensemble=1``) and the
 first 3 targets per zoo, to try the script.
 """
 
@@ -215,7 +216,17 @@ def run_zoo(
             batch_size=3,
         )
         row["ei_batch3"] = _curve(sel.trials["value"].tolist(), best, hib, scale, budgets)
-        row["select_seconds_per_run"] = (time.perf_counter() - t1) / (len(STRATEGIES) + 1)
+        sel = select_source(
+            zoo_t,
+            target,
+            n_trials=min(n_max, len(cands)),
+            trial=true.__getitem__,
+            candidates=cands,
+            recommender=pop,
+            seed=seed,
+        )
+        row["ei_popularity_prior"] = _curve(sel.trials["value"].tolist(), best, hib, scale, budgets)
+        row["select_seconds_per_run"] = (time.perf_counter() - t1) / (len(STRATEGIES) + 2)
         row["seconds"] = time.perf_counter() - start
         rows.append(row)
         print(
@@ -223,7 +234,15 @@ def run_zoo(
             f"({row['seconds']:.0f}s)",
             file=sys.stderr,
         )
-    methods = ["ei", "ucb", "thompson", "ei_batch3", "prior_topk", "popularity_topk"]
+    methods = [
+        "ei",
+        "ucb",
+        "thompson",
+        "ei_batch3",
+        "prior_topk",
+        "ei_popularity_prior",
+        "popularity_topk",
+    ]
     mean = {
         m: {
             str(k): float(np.mean([r[m][str(k)] for r in rows if str(k) in r[m]]))

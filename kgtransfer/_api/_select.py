@@ -8,19 +8,23 @@ improvement over the best value measured so far.
 
 .. math::
 
-    y_m = \mu_m + s_m\,\varepsilon_m,\qquad
+    y_m = \mu_m + \ell + s_m\,\varepsilon_m,\qquad \ell \sim N(0, \sigma_\ell^2),\qquad
     \operatorname{corr}(\varepsilon_i, \varepsilon_j)
-        = a + (1-a)\big[(1-\gamma)\,R_{ij} + \gamma\,[\mathrm{root}_i = \mathrm{root}_j]\big]
+        = (1-\gamma)\,R_{ij} + \gamma\,[\mathrm{root}_i = \mathrm{root}_j]
 
-``μ, s``: the recommender's prediction and interval half-width / 1.645 (in "goodness":
-the value, negated when lower is better). ``a``: the share of prior uncertainty common
-to all candidates (the target's level), the cold-start level error of the training
-datasets over the median prior variance. ``R``: how the models' z-scores co-vary
-across the training datasets once each model's mean is removed (cosine of the
-residual vectors), shrunk towards the identity by an empirical-Bayes factor (the
-pairs' correlation variance beyond what noise alone gives). ``γ``: lineage weight
-(models sharing a ``base_model`` root), 0 without lineage. Nothing is formed as an
-``n × n`` matrix: conditioning uses the covariance columns of the observed models.
+In "goodness" (the value, negated when lower is better). ``μ``: the recommender's
+prediction. ``ℓ``: the target's level, shared by every candidate; ``σ_ℓ²`` is the
+cold-start error of a training dataset's mean predicted by the others' (leave one
+dataset out), so a first trial far from the prediction moves every candidate.
+``s_m``: the zoo's typical spread of models within a dataset times the popularity
+baseline's leave-one-dataset-out error (z units), scaled per candidate by the
+recommender's relative interval width (within [0.25, 4]). ``R``: how the models'
+z-scores co-vary across the training datasets once each model's mean is removed
+(cosine of the residual vectors), shrunk towards the identity by an empirical-Bayes
+factor (the pairs' squared cosine beyond what noise alone gives). ``γ``: lineage weight
+(models sharing a ``base_model`` root), 0 without lineage. Trials are measured with a
+small noise (1 % of ``s²``). Nothing is formed as an ``n × n`` matrix: conditioning
+uses the covariance columns of the observed models, so 10,000 candidates are cheap.
 """
 
 from __future__ import annotations
@@ -360,7 +364,7 @@ def _check_arguments(
         raise did_you_mean(
             str(strategy), STRATEGIES, what="selection strategy", hint=f"Use one of {STRATEGIES}."
         )
-    return int(n), int(b), s  # type: ignore[arg-type]
+    return int(n), int(b), s
 
 
 def _resolve_recommender(recommender: Any, seed: int) -> Any:
