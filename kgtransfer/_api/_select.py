@@ -64,6 +64,7 @@ _LINEAGE_WEIGHT = 0.3
 _NOISE_SHARE = 0.01
 #: Bounds of a candidate's prior sd relative to the median candidate's.
 _RELATIVE_SD_BOUNDS = (0.25, 4.0)
+_ERROR_MODES = ("raise", "warn", "collect")
 #: Fewest training datasets a model needs to get a residual vector.
 _MIN_DATASETS = 2
 
@@ -77,7 +78,8 @@ class Selection:
         metric: The target's metric (``value`` columns are in its units).
         higher_is_better: Direction of the metric.
         trials: One row per trial, in order: ``step`` (1-based round), ``model``,
-            ``value`` (measured), ``predicted, low, high`` (the posterior mean and
+            ``value`` (measured; NaN for a failed trial under ``errors="warn"|"collect"``),
+            ``predicted, low, high`` (the posterior mean and
             90 % interval when it was chosen) and ``why`` it was chosen.
         frame: The final ranking of every candidate after conditioning on all
             observations: ``rank, model, predicted, low, high`` (posterior),
@@ -102,10 +104,12 @@ class Selection:
     @property
     def best(self) -> str:
         """The best model actually tried (by measured value, in the metric's direction)."""
-        if self.trials.empty:
-            raise ValueError(f"No trial was run on {self.target!r}.")
         values = self.trials["value"].to_numpy(dtype=float)
-        i = int(np.argmax(values) if self.higher_is_better else np.argmin(values))
+        if not np.isfinite(values).any():
+            raise ValueError(
+                f"No trial on {self.target!r} measured a value; see .metadata['failed']."
+            )
+        i = int(np.nanargmax(values) if self.higher_is_better else np.nanargmin(values))
         return str(self.trials["model"].iloc[i])
 
     @property
@@ -477,6 +481,7 @@ def select_source(
     budget: Any = None,
     label_column: str | None = None,
     progress: bool = False,
+    errors: str = "raise",
 ) -> Selection:
     """Choose which candidate to fine-tune next, learn from each trial, stop after ``n_trials``.
 
@@ -515,6 +520,10 @@ def select_source(
         budget: Training budget of ``trial=None`` (see ``transfer_from``).
         label_column: Label column of CSV ``data``.
         progress: Progress bars while fitting and fine-tuning.
+        errors: A trial that raises or returns no finite number: ``"raise"``
+            (default; the trials so far are lost), ``"warn"`` or ``"collect"`` (it
+            counts as a trial with value NaN, the reason in ``why`` and in
+            ``metadata["failed"]``; nothing is learned from it and the search goes on).
 
     Returns:
         A :class:`Selection` (``.best``, ``.trials``, ``.frame``).
@@ -545,6 +554,11 @@ def select_source(
     check_text(target, "target", fix="give a dataset id of the graph")
     names = check_names(candidates, "candidates")
     check_bool(progress, "progress")
+    if errors not in _ERROR_MODES:
+        raise ArgumentError(
+            f"errors must be one of {_ERROR_MODES}, got {errors!r}; e.g. errors='collect' "
+            "to go on after a failed trial."
+        )
     tables = as_tables(graph)
     datasets = set(tables.datasets["dataset"].dropna().astype(str))
     datasets |= set(tables.records["dataset"].dropna().astype(str))
@@ -618,6 +632,7 @@ def select_source(
         warnings.warn(notes[-1], UserWarning, stacklevel=2)
         n_trials = int(untried.sum())
     rng = np.random.default_rng(seed)
+    failed: list[dict[str, Any]] = []
     rows: list[dict[str, Any]] = []
     step = 0
     while len(rows) < n_trials:
@@ -634,10 +649,21 @@ def select_source(
         post.forget(len(picks))
         for i, why, mu, s in picks:
             model = str(models[i])
-            value = _measure(run, model)
-            post.observe(i, sign * value)
-            measured[i] = value
             step_of[i] = step
+            try:
+                value = _measure(run, model)
+            except Exception as exc:
+                if errors == "raise":
+                    raise
+                text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+                reason = f"trial({model!r}) failed: {type(exc).__name__}: {text}".rstrip(": ")
+                failed.append({"step": step, "model": model, "error": reason})
+                if errors == "warn":
+                    warnings.warn(reason, UserWarning, stacklevel=2)
+                value, why = math.nan, f"{why}; FAILED: {reason}"
+            else:
+                post.observe(i, sign * value)
+                measured[i] = value
             lo, hi = sorted((sign * (mu - _Z90 * s), sign * (mu + _Z90 * s)))
             rows.append(
                 {
@@ -674,6 +700,7 @@ def select_source(
             "covariance": cov_info,
             "writes": "graph records (transfer_from)" if trial is None else "nothing",
             "notes": notes,
+            "failed": failed,
         },
     )
 

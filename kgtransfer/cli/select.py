@@ -58,6 +58,10 @@ def select_cmd(
     train_batch_size: Annotated[
         int, typer.Option("--train-batch-size", min=1, help="Training batch size per trial.")
     ] = 32,
+    keep_going: Annotated[
+        bool,
+        typer.Option("--keep-going", help="A failed trial is reported and skipped, not fatal."),
+    ] = False,
     store: StoreOption = None,
     home: HomeOption = None,
     gnn_epochs: GnnEpochsOption = None,
@@ -78,7 +82,7 @@ def select_cmd(
     Examples:
       kgtransfer select digits_blurred --trials 5
       kgtransfer select digits_blurred --trials 6 --batch-size 3 --recommender popularity
-      kgtransfer select mine --trials 3 --data my.csv --label-column label
+      kgtransfer select mine --trials 3 --data my.csv --label-column label --keep-going
     """
     _threads(threads)
     from kgtransfer.api import select_source
@@ -114,6 +118,7 @@ def select_cmd(
                 budget=budget,
                 label_column=label_column,
                 progress=progress,
+                errors="collect" if keep_going else "raise",
             )
     except _EXPECTED as exc:
         fail(_one_line(exc))
@@ -126,6 +131,10 @@ def select_cmd(
             f"{_fmt(row['predicted']):>9} {interval:>15}"
         )
         typer.echo(f"        why: {row['why']}")
+    for failure in sel.metadata["failed"]:
+        typer.echo(f"failed: {failure['error']}", err=True)
+    if not sel.trials["value"].notna().any():
+        fail("no trial measured a value (see the failures above).")
     typer.echo(f"best tried: {sel.best} ({sel.best_value:.3f})")
     untried = sel.frame.loc[sel.frame["measured"].isna()].head(3)
     if len(untried):

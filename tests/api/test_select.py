@@ -271,3 +271,35 @@ def test_product_trial_fine_tunes_and_writes_records_back(tmp_path: Path) -> Non
         assert values[model] == pytest.approx(value)
     assert graph.batches()["source"].str.contains("transfer_from").sum() == 2
     assert sel.metadata["writes"].startswith("graph records")
+
+
+@pytest.mark.parametrize("mode", ["collect", "warn"])
+def test_failed_trials_are_kept_and_skipped_when_not_raising(mode: str) -> None:
+    def trial(model: str) -> float:
+        if model == "b1":
+            raise RuntimeError("out of memory")
+        return TRUE[model]
+
+    def run() -> Selection:
+        return select_source(
+            _family_zoo(), "target", n_trials=3, trial=trial, recommender="popularity", errors=mode
+        )
+
+    if mode == "warn":
+        with pytest.warns(UserWarning, match="trial\\('b1'\\) failed: RuntimeError: out of memory"):
+            sel = run()
+    else:
+        sel = run()
+    assert len(sel.trials) == 3 and sel.trials["model"].iloc[0] == "b1"
+    assert np.isnan(sel.trials["value"].iloc[0]) and "FAILED" in sel.trials["why"].iloc[0]
+    assert sel.metadata["failed"] == [
+        {"step": 1, "model": "b1", "error": "trial('b1') failed: RuntimeError: out of memory"}
+    ]
+    assert sel.best != "b1" and np.isfinite(sel.best_value)
+    with pytest.raises(RuntimeError, match="out of memory"):  # the default raises
+        select_source(_family_zoo(), "target", n_trials=2, trial=trial, recommender="popularity")
+
+
+def test_errors_mode_is_checked() -> None:
+    with pytest.raises(ArgumentError, match="errors must be one of"):
+        select_source(_family_zoo(), "target", n_trials=1, trial=TRUE.get, errors="ignore")

@@ -32,14 +32,14 @@ def home(tmp_path: Path) -> Path:
         torch.manual_seed(i)
         model = create_model("mlp", n_classes=2, input_shape=(4,))
         save_checkpoint(model, tmp_path / "zoo" / "models" / name, name=name)
-    rows = [
+    rows = [  # mlp.gone: the most popular model, without a checkpoint in this home
         {"model": m, "dataset": f"d{j}", "value": 0.6 + 0.1 * i + 0.01 * j, "metric": "accuracy"}
-        for i, m in enumerate(NAMES)
+        for i, m in enumerate([*NAMES, "mlp.gone"])
         for j in range(3)
     ]
     with ZooGraph.open(tmp_path / "graph", create=True) as graph:
         graph.add_tables(
-            models=pd.DataFrame({"model": NAMES, "architecture": "mlp"}),
+            models=pd.DataFrame({"model": [*NAMES, "mlp.gone"], "architecture": "mlp"}),
             datasets=pd.DataFrame({"dataset": ["d0", "d1", "d2", "mine"]}),
             records=pd.DataFrame(rows),
         )
@@ -54,13 +54,16 @@ def home(tmp_path: Path) -> Path:
 def test_select_runs_trials_and_writes_them(home: Path) -> None:
     args = ["select", "mine", "--trials", "2", "--home", str(home), "--recommender", "popularity"]
     args += ["--data", str(home / "mine.csv"), "--label-column", "y", "--epochs", "1", "--quiet"]
-    result = runner.invoke(app, args)
+    failed = runner.invoke(app, args)  # the first pick has no checkpoint: one-line failure
+    assert failed.exit_code == 1 and "mlp.gone" in failed.output
+    result = runner.invoke(app, [*args, "--keep-going"])
     assert result.exit_code == 0, result.output
-    assert "best tried: mlp.s3" in result.output or "best tried: mlp.s2" in result.output
+    assert "failed: trial('mlp.gone') failed: UnknownNameError" in result.output
+    assert "best tried: mlp.s" in result.output
     assert result.output.count("why: ") == 2
     with ZooGraph.open(home / "graph", read_only=True) as graph:
         records = graph.to_tables().records
-    assert (records["dataset"].astype(str) == "mine").sum() == 2
+    assert (records["dataset"].astype(str) == "mine").sum() == 1  # the failed trial wrote none
 
 
 def test_select_failures_are_one_line(home: Path) -> None:
