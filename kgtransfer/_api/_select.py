@@ -120,7 +120,9 @@ class Selection:
 
     def __repr__(self) -> str:
         tried = ", ".join(self.trials["model"].astype(str).head(5))
-        return f"Selection(target={self.target!r}, best={self.best!r}, tried=[{tried}])"
+        ok = bool(self.trials["value"].notna().any()) if len(self.trials) else False
+        best = repr(self.best) if ok else None
+        return f"Selection(target={self.target!r}, best={best}, tried=[{tried}])"
 
 
 # --------------------------------------------------------------------- prior covariance
@@ -586,8 +588,15 @@ def select_source(
     from kgtransfer._api._recommend import _fit_recommender
 
     rec = _resolve_recommender(recommender, seed)
-    fitted, how = _fit_recommender(
-        rec, tables, exclude=[target], new_target=False, seed=seed, progress=progress, target=target
+    has_records = bool((tables.records["dataset"].astype("object") == target).any())
+    fitted, how = _fit_recommender(  # a recommender fitted without the target is reused
+        rec,
+        tables,
+        exclude=[target] if has_records else [],
+        new_target=False,
+        seed=seed,
+        progress=progress,
+        target=target,
     )
     prior_frame = fitted.rank(target, candidates=names, n_evidence=0)
     if prior_frame.empty:

@@ -303,3 +303,20 @@ def test_failed_trials_are_kept_and_skipped_when_not_raising(mode: str) -> None:
 def test_errors_mode_is_checked() -> None:
     with pytest.raises(ArgumentError, match="errors must be one of"):
         select_source(_family_zoo(), "target", n_trials=1, trial=TRUE.get, errors="ignore")
+
+
+def test_a_fitted_recommender_is_reused_only_when_it_did_not_see_the_target() -> None:
+    zoo = _family_zoo()
+    fitted = PopularityRecommender().fit(zoo)  # the target has no records: nothing to hide
+    sel = select_source(zoo, "target", n_trials=1, trial=TRUE.__getitem__, recommender=fitted)
+    assert sel.metadata["recommender_status"] == "given"
+    known = pd.DataFrame([{"model": "b1", "dataset": "target", "value": TRUE["b1"]}])
+    seen = ZooTables(
+        models=zoo.models,
+        records=pd.concat([zoo.records, known], ignore_index=True),
+        datasets=zoo.datasets,
+    )
+    fitted = PopularityRecommender().fit(seen)  # it learned from the target's record
+    sel = select_source(seen, "target", n_trials=1, trial=TRUE.__getitem__, recommender=fitted)
+    assert sel.metadata["recommender_status"].startswith("refitted")
+    assert repr(sel).startswith("Selection(target='target', best=")
