@@ -387,6 +387,11 @@ class ZooGraph:
         return self._path
 
     @property
+    def read_only(self) -> bool:
+        """True when opened with ``read_only=True`` (writes raise ``StoreLockedError``)."""
+        return self._read_only
+
+    @property
     def _live(self) -> ox.Store:
         if self._store is None:
             raise ValueError("This ZooGraph is closed; open it again with ZooGraph.open(path).")

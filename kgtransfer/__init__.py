@@ -17,7 +17,14 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # the names below are imported on first use (see ``__getattr__``)
     from kgtransfer._versions import versions
-    from kgtransfer.api import Recommendation, evaluate, recommend, transfer_from
+    from kgtransfer.api import (
+        Recommendation,
+        Selection,
+        evaluate,
+        recommend,
+        select_source,
+        transfer_from,
+    )
     from kgtransfer.data import load_dataset
     from kgtransfer.kg import ZooGraph
     from kgtransfer.models import create_model
@@ -36,6 +43,8 @@ _LAZY = {
     "evaluate_transfer": "kgtransfer.transfer",
     "load_dataset": "kgtransfer.data",
     "recommend": "kgtransfer.api",
+    "select_source": "kgtransfer.api",
+    "Selection": "kgtransfer.api",
     "transfer_from": "kgtransfer.api",
     "versions": "kgtransfer._versions",
     "write_report": "kgtransfer.report",
@@ -49,6 +58,7 @@ _SUBMODULES = frozenset(
 __all__ = [
     "GNNRecommender",
     "Recommendation",
+    "Selection",
     "ZooGraph",
     "__version__",
     "create_model",
@@ -56,6 +66,7 @@ __all__ = [
     "evaluate_transfer",
     "load_dataset",
     "recommend",
+    "select_source",
     "transfer_from",
     "versions",
     "write_report",

@@ -4,7 +4,7 @@
 data) with the expected gain over scratch and the risk of negative transfer;
 ``transfer_from`` transfers the chosen source and compares with scratch, writing
 the result back into the graph; ``evaluate`` judges it against the best source in
-hindsight.
+hindsight; ``select_source`` chooses which sources to fine-tune with a few trials.
 
 Example:
     >>> from kgtransfer.api import evaluate, recommend, transfer_from
@@ -14,6 +14,7 @@ Example:
 
 from kgtransfer._api._demo import DemoResult, run_demo
 from kgtransfer._api._recommend import Recommendation, recommend
+from kgtransfer._api._select import Selection, select_source
 from kgtransfer._api._sources import add_sources, load_named_source, source_loader
 from kgtransfer._api._target import ResolvedTarget, as_dataset, join_dataset
 from kgtransfer._api._transfer import (
@@ -29,6 +30,7 @@ __all__ = [
     "Evaluation",
     "Recommendation",
     "ResolvedTarget",
+    "Selection",
     "add_sources",
     "as_dataset",
     "choose_method",
@@ -38,6 +40,7 @@ __all__ = [
     "load_source",
     "recommend",
     "run_demo",
+    "select_source",
     "source_loader",
     "transfer_from",
 ]

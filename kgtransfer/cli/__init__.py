@@ -3,14 +3,14 @@
 Each module registers its commands on :data:`~kgtransfer.cli._app.app`:
 ``graph`` (ingest, query, stats, export), ``batches`` (batches list/show/remove,
 migrate), ``bench`` (benchmark), ``zoo``
-(zoo build/grid), ``product`` (demo, recommend, transfer, report).
+(zoo build/grid), ``product`` (demo, recommend, transfer, report), ``select``.
 """
 
 from __future__ import annotations
 
 from kgtransfer.cli._app import app, print_version
 
-__all__ = ["app", "batches", "bench", "graph", "main", "product", "zoo"]
+__all__ = ["app", "batches", "bench", "graph", "main", "product", "select", "zoo"]
 
 
 @app.command()
@@ -20,7 +20,7 @@ def version() -> None:
 
 
 # Importing each command module registers its commands on ``app``.
-from kgtransfer.cli import batches, bench, graph, product, zoo  # noqa: E402
+from kgtransfer.cli import batches, bench, graph, product, select, zoo  # noqa: E402
 
 
 def main() -> None:
