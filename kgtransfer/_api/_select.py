@@ -149,7 +149,8 @@ class _Prior:
         lin = (self.lineage == self.lineage[j]) & (self.lineage[j] >= 0)
         lin[j] = True
         corr = (1.0 - self.gamma) * own + self.gamma * lin
-        return self.level + self.sd * self.sd[j] * corr
+        cov: np.ndarray = self.level + self.sd * self.sd[j] * corr
+        return cov
 
 
 def _residual_factors(
@@ -330,20 +331,23 @@ class _Posterior:
         model = math.sqrt(1.0 - p.gamma) * own + math.sqrt(p.gamma) * lin
         draw = p.mean + common + p.sd * model
         if not self.obs:
-            return draw
+            return np.asarray(draw, dtype=float)
         noisy = draw[self.obs] + math.sqrt(self.noise) * rng.normal(size=len(self.obs))
-        return draw + self.cols @ _chol_solve(self.chol, np.asarray(self.values) - noisy)
+        out: np.ndarray = draw + self.cols @ _chol_solve(self.chol, np.asarray(self.values) - noisy)
+        return out
 
 
 def _chol_solve(chol: Any, b: np.ndarray) -> np.ndarray:
-    return np.linalg.solve(chol.T, np.linalg.solve(chol, b))
+    out: np.ndarray = np.linalg.solve(chol.T, np.linalg.solve(chol, b))
+    return out
 
 
 def _expected_improvement(mean: np.ndarray, sd: np.ndarray, best: float) -> np.ndarray:
     from scipy.special import ndtr
 
     z = (mean - best) / sd
-    return (mean - best) * ndtr(z) + sd * np.exp(-0.5 * z**2) / math.sqrt(2 * math.pi)
+    gain: np.ndarray = (mean - best) * ndtr(z) + sd * np.exp(-0.5 * z**2) / math.sqrt(2 * math.pi)
+    return gain
 
 
 # ------------------------------------------------------------------------ arguments
@@ -370,7 +374,7 @@ def _check_arguments(
         raise did_you_mean(
             str(strategy), STRATEGIES, what="selection strategy", hint=f"Use one of {STRATEGIES}."
         )
-    return int(n), int(b), s
+    return int(n or 0), int(b or 0), s
 
 
 def _resolve_recommender(recommender: Any, seed: int) -> Any:
