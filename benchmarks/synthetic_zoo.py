@@ -124,13 +124,14 @@ def _bases(rng: np.random.Generator, n_families: int) -> list[dict[str, Any]]:
 def _descendants(
     rng: np.random.Generator, models: list[dict[str, Any]], n_models: int, sources: pd.DataFrame
 ) -> None:
-    children = [0] * len(models)
+    children = np.zeros(n_models)
+    depth = np.zeros(n_models)
     kinds = list(RELATION_SHARES)
     shares = np.array([RELATION_SHARES[k] for k in kinds])
     while len(models) < n_models:
-        depth = np.array([m["depth"] for m in models], dtype=float)
-        w = (1.0 + np.array(children)) ** 1.2 * 0.6**depth
-        parent = int(rng.choice(len(models), p=w / w.sum()))
+        n = len(models)
+        w = (1.0 + children[:n]) ** 1.2 * 0.6 ** depth[:n]
+        parent = int(rng.choice(n, p=w / w.sum()))
         relation = str(rng.choice(kinds, p=shares))
         parents = [parent]
         if relation == "merge":
@@ -146,8 +147,8 @@ def _descendants(
             trained_on = str(rng.choice(sources["dataset"]))
         for i in parents:
             children[i] += 1
-        children.append(0)
         idx = len(models)
+        depth[idx] = max(models[i]["depth"] for i in parents) + 1
         offset = np.mean([models[i]["offset"] for i in parents])
         models.append(
             {
@@ -159,7 +160,7 @@ def _descendants(
                 "family": p["family"],
                 "family_quality": p["family_quality"],
                 "offset": float(offset + rng.normal(0, 0.3) + _RELATION_OFFSET[relation]),
-                "depth": max(models[i]["depth"] for i in parents) + 1,
+                "depth": int(depth[idx]),
                 "parents": [models[i]["model"] for i in parents],
                 "relation": relation,
                 "trained_on": trained_on,
