@@ -13,7 +13,10 @@ process keeps one of the two cores busy.
   ``kgtransfer.transfer.recommend.recommender_threads``), first alone, then while a
   competitor subprocess runs: ``--competitor matmul`` (a numpy 256x256 matmul loop on one
   BLAS thread) or ``spin`` (a pure-Python loop), pinned to the last CPU of this process's
-  affinity set unless ``--no-pin``. ``ratio`` = contended / idle.
+  affinity set unless ``--no-pin``. ``ratio`` = contended / idle. On a shared machine the
+  competitor also pushes other users' work onto the fit's core, so a fixed single-threaded
+  reference workload is timed beside each fit: ``reference_ratio`` is its contended / idle
+  (the machine's part), ``ratio_over_reference`` the part the fit's own threading adds.
 - **rank**: a seeded synthetic zoo of ``--rank-models`` models with lineage and
   task/domain (``benchmarks/synthetic_zoo.py``), the GNN fitted with the default network
   and ensemble but ``--rank-epochs`` training steps (the rank cost does not depend on
@@ -72,6 +75,20 @@ def _fit_seconds(graph: ZooGraph, target: str, seed: int, threads: int | None) -
         return time.perf_counter() - start
 
 
+def _reference_seconds() -> float:
+    """A fixed single-threaded workload (Python loop + small matmuls): how much CPU this
+    process gets right now. Its contended/idle ratio is the machine's share of a fit's ratio."""
+    start = time.perf_counter()
+    x = 0
+    for i in range(3_000_000):
+        x += i
+    a = np.random.default_rng(0).random((128, 128))
+    for _ in range(2000):
+        a = a @ a
+        a /= np.abs(a).max()
+    return time.perf_counter() - start
+
+
 def _competitor(kind: str, pin: bool) -> tuple[subprocess.Popen[bytes], list[int] | None]:
     env = {
         **os.environ,
@@ -100,10 +117,12 @@ def fit_timings(
     _fit_seconds(graph, target, seed, threads[0])  # warm-up: imports, caches
     for n in threads:
         load_idle = _load()
+        ref_idle = _reference_seconds()
         idle = _fit_seconds(graph, target, seed, n)
         proc, core = _competitor(kind, pin)
         try:
             load_busy = _load()
+            ref_busy = _reference_seconds()
             busy = _fit_seconds(graph, target, seed, n)
         finally:
             proc.terminate()
@@ -114,6 +133,8 @@ def fit_timings(
                 "fit_seconds_idle": round(idle, 2),
                 "fit_seconds_contended": round(busy, 2),
                 "ratio": round(busy / idle, 2),
+                "reference_ratio": round(ref_busy / ref_idle, 2),
+                "ratio_over_reference": round(busy / idle / (ref_busy / ref_idle), 2),
                 "loadavg_before_idle": load_idle,
                 "loadavg_before_contended": load_busy,
                 "competitor": kind,
