@@ -102,3 +102,18 @@ def test_bad_thread_count_is_refused(bad):
     with pytest.raises(ArgumentError, match="positive integer"):
         set_recommender_threads(bad)
     assert get_recommender_threads() == 1
+
+
+def test_cli_threads_option_sets_the_recommender_threads():
+    from kgtransfer.cli.product import ThreadsOption, _threads
+
+    old = torch.get_num_threads()
+    try:
+        _threads(2)
+        assert get_recommender_threads() == 2
+        assert torch.get_num_threads() == 2
+    finally:
+        set_recommender_threads(1)
+        torch.set_num_threads(old)
+    option = ThreadsOption.__metadata__[0]
+    assert option.envvar == "KGTRANSFER_THREADS"
