@@ -46,8 +46,10 @@ ThreadsOption = Annotated[
     typer.Option(
         "--threads",
         min=1,
-        help="torch CPU threads. The zoo's models are tiny: 1 avoids oversubscribing a "
-        "shared machine (2 threads were 30x slower under load).",
+        envvar="KGTRANSFER_THREADS",
+        help="torch CPU threads, also of the recommenders' fit and rank. The zoo's models are "
+        "tiny: 1 avoids oversubscribing a shared machine (2 threads were 30x slower under "
+        "load).",
     ),
 ]
 
@@ -55,7 +57,10 @@ ThreadsOption = Annotated[
 def _threads(n: int) -> None:
     import torch
 
+    from kgtransfer.transfer.recommend import set_recommender_threads
+
     torch.set_num_threads(n)
+    set_recommender_threads(n)
 
 
 GnnEpochsOption = Annotated[

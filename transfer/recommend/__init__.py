@@ -10,6 +10,7 @@ from ._metrics import (
     weighted_tau,
 )
 from ._registry import get_recommender, list_recommenders, register_recommender
+from ._threads import get_recommender_threads, recommender_threads, set_recommender_threads
 from .baselines import (
     SCORE_ESTIMATORS,
     LineageRecommender,
@@ -35,12 +36,15 @@ __all__ = [
     "build_hetero_data",
     "evaluate_recommender",
     "get_recommender",
+    "get_recommender_threads",
     "interval_coverage",
     "lineage_roots",
     "list_recommenders",
     "pearson_r",
     "ranking_metrics",
+    "recommender_threads",
     "register_recommender",
+    "set_recommender_threads",
     "top1_regret",
     "top1_relative",
     "weighted_tau",

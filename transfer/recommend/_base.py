@@ -24,6 +24,7 @@ from ._checks import (
     check_names,
 )
 from ._data import Truth, as_tables, scratch_accuracies, similarity_matrix, truth_table
+from ._threads import limited_threads
 
 __all__ = ["FILTERS", "BaseRecommender"]
 
@@ -90,6 +91,9 @@ class BaseRecommender:
             graph: The zoo (``ZooTables`` or an object with ``to_tables()``).
             exclude_datasets: Datasets whose records are never seen (held-out targets).
 
+        Runs on :func:`~kgtransfer.transfer.recommend.get_recommender_threads`
+        CPU threads (default 1), restoring the process's settings after.
+
         Returns:
             self
 
@@ -101,8 +105,9 @@ class BaseRecommender:
         self._validate()
         excluded = check_names(exclude_datasets, "exclude_datasets", allow_none=False) or []
         tables = as_tables(graph)
-        self._prepare(tables, excluded)
-        self._fit(tables)
+        with limited_threads():
+            self._prepare(tables, excluded)
+            self._fit(tables)
         return self
 
     def _prepare(self, tables: ZooTables, exclude_datasets: Iterable[str]) -> None:
@@ -294,7 +299,8 @@ class BaseRecommender:
         table = self._candidates(candidates, filters)
         models = table.index.to_numpy(dtype=object)
         if len(models):
-            z, half = self._predict_z(str(dataset), models)
+            with limited_threads():
+                z, half = self._predict_z(str(dataset), models)
         else:
             z, half = np.zeros(0), np.zeros(0)
         mean, std, mean_sd, hib = self._scale(str(dataset))
