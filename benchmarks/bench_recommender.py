@@ -225,6 +225,9 @@ def cross_zoo(
     for zoo in order:
         for key in [*keys, *([] if skip_baselines else ["baselines"])]:
             path = cell_path(key, zoo)
+            if not path.is_file() and max_targets:  # a cell over all targets serves too
+                full = cache / f"{zoo}__{hashlib.sha1(key.encode()).hexdigest()[:10]}.json"
+                path = full if full.is_file() else path
             if path.is_file():
                 cells[(key, zoo)] = json.loads(path.read_text())["result"]
                 continue
@@ -343,6 +346,26 @@ def cross_zoo(
                 f"| {zoo} ({split}) | `{keys[chosen]}` | "
                 + " | ".join(f"{mine[m]:.3f}" for m in _METRICS)
                 + f" | {bb} | {sum(wins.values())}/{len(wins)} | {cov} |"
+            )
+    md += [
+        "",
+        "In-zoo (every candidate and baseline on the same targets; P / wτ / top-1 / regret):",
+        "",
+    ]
+    md += ["| zoo (targets) | method | Pearson | wτ | top-1 rel. | regret | coverage |"]
+    md += ["|---|---|---|---|---|---|---|"]
+    for zoo in all_zoos:
+        rows = [(f"candidate {i}", cells.get((k, zoo))) for i, k in enumerate(keys)]
+        rows += sorted((cells.get(("baselines", zoo)) or {}).items())
+        for name, part in rows:
+            if not part or not part.get("all"):
+                continue
+            mean = part["all"]
+            cov = mean.get("coverage")  # mean over the same targets
+            md.append(
+                f"| {zoo} ({part.get('n_targets', '')}) | {name} | "
+                + " | ".join("–" if mean.get(m) is None else f"{mean[m]:.3f}" for m in _METRICS)
+                + f" | {'' if cov is None else f'{cov:.3f}'} |"
             )
     return {"candidates": keys, "report": report, "markdown": md}
 

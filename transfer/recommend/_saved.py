@@ -29,6 +29,7 @@ INT_BOUNDS: dict[str, tuple[int, int]] = {
     "n_ensemble": (1, 256),
     "epochs": (0, 10**7),
     "top_k_similar": (0, 10**6),
+    "stack_folds": (2, 10**4),
 }
 
 

@@ -82,7 +82,8 @@ class GNNRecommender(BaseRecommender):
         stack: Combine the GNN with the closed-form base scorers (see above).
         stack_gnn: Include the GNN in the stack (False = stack of the closed-form
             scorers only; no network is trained).
-        stack_folds: Cross-fitting folds of the GNN's held-out predictions.
+        stack_folds: Cross-fitting folds of the GNN's held-out predictions (one
+            network each, on top of the ``n_ensemble`` networks of the final GNN).
         stack_shrinkage: Pull of the stack weights towards the best single scorer.
         seed: Seed of every random choice (initialisation, episodes, dropout).
         progress: Show a tqdm bar on stderr while fitting.
@@ -108,7 +109,7 @@ class GNNRecommender(BaseRecommender):
         lr: float = 0.01,
         weight_decay: float = 1e-4,
         dropout: float = 0.1,
-        n_ensemble: int = 5,
+        n_ensemble: int = 2,
         holdout_fraction: float = 0.25,
         top_weight: float = 1.0,
         rank_weight: float = 1.0,
@@ -117,7 +118,7 @@ class GNNRecommender(BaseRecommender):
         top_k_similar: int = 10,
         stack: bool = True,
         stack_gnn: bool = True,
-        stack_folds: int = 4,
+        stack_folds: int = 3,
         stack_shrinkage: float = 1.0,
         seed: int = 0,
         progress: bool = False,
