@@ -157,6 +157,8 @@ def fit_stack(
     *,
     shrinkage: float = 1.0,
     top_weight: float = 1.0,
+    objective: str = "squared",
+    temperature: float = 1.0,
 ) -> StackFit:
     """Non-negative weights of the base scorers from held-out (features, true z) blocks.
 
@@ -174,6 +176,11 @@ def fit_stack(
         names: Scorer names (columns of ``X``).
         shrinkage: Strength of the pull towards the best single scorer (0 = none).
         top_weight: Extra weight of the models above the target's mean.
+        objective: ``"squared"`` (the weighted squared error above) or ``"listnet"``
+            (per block the cross-entropy between the softmax of the true and of the
+            stacked z at ``temperature``, which puts the weight on the top of each
+            ranking; started from the squared solution).
+        temperature: Softmax temperature of ``"listnet"``, in z units.
 
     Returns:
         A :class:`StackFit`.
@@ -221,7 +228,36 @@ def fit_stack(
     w, _ = nnls(np.vstack([A, lam]), np.concatenate([b, lam @ w0]))
     if not np.any(w > 0):
         w = w0
+    if objective == "listnet":
+        w = _listnet(blocks, w, w0, shrinkage, temperature)
     return StackFit(list(names), w, names[best], loss)
+
+
+def _listnet(
+    blocks: list[tuple[np.ndarray, np.ndarray]],
+    start: np.ndarray,
+    w0: np.ndarray,
+    shrinkage: float,
+    tau: float,
+) -> np.ndarray:
+    """Non-negative weights minimising the summed ListNet cross-entropy + shrinkage."""
+    from scipy.optimize import minimize
+    from scipy.special import log_softmax, softmax
+
+    data = [(X, softmax(y / tau)) for X, y in blocks if len(y) >= 2]
+
+    def f(w: np.ndarray) -> tuple[float, np.ndarray]:
+        loss = shrinkage * float((w - w0) @ (w - w0))
+        grad = 2 * shrinkage * (w - w0)
+        for X, p in data:
+            s = X @ w / tau
+            loss -= float(p @ log_softmax(s))
+            grad += X.T @ (softmax(s) - p) / tau
+        return loss, grad
+
+    res = minimize(f, start, jac=True, method="L-BFGS-B", bounds=[(0, None)] * len(start))
+    w = np.asarray(res.x, dtype=float)
+    return w if np.isfinite(w).all() and np.any(w > 0) else start
 
 
 def conformal_quantile(scores: np.ndarray, level: float = 0.9) -> float:

@@ -15,7 +15,7 @@ import torch
 from torch import Tensor
 
 from kgtransfer._io import atomic_write_bytes as _atomic_write
-from kgtransfer.errors import NotFittedError
+from kgtransfer.errors import ArgumentError, NotFittedError
 from kgtransfer.kg.tables import ZooTables
 
 from ._base import _Z90, BaseRecommender
@@ -31,6 +31,7 @@ __all__ = ["GNNRecommender"]
 
 _FORMAT = "kgtransfer.GNNRecommender/1"
 _MAX_ESTIMATORS = 4
+_STACK_OBJECTIVES = ("squared", "listnet")
 
 
 @register_recommender("gnn")
@@ -85,6 +86,9 @@ class GNNRecommender(BaseRecommender):
         stack_folds: Cross-fitting folds of the GNN's held-out predictions (one
             network each, on top of the ``n_ensemble`` networks of the final GNN).
         stack_shrinkage: Pull of the stack weights towards the best single scorer.
+        stack_objective: Loss of the stack weights: ``"squared"`` (top-weighted squared
+            error) or ``"listnet"`` (ListNet cross-entropy per held-out dataset at
+            ``rank_temperature``).
         seed: Seed of every random choice (initialisation, episodes, dropout).
         progress: Show a tqdm bar on stderr while fitting.
 
@@ -120,6 +124,7 @@ class GNNRecommender(BaseRecommender):
         stack_gnn: bool = True,
         stack_folds: int = 3,
         stack_shrinkage: float = 1.0,
+        stack_objective: str = "squared",
         seed: int = 0,
         progress: bool = False,
     ) -> None:
@@ -140,6 +145,7 @@ class GNNRecommender(BaseRecommender):
         self.stack_gnn = stack_gnn
         self.stack_folds = stack_folds
         self.stack_shrinkage = stack_shrinkage
+        self.stack_objective = stack_objective
         self.seed = seed
         self.progress = progress
 
@@ -151,6 +157,11 @@ class GNNRecommender(BaseRecommender):
         check_bool(self.stack, "stack")
         check_bool(self.stack_gnn, "stack_gnn")
         check_float(self.stack_shrinkage, "stack_shrinkage", minimum=0.0)
+        if self.stack_objective not in _STACK_OBJECTIVES:
+            raise ArgumentError(
+                f"stack_objective must be one of {list(_STACK_OBJECTIVES)}, got "
+                f"{self.stack_objective!r}; pass e.g. stack_objective='squared'."
+            )
         check_int(self.epochs, "epochs", minimum=0)
         check_seed(self.seed)
         check_bool(self.progress, "progress")
@@ -444,6 +455,8 @@ class GNNRecommender(BaseRecommender):
             self.stack_names_,
             shrinkage=self.stack_shrinkage,
             top_weight=self.top_weight,
+            objective=self.stack_objective,
+            temperature=self.rank_temperature,
         )
         self.stack_weights_ = fit.weights
         self.stack_best_ = fit.best

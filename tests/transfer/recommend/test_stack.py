@@ -99,6 +99,21 @@ def test_fit_stack_mixes_two_informative_scorers() -> None:
     assert np.count_nonzero(strong.weights > 1e-3) == 1
 
 
+def test_listnet_objective_favours_the_scorer_right_at_the_top() -> None:
+    rng = np.random.default_rng(2)
+    blocks = []
+    for _ in range(20):
+        y = rng.normal(size=30)
+        top = np.where(y > 1, y, 0.0) + 0.05 * rng.normal(size=30)  # right only at the top
+        rest = np.where(y > 1, 0.0, y) + 0.05 * rng.normal(size=30)  # right elsewhere
+        blocks.append((np.stack([top, rest], 1), y))
+    squared = fit_stack(blocks, ["top", "rest"], shrinkage=0.01)
+    listnet = fit_stack(blocks, ["top", "rest"], shrinkage=0.01, objective="listnet")
+    assert (listnet.weights >= 0).all()
+    ratio = lambda w: w[0] / (w[0] + w[1])  # noqa: E731
+    assert ratio(listnet.weights) > ratio(squared.weights)
+
+
 def test_conformal_interval_covers_about_90_percent() -> None:
     zoo = lineage_zoo(seed=3, n_families=12, per_family=20, n_datasets=16)
     res = evaluate_recommender(lambda: GNNRecommender(**NO_GNN), zoo)
@@ -114,6 +129,8 @@ def test_stack_params_are_checked() -> None:
         GNNRecommender(stack_folds=1).fit(lineage_zoo())
     with pytest.raises(ArgumentError, match="stack_shrinkage"):
         GNNRecommender(stack_shrinkage=-1.0).fit(lineage_zoo())
+    with pytest.raises(ArgumentError, match="stack_objective"):
+        GNNRecommender(stack_objective="listwise").fit(lineage_zoo())
     params = GNNRecommender().get_params()
     assert params["stack"] is True and params["stack_gnn"] is True
 
