@@ -170,7 +170,7 @@ class BaseRecommender:
         idx = [self.dataset_index_[c] for c in columns]
         return self.similarity_[i, idx]
 
-    def _scale(self, dataset: str) -> tuple[float, float, float, bool]:
+    def _scale(self, dataset: str, *, held_out: bool = False) -> tuple[float, float, float, bool]:
         """(mean, std, uncertainty of mean, higher_is_better) of the target's goodness scale.
 
         A target without records gets the similarity-weighted mean scale of the
@@ -179,9 +179,12 @@ class BaseRecommender:
         holds the target's from-scratch accuracy (dataset attribute
         ``scratch_accuracy``), its mean is that plus the similarity-weighted mean
         offset (mean − scratch) of the training datasets whose scratch is known: a hard
-        target stays hard, whatever its neighbours score.
+        target stays hard, whatever its neighbours score. ``held_out=True`` estimates a
+        training dataset's scale as if it had no records (for held-out calibration).
         """
         stats = self.truth_.stats
+        if held_out:
+            stats = stats.drop(index=dataset, errors="ignore")
         if dataset in stats.index:
             row = stats.loc[dataset]
             return float(row["mean"]), float(row["std"]), 0.0, bool(row["higher_is_better"])

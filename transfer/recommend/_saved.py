@@ -10,7 +10,7 @@ from __future__ import annotations
 import inspect
 import json
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, TypeGuard
 
@@ -29,6 +29,7 @@ INT_BOUNDS: dict[str, tuple[int, int]] = {
     "n_ensemble": (1, 256),
     "epochs": (0, 10**7),
     "top_k_similar": (0, 10**6),
+    "stack_folds": (2, 10**4),
 }
 
 
@@ -41,6 +42,7 @@ class SavedRecommender:
     residual_q90: float
     tables: ZooTables
     weights: dict[str, torch.Tensor]
+    config: dict[str, Any] = field(default_factory=dict)
 
 
 def _json(path: Path) -> Any:
@@ -191,10 +193,14 @@ def read_saved(folder: Path, cls: type, fmt: str, *, allow_nonfinite: bool) -> S
         )
     tables = _check_tables(_json(folder / "tables.json"), folder / "tables.json")
     n_ensemble = params.get("n_ensemble", inspect.signature(cls).parameters["n_ensemble"].default)
+    defaults = inspect.signature(cls).parameters
+    stack = params.get("stack", defaults["stack"].default if "stack" in defaults else False)
+    if stack and params.get("stack_gnn", True) is False:
+        n_ensemble = 0  # a stack of the closed-form scorers only holds no network
     weights = _read_weights(
         folder / "weights.safetensors", n_ensemble, allow_nonfinite=allow_nonfinite
     )
-    return SavedRecommender(params, list(excluded), float(q90), tables, weights)
+    return SavedRecommender(params, list(excluded), float(q90), tables, weights, config)
 
 
 def check_member_state(

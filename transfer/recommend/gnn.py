@@ -15,7 +15,7 @@ import torch
 from torch import Tensor
 
 from kgtransfer._io import atomic_write_bytes as _atomic_write
-from kgtransfer.errors import NotFittedError
+from kgtransfer.errors import ArgumentError, NotFittedError
 from kgtransfer.kg.tables import ZooTables
 
 from ._base import _Z90, BaseRecommender
@@ -24,11 +24,14 @@ from ._data import as_tables, similarity_matrix
 from ._gnn import ZooGNN
 from ._hetero import RECORD, REV_RECORD, build_hetero_data
 from ._registry import register_recommender
+from ._stack import BaseScorers, conformal_quantile, fit_stack
+from .baselines import _size_z, lineage_roots
 
 __all__ = ["GNNRecommender"]
 
 _FORMAT = "kgtransfer.GNNRecommender/1"
 _MAX_ESTIMATORS = 4
+_STACK_OBJECTIVES = ("squared", "listnet")
 
 
 @register_recommender("gnn")
@@ -46,9 +49,20 @@ class GNNRecommender(BaseRecommender):
     Training is episodic and mirrors the cold-start use: each step hides the
     records of a random subset of the training datasets (both edge directions,
     priors recomputed without them) and learns to predict them. ``n_ensemble``
-    networks with seeds ``seed, seed + 1, ...`` are averaged; the interval is the
-    ensemble spread combined with the 90 % quantile of the residuals when each
-    training dataset is hidden in turn.
+    networks with seeds ``seed, seed + 1, ...`` are averaged.
+
+    By default (``stack=True``) the score is a stack: a non-negative combination of
+    the GNN's prediction and closed-form base scorers (popularity, similarity-weighted
+    neighbours, size, lineage-root and model-family popularity, task/domain-weighted
+    popularity, closeness of the model's training dataset, estimator scores; each
+    only when the zoo has its inputs; :mod:`._stack`). The weights are learned per zoo
+    at fit time from held-out predictions on the training datasets: leave-one-dataset-
+    out for the closed-form scorers, ``stack_folds``-fold cross-fitting (one network
+    per fold, trained without the fold's records) for the GNN, and shrunk towards the
+    best single scorer (``stack_shrinkage``). The 90 % interval is split-conformal on
+    those held-out residuals: in z units for a target with records, in the metric's
+    units (target scale unknown) for a target without. ``stack=False`` is the plain
+    GNN with the ensemble spread and in-sample residual quantile as interval.
 
     Args:
         hidden: Hidden width.
@@ -66,6 +80,15 @@ class GNNRecommender(BaseRecommender):
         rank_temperature: Softmax temperature of the ranking loss, in z units.
         similarity_power: Exponent sharpening similarities in the neighbour feature.
         top_k_similar: Similarity edges per dataset.
+        stack: Combine the GNN with the closed-form base scorers (see above).
+        stack_gnn: Include the GNN in the stack (False = stack of the closed-form
+            scorers only; no network is trained).
+        stack_folds: Cross-fitting folds of the GNN's held-out predictions (one
+            network each, on top of the ``n_ensemble`` networks of the final GNN).
+        stack_shrinkage: Pull of the stack weights towards the best single scorer.
+        stack_objective: Loss of the stack weights: ``"squared"`` (top-weighted squared
+            error) or ``"listnet"`` (ListNet cross-entropy per held-out dataset at
+            ``rank_temperature``).
         seed: Seed of every random choice (initialisation, episodes, dropout).
         progress: Show a tqdm bar on stderr while fitting.
 
@@ -90,13 +113,18 @@ class GNNRecommender(BaseRecommender):
         lr: float = 0.01,
         weight_decay: float = 1e-4,
         dropout: float = 0.1,
-        n_ensemble: int = 5,
+        n_ensemble: int = 2,
         holdout_fraction: float = 0.25,
         top_weight: float = 1.0,
         rank_weight: float = 1.0,
         rank_temperature: float = 1.0,
         similarity_power: float = 4.0,
         top_k_similar: int = 10,
+        stack: bool = True,
+        stack_gnn: bool = True,
+        stack_folds: int = 3,
+        stack_shrinkage: float = 1.0,
+        stack_objective: str = "squared",
         seed: int = 0,
         progress: bool = False,
     ) -> None:
@@ -113,6 +141,11 @@ class GNNRecommender(BaseRecommender):
         self.rank_temperature = rank_temperature
         self.similarity_power = similarity_power
         self.top_k_similar = top_k_similar
+        self.stack = stack
+        self.stack_gnn = stack_gnn
+        self.stack_folds = stack_folds
+        self.stack_shrinkage = stack_shrinkage
+        self.stack_objective = stack_objective
         self.seed = seed
         self.progress = progress
 
@@ -120,6 +153,15 @@ class GNNRecommender(BaseRecommender):
     def _validate(self) -> None:
         for key in ("hidden", "n_layers", "n_ensemble", "top_k_similar"):
             check_int(getattr(self, key), key, minimum=1)
+        check_int(self.stack_folds, "stack_folds", minimum=2)
+        check_bool(self.stack, "stack")
+        check_bool(self.stack_gnn, "stack_gnn")
+        check_float(self.stack_shrinkage, "stack_shrinkage", minimum=0.0)
+        if self.stack_objective not in _STACK_OBJECTIVES:
+            raise ArgumentError(
+                f"stack_objective must be one of {list(_STACK_OBJECTIVES)}, got "
+                f"{self.stack_objective!r}; pass e.g. stack_objective='squared'."
+            )
         check_int(self.epochs, "epochs", minimum=0)
         check_seed(self.seed)
         check_bool(self.progress, "progress")
@@ -197,7 +239,61 @@ class GNNRecommender(BaseRecommender):
             mats.append(mat)
         self._scores = mats
         self.record_datasets_ = sorted(set(self._rec_dataset.tolist()))
+        self._scorers = self._base_scorers(tables)
         self._cache: dict[tuple[int, ...], list[dict[str, Tensor]]] = {}
+
+    def _base_scorers(self, tables: ZooTables) -> BaseScorers:
+        """The closed-form scorers' inputs over this graph's node indices."""
+        names = self.index_.names
+        models = pd.Index(names["model"])
+        size_z = _size_z(self.models_)
+        size = size_z.reindex(models).to_numpy(dtype=float) if size_z.nunique() >= 2 else None
+
+        def groups(labels: list[str]) -> np.ndarray | None:
+            codes, uniques = pd.factorize(pd.Series(labels))
+            return codes.astype(np.int64) if len(uniques) < len(labels) else None
+
+        root_of = lineage_roots(tables.lineage, names["model"])
+        roots = groups([root_of[m] for m in names["model"]])
+        family = None
+        if "model_type" in self.models_:
+            fam = self.models_["model_type"].astype("object").reindex(models)
+            labels = [
+                f"type:{v}" if pd.notna(v) and str(v).strip() else f"model:{m}"
+                for m, v in zip(models, fam, strict=True)
+            ]
+            family = groups(labels)
+        ds = tables.datasets.drop_duplicates("dataset")
+        ds = ds.assign(dataset=ds["dataset"].astype(str)).set_index("dataset")
+        attrs = []
+        for col in ("task", "domain"):
+            if col not in ds or not ds[col].notna().any():
+                attrs.append(None)
+                continue
+            vals = ds[col].astype("object").reindex(names["dataset"])
+            low = vals.map(lambda v: str(v).strip().lower() if pd.notna(v) else None)
+            codes, _ = pd.factorize(low)
+            attrs.append(codes.astype(np.int64))
+        return BaseScorers(
+            z=self._z.numpy().astype(float),
+            sim=self._sim.numpy().astype(float),
+            size=size,
+            roots=roots,
+            family=family,
+            task=attrs[0],
+            domain=attrs[1],
+            trained=self._trained.numpy(),
+            scores={
+                e: m.numpy().astype(float)
+                for e, m in zip(self.estimators_, self._scores, strict=True)
+            },
+            power=self.similarity_power,
+        )
+
+    @property
+    def stack_names_(self) -> list[str]:
+        """Names of the stacked scorers (feature order of ``stack_weights_``)."""
+        return self._scorers.names + (["gnn"] if self.stack_gnn else [])
 
     def _new_network(self) -> ZooGNN:
         in_dims = {k: v.shape[1] for k, v in self._x.items()}
@@ -253,21 +349,26 @@ class GNNRecommender(BaseRecommender):
         return torch.stack(cols, dim=1)
 
     # ----------------------------------------------------------- train
-    def _train(self, net: ZooGNN, seed: int, epochs: int) -> None:
+    def _train(self, net: ZooGNN, seed: int, epochs: int, exclude: Tensor | None = None) -> None:
+        """Episodic training; datasets ``exclude`` stay hidden throughout (cross-fitting)."""
         gen = torch.Generator().manual_seed(seed)
         torch.manual_seed(seed)
         opt = torch.optim.Adam(net.parameters(), lr=self.lr, weight_decay=self.weight_decay)
-        datasets = torch.tensor(self.record_datasets_, dtype=torch.long)
+        fixed = exclude if exclude is not None else torch.zeros(0, dtype=torch.long)
+        datasets = torch.tensor(
+            [d for d in self.record_datasets_ if d not in set(fixed.tolist())], dtype=torch.long
+        )
         n_hide = max(1, round(self.holdout_fraction * len(datasets)))
         if len(datasets) < 2:
             n_hide = len(datasets)
         net.train()
         for _ in range(epochs if len(datasets) else 0):
-            hidden = datasets[torch.randperm(len(datasets), generator=gen)[:n_hide]]
+            episode = datasets[torch.randperm(len(datasets), generator=gen)[:n_hide]]
+            hidden = torch.cat([episode, fixed])
             ei, ew = self._graph_without(hidden)
             h = net(self._x, ei, ew)
             losses = []
-            for t in hidden.tolist():
+            for t in episode.tolist():
                 models = torch.nonzero(torch.isfinite(self._z[:, t])).view(-1)
                 pair = self._pair_features(hidden, t, models)
                 pred = net.score(h["model"][models], h["dataset"][t].expand(len(models), -1), pair)
@@ -295,6 +396,9 @@ class GNNRecommender(BaseRecommender):
     def _fit(self, tables: ZooTables) -> None:
         self._validate()
         self._setup(tables)
+        if self.stack:
+            self._fit_stacked()
+            return
         from tqdm.auto import tqdm
 
         nets = []
@@ -305,6 +409,83 @@ class GNNRecommender(BaseRecommender):
             nets.append(net)
         self.networks_ = nets
         self._calibrate()
+
+    # ----------------------------------------------------------- stack
+    def _fit_stacked(self) -> None:
+        """Cross-fit GNN predictions, stack weights and conformal quantiles (``stack=True``)."""
+        from tqdm.auto import tqdm
+
+        datasets = list(self.record_datasets_)
+        held: dict[int, Tensor] = {}
+        nets: list[ZooGNN] = []
+        if self.stack_gnn:
+            rng = np.random.default_rng(self.seed)
+            k = min(self.stack_folds, len(datasets))
+            folds = np.array_split(rng.permutation(datasets), k) if k >= 2 else []
+            for i, fold in enumerate(folds):
+                hidden = torch.tensor(sorted(int(d) for d in fold), dtype=torch.long)
+                torch.manual_seed(self.seed + 500 + i)
+                net = self._new_network()
+                self._train(net, self.seed + 500 + i, self.epochs, exclude=hidden)
+                ei, ew = self._graph_without(hidden)
+                with torch.no_grad():
+                    h = net(self._x, ei, ew)
+                    for t in hidden.tolist():
+                        models = torch.nonzero(torch.isfinite(self._z[:, t])).view(-1)
+                        pair = self._pair_features(hidden, t, models)
+                        held[t] = net.score(
+                            h["model"][models], h["dataset"][t].expand(len(models), -1), pair
+                        )
+            for i in tqdm(range(self.n_ensemble), disable=not self.progress, desc="gnn"):
+                torch.manual_seed(self.seed + i)
+                net = self._new_network()
+                self._train(net, self.seed + i, self.epochs)
+                nets.append(net)
+        self.networks_ = nets
+        blocks = []
+        for t in datasets:
+            models = np.flatnonzero(np.isfinite(self._scorers.z[:, t]))
+            x = self._scorers.predict(t, np.array([t]), models)
+            if self.stack_gnn:
+                g = held[t].numpy().astype(float) if t in held else x[:, 0]
+                x = np.column_stack([x, g])
+            blocks.append((t, x, self._scorers.z[models, t]))
+        fit = fit_stack(
+            [(x, y) for _, x, y in blocks],
+            self.stack_names_,
+            shrinkage=self.stack_shrinkage,
+            top_weight=self.top_weight,
+            objective=self.stack_objective,
+            temperature=self.rank_temperature,
+        )
+        self.stack_weights_ = fit.weights
+        self.stack_best_ = fit.best
+        self.stack_inner_loss_ = fit.inner_loss
+        self._conformal([(t, x @ fit.weights, y) for t, x, y in blocks])
+
+    def _conformal(self, preds: list[tuple[int, np.ndarray, np.ndarray]]) -> None:
+        """Split-conformal 90 % quantiles from held-out (dataset, predicted z, true z).
+
+        ``residual_q90_`` (z units) serves targets whose scale is known (they have
+        records); ``cold_q90_`` serves targets without records: the residual in the
+        metric's units when the target's mean and spread are estimated from the other
+        datasets too, divided by ``sqrt(std^2 + sd_of_mean^2)`` of that estimate.
+        """
+        res_z, res_cold = [], []
+        names = self.index_.names["dataset"]
+        stats = self.truth_.stats
+        for t, pred, true in preds:
+            res_z.append(np.abs(pred - true))
+            name = names[t]
+            if name not in stats.index:
+                continue
+            good = float(stats.at[name, "mean"]) + true * float(stats.at[name, "std"])
+            mean, std, msd, _ = self._scale(name, held_out=True)
+            res_cold.append(np.abs(good - (mean + pred * std)) / np.hypot(std, msd))
+        self.residual_q90_ = conformal_quantile(np.concatenate(res_z)) if res_z else 1.0
+        self.cold_q90_ = (
+            conformal_quantile(np.concatenate(res_cold)) if res_cold else self.residual_q90_
+        )
 
     def partial_fit(self, graph: Any, *, epochs: int | None = None) -> GNNRecommender:
         """Refit on an updated graph, warm-starting from the current weights.
@@ -343,11 +524,30 @@ class GNNRecommender(BaseRecommender):
             )
             self._fit(tables)
             return self
+        if self.stack and len(self.stack_names_) != len(self.stack_weights_):
+            warnings.warn(
+                "The graph's base scorers changed (e.g. a new estimator or lineage); "
+                "refitting from scratch.",
+                UserWarning,
+                stacklevel=2,
+            )
+            self._fit(tables)
+            return self
         steps = max(1, self.epochs // 4) if epochs is None else epochs
         for i, net in enumerate(nets):
             self._train(net, self.seed + 1000 + i, steps)
         self.networks_ = nets
-        self._calibrate()
+        if not self.stack:
+            self._calibrate()
+            return self
+        # the stack weights of the last fit are kept; the intervals follow the new records
+        preds = []
+        for t in self.record_datasets_:
+            models = np.flatnonzero(np.isfinite(self._scorers.z[:, t]))
+            x = self._stack_features(t, models)
+            preds.append((t, x @ self.stack_weights_, self._scorers.z[models, t]))
+        self._cache.clear()
+        self._conformal(preds)
         return self
 
     # --------------------------------------------------------- predict
@@ -380,15 +580,35 @@ class GNNRecommender(BaseRecommender):
         self.residual_q90_ = float(torch.cat(res).quantile(0.9)) if res else 1.0
         self._cache.clear()
 
+    def _stack_features(self, target: int, models: np.ndarray) -> np.ndarray:
+        """(len(models), n_scorers) base-scorer predictions, the target's records hidden."""
+        has_records = target >= 0 and target in self.record_datasets_
+        hidden = np.array([target] if has_records else [], dtype=np.int64)
+        x = self._scorers.predict(target, hidden, models)
+        if self.stack_gnn:
+            mean, _ = self._predict_index(target, torch.as_tensor(models, dtype=torch.long))
+            x = np.column_stack([x, mean.numpy().astype(float)])
+        return x
+
     def _predict_z(self, dataset: str, models: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if not hasattr(self, "networks_"):
             raise NotFittedError("This GNNRecommender is not fitted yet; call fit(graph) first.")
         target = self.index_.index["dataset"].get(dataset, -1)
         mi = self.index_.index["model"]
         idx = torch.tensor([mi[str(m)] for m in models], dtype=torch.long)
-        mean, sd = self._predict_index(target, idx)
-        z = mean.numpy().astype(float)
-        half = np.sqrt(self.residual_q90_**2 + (_Z90 * sd.numpy()) ** 2)
+        if self.stack:
+            z = self._stack_features(target, idx.numpy()) @ self.stack_weights_
+            if dataset in self.truth_.stats.index:
+                half = np.full(len(z), self.residual_q90_)
+            else:  # the target's scale is estimated too: rank() adds its mean's spread
+                _, std, msd, _ = self._scale(dataset)
+                q = self.cold_q90_
+                ratio = (msd / std) ** 2 if std > 0 else 0.0
+                half = np.full(len(z), np.sqrt(max(q**2 + (q**2 - _Z90**2) * ratio, 0.0)))
+        else:
+            mean, sd = self._predict_index(target, idx)
+            z = mean.numpy().astype(float)
+            half = np.sqrt(self.residual_q90_**2 + (_Z90 * sd.numpy()) ** 2)
         if target >= 0:
             known = self._z[idx, target].numpy()
             seen = np.isfinite(known)
@@ -438,6 +658,13 @@ class GNNRecommender(BaseRecommender):
             "excluded_datasets": self.excluded_datasets_,
             "residual_q90": self.residual_q90_,
         }
+        if self.stack:
+            config["stack"] = {
+                "names": self.stack_names_,
+                "weights": [float(w) for w in self.stack_weights_],
+                "best": self.stack_best_,
+                "cold_q90": self.cold_q90_,
+            }
         _atomic_write(folder / "config.json", json.dumps(config, indent=2).encode())
         return folder
 
@@ -467,7 +694,7 @@ class GNNRecommender(BaseRecommender):
             rec._validate()
             rec._prepare(saved.tables, saved.excluded_datasets)
             rec._setup(saved.tables)
-            nets = [rec._new_network() for _ in range(rec.n_ensemble)]
+            nets = [rec._new_network() for _ in range(rec._n_networks())]
         except (ValueError, TypeError, KeyError, IndexError, RuntimeError) as exc:
             raise CheckpointError(
                 f"The recommender saved in {str(folder)!r} cannot be rebuilt from its "
@@ -482,7 +709,53 @@ class GNNRecommender(BaseRecommender):
             net.eval()
         rec.networks_ = nets
         rec.residual_q90_ = saved.residual_q90
+        if rec.stack:
+            rec._load_stack(saved.config.get("stack"), folder / "config.json")
         return rec
+
+    def _n_networks(self) -> int:
+        """Networks a fitted recommender holds (none for a stack without the GNN)."""
+        return 0 if self.stack and not self.stack_gnn else self.n_ensemble
+
+    def _load_stack(self, raw: Any, path: Path) -> None:
+        from kgtransfer.errors import CheckpointError
+
+        where = repr(str(path))
+        if not isinstance(raw, dict):
+            raise CheckpointError(
+                f"{where}: 'stack' must be a JSON object (names, weights, best, cold_q90) "
+                f"for a recommender saved with stack=True, got {raw!r}."
+            )
+        names, weights = raw.get("names"), raw.get("weights")
+        if names != self.stack_names_:
+            raise CheckpointError(
+                f"{where}: stack['names'] is {names!r} but the saved tables give the scorers "
+                f"{self.stack_names_}; the folder was edited or mixed with another save."
+            )
+        if not isinstance(weights, list) or len(weights) != len(names):
+            raise CheckpointError(
+                f"{where}: stack['weights'] must be a list of {len(names)} numbers, "
+                f"got {weights!r}."
+            )
+        for key, value in [
+            *((f"weights[{i}]", w) for i, w in enumerate(weights)),
+            ("cold_q90", raw.get("cold_q90")),
+        ]:
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, (int, float))
+                or not np.isfinite(value)
+                or value < 0
+            ):
+                raise CheckpointError(
+                    f"{where}: stack[{key!r}] must be a finite number >= 0, got {value!r}."
+                )
+        best = raw.get("best")
+        if best not in names:
+            raise CheckpointError(f"{where}: stack['best'] must be one of {names}, got {best!r}.")
+        self.stack_weights_ = np.asarray(weights, dtype=float)
+        self.stack_best_ = str(best)
+        self.cold_q90_ = float(raw["cold_q90"])
 
     def fit(self, graph: Any, exclude_datasets: Iterable[str] = ()) -> GNNRecommender:
         """Train the ensemble on a ``ZooTables`` or ``ZooGraph``.
