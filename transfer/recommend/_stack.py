@@ -25,7 +25,8 @@ def _group_mean(pop: np.ndarray, has: np.ndarray, groups: np.ndarray) -> np.ndar
     total = np.bincount(groups, weights=np.where(has, pop, 0.0), minlength=n)
     count = np.bincount(groups, weights=has.astype(float), minlength=n)
     mean = np.divide(total, count, out=np.zeros(n), where=count > 0)
-    return mean[groups]
+    out: np.ndarray = mean[groups]
+    return out
 
 
 @dataclass
@@ -148,7 +149,8 @@ class StackFit:
 
 def _target_weights(y: np.ndarray, top_weight: float) -> np.ndarray:
     a = 1.0 + top_weight * np.clip(y, 0, None)
-    return a / a.sum()
+    out: np.ndarray = a / a.sum()
+    return out
 
 
 def fit_stack(

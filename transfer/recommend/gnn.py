@@ -265,7 +265,7 @@ class GNNRecommender(BaseRecommender):
             family = groups(labels)
         ds = tables.datasets.drop_duplicates("dataset")
         ds = ds.assign(dataset=ds["dataset"].astype(str)).set_index("dataset")
-        attrs = []
+        attrs: list[np.ndarray | None] = []
         for col in ("task", "domain"):
             if col not in ds or not ds[col].notna().any():
                 attrs.append(None)
@@ -444,12 +444,12 @@ class GNNRecommender(BaseRecommender):
         self.networks_ = nets
         blocks = []
         for t in datasets:
-            models = np.flatnonzero(np.isfinite(self._scorers.z[:, t]))
-            x = self._scorers.predict(t, np.array([t]), models)
+            rows = np.flatnonzero(np.isfinite(self._scorers.z[:, t]))
+            x = self._scorers.predict(t, np.array([t]), rows)
             if self.stack_gnn:
                 g = held[t].numpy().astype(float) if t in held else x[:, 0]
                 x = np.column_stack([x, g])
-            blocks.append((t, x, self._scorers.z[models, t]))
+            blocks.append((t, x, self._scorers.z[rows, t]))
         fit = fit_stack(
             [(x, y) for _, x, y in blocks],
             self.stack_names_,
