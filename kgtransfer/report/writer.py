@@ -36,6 +36,18 @@ FORMATS: dict[str, str] = {
 REPORT_FORMAT = "kgtransfer.report/1"
 
 
+def _summary_frame(targets: list[dict[str, Any]]) -> pd.DataFrame:
+    """The per-target summaries as a frame; keys whose values are all whole numbers
+    (None allowed) become ``Int64`` columns, so a rank or a count is written ``23``,
+    never ``23.0``."""
+    frame = pd.DataFrame([dict(t) for t in targets])
+    for col in frame.columns:
+        values = [t.get(col) for t in targets if t.get(col) is not None]
+        if values and all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+            frame[col] = pd.array([t.get(col) for t in targets], dtype="Int64")
+    return frame
+
+
 def _csv(frame: pd.DataFrame) -> str:
     """``frame`` as CSV, text cells neutralised against formula injection (numbers kept)."""
     buf = io.StringIO()
@@ -196,7 +208,7 @@ def write_report(
         path = out / FORMATS[fmt]
         if fmt == "csv":
             write_text_atomic(path, _csv(data.candidates))
-            summary = pd.DataFrame([{k: v for k, v in t.items()} for t in data.targets])
+            summary = _summary_frame(data.targets)
             first = [c for c in TARGET_FIELDS if c in summary.columns]
             summary = summary[first + [c for c in summary.columns if c not in first]]
             paths["targets_csv"] = write_text_atomic(out / "targets.csv", _csv(summary))
@@ -268,4 +280,6 @@ def read_report(path: str | Path) -> pd.DataFrame:
     for col in numeric:
         if col in frame.columns:
             frame[col] = pd.to_numeric(frame[col], errors="coerce").astype(float)
+    if "rank" in frame.columns:
+        frame["rank"] = frame["rank"].round().astype("Int64")
     return frame
