@@ -17,7 +17,7 @@ from markupsafe import Markup
 
 from kgtransfer.report._rows import ReportData
 
-__all__ = ["NEGATIVE_BADGE", "render_html"]
+__all__ = ["NEGATIVE_BADGE", "baseline_note", "render_html"]
 
 #: Text of the badge beside a gain below scratch (HTML and Markdown).
 NEGATIVE_BADGE = "▼ negative transfer"
@@ -55,6 +55,8 @@ _SUMMARY_HEAD = [
     ("best_actual", "best value"),
     ("regret", "regret"),
 ]
+#: Columns of ids (long, hostile text): they may break anywhere to fit the page.
+_ID_COLUMNS = frozenset({"target", "model", "recommended", "best_in_hindsight", "transfer_source"})
 _INT_COLUMNS = frozenset({"rank", "transfer_source_rank", "n_candidates"})
 
 
@@ -82,7 +84,14 @@ def _cell(col: str, value: Any) -> dict[str, Any]:
     """One table cell: its text, classes, sort value and negative-transfer badge."""
     if _missing(value):
         return {"text": "–", "cls": "num muted", "v": "", "badge": None}
-    if col in _INT_COLUMNS and not isinstance(value, bool):
+    if isinstance(value, tuple):  # (rank, out of): "3 of 22", sorted by the rank
+        return {
+            "text": f"{value[0]} of {value[1]}",
+            "cls": "num",
+            "v": str(value[0]),
+            "badge": None,
+        }
+    if col in _INT_COLUMNS and isinstance(value, (int, float)) and not isinstance(value, bool):
         number = int(value)
         return {"text": str(number), "cls": "num", "v": str(number), "badge": None}
     if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -92,7 +101,7 @@ def _cell(col: str, value: Any) -> dict[str, Any]:
         if col in _GAIN_COLUMNS and number < 0:
             cell.update(cls="num neg", badge=NEGATIVE_BADGE, badge_title=_NEGATIVE_TITLE)
         return cell
-    cls = "evidence" if col == "evidence" else None
+    cls = "evidence" if col == "evidence" else "id" if col in _ID_COLUMNS else None
     return {"text": str(value), "cls": cls, "v": None, "badge": None}
 
 
@@ -116,12 +125,12 @@ def _summary_table(targets: list[dict[str, Any]]) -> dict:
         row = dict(t)
         rank, among = t.get("transfer_source_rank"), t.get("transfer_ranked_among")
         if rank is not None and among is not None:
-            row["transfer_source_rank"] = f"{int(rank)} of {int(among)}"
+            row["transfer_source_rank"] = (int(rank), int(among))
         rows.append(row)
     return _table(rows, head, "summary")
 
 
-def _baseline_note(targets: list[dict[str, Any]]) -> str:
+def baseline_note(targets: list[dict[str, Any]]) -> str:
     note = (
         "Gains are over one scratch baseline per target: its scratch column (the graph's "
         "measured scratch, or the neighbours' estimate)"
@@ -176,7 +185,7 @@ def render_html(
         meta_line=meta_line,
         problems=list(data.problems),
         summary=_summary_table(data.targets),
-        baseline_note=_baseline_note(data.targets),
+        baseline_note=baseline_note(data.targets),
         figures=figures,
         sections=sections,
     )

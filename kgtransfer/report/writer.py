@@ -13,7 +13,7 @@ import pandas as pd
 
 from kgtransfer.errors import ErrorMode
 from kgtransfer.report._escape import csv_frame, csv_unescape, markdown_text
-from kgtransfer.report._html import render_html
+from kgtransfer.report._html import NEGATIVE_BADGE, baseline_note, render_html
 from kgtransfer.report._io import write_text_atomic
 from kgtransfer.report._rows import (
     CANDIDATE_COLUMNS,
@@ -82,9 +82,21 @@ def _json(data: ReportData, *, title: str, meta: dict[str, Any]) -> str:
 def _fmt(value: Any, digits: int = 3) -> str:
     if value is None:
         return "–"
+    if isinstance(value, bool):
+        return markdown_text(value)
+    if isinstance(value, int):
+        return str(value)
     if isinstance(value, float):
         return f"{value:.{digits}f}"
     return markdown_text(value)
+
+
+def _gain(value: Any) -> str:
+    """A gain over scratch; a negative one carries the negative-transfer flag in words."""
+    value = plain(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
+        return f"{_fmt(float(value))} {NEGATIVE_BADGE}"
+    return _fmt(value)
 
 
 def _markdown(data: ReportData, *, title: str, meta: dict[str, Any], k: int) -> str:
@@ -111,18 +123,24 @@ def _markdown(data: ReportData, *, title: str, meta: dict[str, Any], k: int) -> 
     lines.append("| " + " | ".join(label for _, label in cols) + " |")
     lines.append("|" + "---|" * len(cols))
     for t in data.targets:
-        lines.append("| " + " | ".join(_fmt(t.get(c)) for c, _ in cols) + " |")
+        cells = [_gain(t.get(c)) if c == "transfer_gain" else _fmt(t.get(c)) for c, _ in cols]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", markdown_text(baseline_note(data.targets))]
     lines.append("")
     for t in data.targets:
         rows = data.candidates[data.candidates["target"] == t["target"]].head(k)
         lines += [f"## {md(t['target'])}", ""]
-        lines.append("| rank | model | predicted | interval | measured | evidence |")
-        lines.append("|---|---|---|---|---|---|")
+        lines.append(
+            "| rank | model | predicted | interval | measured | measured gain | evidence |"
+        )
+        lines.append("|---|---|---|---|---|---|---|")
         for row in rows.to_dict("records"):
             interval = f"[{_fmt(plain(row['low']))}, {_fmt(plain(row['high']))}]"
+            rank = plain(row["rank"])
             lines.append(
-                f"| {int(row['rank'])} | {_fmt(row['model'])} | {_fmt(plain(row['predicted']))} "
-                f"| {interval} | {_fmt(plain(row['actual']))} | {_fmt(row['evidence'])} |"
+                f"| {'–' if rank is None else int(rank)} | {_fmt(row['model'])} "
+                f"| {_fmt(plain(row['predicted']))} | {interval} | {_fmt(plain(row['actual']))} "
+                f"| {_gain(row['actual_gain'])} | {_fmt(row['evidence'])} |"
             )
         lines.append("")
     return "\n".join(lines)
