@@ -235,3 +235,46 @@ def test_summary_fits_1400px_and_flag_is_visible(tmp_path: Path) -> None:
         assert b["visible"] and b["w"] > 0 and b["h"] > 0, b
         assert b["left"] >= 0 and b["right"] <= 1400, b
         assert "negative transfer" in b["text"]
+
+
+def _overlaps(a: object, b: object) -> bool:
+    return a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1  # type: ignore[attr-defined]
+
+
+def test_evidence_graph_labels_do_not_overlap_and_have_a_legend() -> None:
+    from kgtransfer.report import _plots
+
+    long_id = "organisation/very-long-model-identifier-" * 2 + "v2"
+    models = [long_id, "b", "c", "$x^2$", "e-" + "y" * 60]
+    rows = pd.DataFrame(
+        {"model": models, "rank": range(1, 6), "predicted": [0.8, 0.7, 0.6, 0.5, 0.4]}
+    )
+    context = {
+        "neighbours": [{"dataset": n, "similarity": 0.9 - 0.1 * i} for i, n in enumerate("pqrs")],
+        "trained_on": {long_id: "p", "b": "far-" + "z" * 50, "c": "q"},
+        "base_model": {"b": long_id, "c": "a-base-model"},
+    }
+    fig = _plots._evidence_figure("target-" + "x" * 60, rows, context)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    page = fig.bbox
+    ax = fig.axes[0]
+    boxes = [t.get_window_extent(renderer) for t in ax.texts if t.get_text()]
+    assert len(boxes) == 1 + 5 + 1 + 5 + 1  # target, candidates, base, datasets, title
+    for i, a in enumerate(boxes):
+        assert page.x0 <= a.x0 and a.x1 <= page.x1 and page.y0 <= a.y0 and a.y1 <= page.y1
+        for b in boxes[i + 1 :]:
+            assert not _overlaps(a, b), (a, b)
+    legend = ax.get_legend()
+    assert legend is not None
+    entries = {t.get_text() for t in legend.get_texts()}
+    assert {"target dataset", "trained on", "derived from", "similar to the target"} <= entries
+    legend_box = legend.get_window_extent(renderer)
+    assert page.y0 <= legend_box.y0 and legend_box.x0 >= page.x0 and legend_box.x1 <= page.x1
+    for b in boxes:
+        assert not _overlaps(legend_box, b)
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    svg = _plots.evidence_svg("t", rows, context)
+    assert "candidate model" in svg and "$x^2$" in svg  # legend drawn, ids literal
