@@ -57,6 +57,17 @@ _SUMMARY_HEAD = [
 ]
 #: Columns of ids (long, hostile text): they may break anywhere to fit the page.
 _ID_COLUMNS = frozenset({"target", "model", "recommended", "best_in_hindsight", "transfer_source"})
+#: Facts listed under each target's heading.
+_FACT_KEYS = (
+    "kind",
+    "scratch",
+    "scratch_source",
+    "neighbours",
+    "best_in_hindsight",
+    "transfer_scratch",
+    "transfer_gain_paired",
+    "note",
+)
 _INT_COLUMNS = frozenset({"rank", "transfer_source_rank", "n_candidates"})
 
 
@@ -92,8 +103,8 @@ def _cell(col: str, value: Any) -> dict[str, Any]:
             "badge": None,
         }
     if col in _INT_COLUMNS and isinstance(value, (int, float)) and not isinstance(value, bool):
-        number = int(value)
-        return {"text": str(number), "cls": "num", "v": str(number), "badge": None}
+        whole = int(value)
+        return {"text": str(whole), "cls": "num", "v": str(whole), "badge": None}
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         number = float(value)
         cell: dict[str, Any] = {"text": f"{number:.3f}", "cls": "num", "v": repr(number)}
@@ -105,7 +116,9 @@ def _cell(col: str, value: Any) -> dict[str, Any]:
     return {"text": str(value), "cls": cls, "v": None, "badge": None}
 
 
-def _table(rows: list[dict[str, Any]], head: list[tuple[str, str]], table_id: str) -> dict:
+def _table(
+    rows: list[dict[str, Any]], head: list[tuple[str, str]], table_id: str
+) -> dict[str, Any]:
     out = []
     for row in rows:
         cells = [_cell(c, row.get(c)) for c, _ in head]
@@ -118,7 +131,7 @@ def _table(rows: list[dict[str, Any]], head: list[tuple[str, str]], table_id: st
     return {"id": table_id, "head": [label for _, label in head], "rows": out}
 
 
-def _summary_table(targets: list[dict[str, Any]]) -> dict:
+def _summary_table(targets: list[dict[str, Any]]) -> dict[str, Any]:
     head = [(k, label) for k, label in _SUMMARY_HEAD if any(t.get(k) is not None for t in targets)]
     rows = []
     for t in targets:
@@ -155,9 +168,7 @@ def render_html(
         target = summary["target"]
         rows = data.candidates[data.candidates["target"] == target]
         facts = []
-        keys = ("kind", "scratch", "scratch_source", "neighbours", "best_in_hindsight")
-        keys += ("transfer_scratch", "transfer_gain_paired", "note")
-        for key in keys:
+        for key in _FACT_KEYS:
             value = summary.get(key)
             if value is not None:
                 shown = f"{value:.3f}" if isinstance(value, float) else str(value)

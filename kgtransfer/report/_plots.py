@@ -179,7 +179,7 @@ _NODE_STYLE = {  # kind: (legend text, face colour, edge colour)
     "base": ("base model", "#e6ecf6", "#7799cc"),
     "dataset": ("dataset (similarity to target)", "#d9efdf", _GREEN),
 }
-_EDGE_STYLE = {  # kind: (legend text, colour, line style)
+_EDGE_STYLE: dict[str, tuple[str, str, Any]] = {  # kind: (legend text, colour, line style)
     "recommended": ("recommended for the target", _BLUE, "solid"),
     "trained_on": ("trained on", _GREEN, "solid"),
     "derived_from": ("derived from", "#7799cc", "dashdot"),
