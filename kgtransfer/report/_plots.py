@@ -94,7 +94,7 @@ def predicted_vs_actual_svg(candidates: pd.DataFrame) -> str | None:
             alpha=0.75,
             elinewidth=0.6,
             color=cmap(i % 10),
-            label=str(target),
+            label=_title(str(target), _LABEL_WIDTH),  # long ids cut: the legend fits
         )
     lo = float(min(rows["actual"].min(), rows["predicted"].min()))
     hi = float(max(rows["actual"].max(), rows["predicted"].max()))
@@ -159,7 +159,9 @@ def gain_svg(targets: list[dict[str, Any]], candidates: pd.DataFrame) -> str | N
         ax.bar(x + width, np.nan_to_num(best), width, color=_GREEN, label="best in hindsight")
     ax.axhline(0, color="black", lw=0.8)
     ax.set_xticks(x)
-    ax.set_xticklabels(names, rotation=30, ha="right", fontsize=8)
+    ax.set_xticklabels(
+        [_title(n, _LABEL_WIDTH) for n in names], rotation=30, ha="right", fontsize=8
+    )
     ax.set_ylabel("gain over scratch")
     ax.set_title("Gain over training from scratch")
     ax.legend(fontsize=7)

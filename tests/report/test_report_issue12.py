@@ -278,3 +278,18 @@ def test_evidence_graph_labels_do_not_overlap_and_have_a_legend() -> None:
     plt.close(fig)
     svg = _plots.evidence_svg("t", rows, context)
     assert "candidate model" in svg and "$x^2$" in svg  # legend drawn, ids literal
+
+
+def test_long_ids_are_cut_in_gain_and_scatter_plots() -> None:
+    from kgtransfer.report import _plots
+
+    long_target = "target-" + "x" * 70
+    rows = _rows(3).assign(target=[long_target] * 3 + ["t2"] * 3)
+    rows["predicted_gain"] = rows["predicted"] - rows["scratch"]
+    targets = [
+        {"target": long_target, "recommended": "m0", "predicted_gain": 0.3, "scratch": 0.6},
+        {"target": "t2", "recommended": "m0", "predicted_gain": 0.3, "scratch": 0.6},
+    ]
+    for svg in (_plots.gain_svg(targets, rows), _plots.predicted_vs_actual_svg(rows)):
+        assert svg is not None
+        assert long_target not in svg and "target-xxxxxxxxxxxxxxxxxxxx" in svg and "…" in svg
