@@ -185,7 +185,14 @@ def write_report(
         formats: Any of ``"html", "csv", "json", "md"``.
         title: Page title.
         summaries: Extra per-target facts (dicts with a ``target`` key), e.g. the
-            outcome of a transfer: ``transfer_method, transfer_value, transfer_gain``.
+            outcome of a transfer (``Evaluation.summary()``: ``transfer_source,
+            transfer_method, transfer_value, transfer_scratch, ...``). One scratch
+            baseline per target: ``transfer_gain`` is recomputed as ``transfer_value -
+            scratch`` with the target's ``scratch`` (the transfer's own scratch run
+            stays in ``transfer_scratch``, its gain in ``transfer_gain_paired``), and
+            ``transfer_source_rank`` is the source's place among the candidates
+            (``transfer_ranked_among``). A negative gain is flagged in words
+            (``▼ negative transfer``) in HTML and Markdown.
         k: Candidates shown per target in HTML/Markdown (CSV/JSON hold all rows).
         plots: Draw the figures (HTML only).
         meta: Facts shown under the title and stored in JSON (seed, versions, ...).
