@@ -169,7 +169,7 @@ def gain_svg(targets: list[dict[str, Any]], candidates: pd.DataFrame) -> str | N
     return _to_svg(fig, "gain")
 
 
-_FONT = 7  # pt, node labels
+_FONT = 8  # pt, node labels and legend
 _LABEL_WIDTH = 28  # characters per label line before wrapping
 _LABEL_LINES = 3
 _BOX_PAD = 0.05  # inches around a label inside its box
