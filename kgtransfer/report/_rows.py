@@ -165,11 +165,72 @@ def _check(frame: pd.DataFrame, what: str) -> pd.DataFrame:
     if out["rank"].isna().all():
         out = out.sort_values(["target", "predicted"], ascending=[True, False], kind="stable")
         out["rank"] = out.groupby("target").cumcount() + 1.0
+    given_rank = out["rank"].dropna()
+    if (given_rank != given_rank.round()).any() or (given_rank < 1).any():
+        bad_rank = given_rank[(given_rank != given_rank.round()) | (given_rank < 1)].iloc[0]
+        raise ValueError(
+            f"{what}: column 'rank' has {bad_rank!r}; ranks are whole numbers from 1 "
+            "(or leave the cell empty)."
+        )
+    out["rank"] = out["rank"].round().astype("Int64")  # ranks are integers, never 1.0
     if "actual_gain" in out and out["actual_gain"].isna().all():
         out["actual_gain"] = out["actual"] - out["scratch"]
     if out["predicted_gain"].isna().all():
         out["predicted_gain"] = out["predicted"] - out["scratch"]
     return out
+
+
+def _num(value: Any) -> float | None:
+    value = plain(value)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)
+
+
+def _reconcile_transfer(out: dict[str, Any], rows: pd.DataFrame) -> None:
+    """Make a transfer outcome (``summaries``) agree with the target's candidates.
+
+    *One scratch baseline per target*: the target's ``scratch`` (the baseline of every
+    predicted and measured gain in the candidate table: the graph's measured scratch,
+    or the neighbours' estimate) is also the baseline of ``transfer_gain``. An outcome
+    from :func:`~kgtransfer.api.evaluate` carries the gain over its own scratch run
+    (``transfer_scratch``: the source's architecture trained from scratch in that
+    call); when that run differs, its gain is kept as ``transfer_gain_paired``. Only
+    when the target has no scratch does the paired run become it.
+
+    *Source rank*: ``evaluate`` ranks the source among every model with a record on
+    the target, a population that can be larger than the recommendation's candidates
+    (rank 23 of 22 candidates). Here the rank is the transferred value's place among
+    the candidates' measured values (``transfer_source_rank`` of
+    ``transfer_ranked_among``), so it never exceeds the candidate count.
+    """
+    value = _num(out.get("transfer_value"))
+    if value is None:
+        return
+    paired = _num(out.get("transfer_scratch"))
+    scratch = _num(out.get("scratch"))
+    if scratch is None and paired is not None:
+        scratch = paired
+        out["scratch"] = paired
+        out["scratch_source"] = "measured with the transfer"
+    if scratch is not None:
+        gain = value - scratch
+        if paired is not None and not math.isclose(paired, scratch, abs_tol=1e-12):
+            out["transfer_gain_paired"] = value - paired
+        out["transfer_gain"] = gain
+        out["negative_transfer"] = bool(gain < 0)
+    source = out.get("transfer_source")
+    if source is None:
+        return
+    source = str(source)
+    models = rows["model"].astype(str)
+    if not (models == source).any():
+        out["transfer_source_rank"] = None
+        out["transfer_ranked_among"] = None
+        return
+    others = pd.to_numeric(rows.loc[models != source, "actual"], errors="coerce").dropna()
+    out["transfer_source_rank"] = int((others > value).sum()) + 1
+    out["transfer_ranked_among"] = len(others) + 1
 
 
 def _summary(target: str, rows: pd.DataFrame, given: Mapping[str, Any]) -> dict[str, Any]:
@@ -193,6 +254,7 @@ def _summary(target: str, rows: pd.DataFrame, given: Mapping[str, Any]) -> dict[
         if top is not None and pd.notna(top["actual"]):
             out["regret"] = float(best["actual"]) - float(top["actual"])
     out.update({k: v for k, v in given.items() if v is not None or k not in out})
+    _reconcile_transfer(out, rows)
     ordered = {k: plain(out.get(k)) for k in TARGET_FIELDS}
     ordered.update({k: plain(v) for k, v in out.items() if k not in ordered})
     return ordered

@@ -13,7 +13,7 @@ import pandas as pd
 
 from kgtransfer.errors import ErrorMode
 from kgtransfer.report._escape import csv_frame, csv_unescape, markdown_text
-from kgtransfer.report._html import render_html
+from kgtransfer.report._html import NEGATIVE_BADGE, baseline_note, render_html
 from kgtransfer.report._io import write_text_atomic
 from kgtransfer.report._rows import (
     CANDIDATE_COLUMNS,
@@ -34,6 +34,18 @@ FORMATS: dict[str, str] = {
 }
 #: Version tag of the JSON layout.
 REPORT_FORMAT = "kgtransfer.report/1"
+
+
+def _summary_frame(targets: list[dict[str, Any]]) -> pd.DataFrame:
+    """The per-target summaries as a frame; keys whose values are all whole numbers
+    (None allowed) become ``Int64`` columns, so a rank or a count is written ``23``,
+    never ``23.0``."""
+    frame = pd.DataFrame([dict(t) for t in targets])
+    for col in frame.columns:
+        values = [t.get(col) for t in targets if t.get(col) is not None]
+        if values and all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+            frame[col] = pd.array([t.get(col) for t in targets], dtype="Int64")
+    return frame
 
 
 def _csv(frame: pd.DataFrame) -> str:
@@ -70,9 +82,21 @@ def _json(data: ReportData, *, title: str, meta: dict[str, Any]) -> str:
 def _fmt(value: Any, digits: int = 3) -> str:
     if value is None:
         return "–"
+    if isinstance(value, bool):
+        return markdown_text(value)
+    if isinstance(value, int):
+        return str(value)
     if isinstance(value, float):
         return f"{value:.{digits}f}"
     return markdown_text(value)
+
+
+def _gain(value: Any) -> str:
+    """A gain over scratch; a negative one carries the negative-transfer flag in words."""
+    value = plain(value)
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
+        return f"{_fmt(float(value))} {NEGATIVE_BADGE}"
+    return _fmt(value)
 
 
 def _markdown(data: ReportData, *, title: str, meta: dict[str, Any], k: int) -> str:
@@ -99,18 +123,24 @@ def _markdown(data: ReportData, *, title: str, meta: dict[str, Any], k: int) -> 
     lines.append("| " + " | ".join(label for _, label in cols) + " |")
     lines.append("|" + "---|" * len(cols))
     for t in data.targets:
-        lines.append("| " + " | ".join(_fmt(t.get(c)) for c, _ in cols) + " |")
+        cells = [_gain(t.get(c)) if c == "transfer_gain" else _fmt(t.get(c)) for c, _ in cols]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", markdown_text(baseline_note(data.targets))]
     lines.append("")
     for t in data.targets:
         rows = data.candidates[data.candidates["target"] == t["target"]].head(k)
         lines += [f"## {md(t['target'])}", ""]
-        lines.append("| rank | model | predicted | interval | measured | evidence |")
-        lines.append("|---|---|---|---|---|---|")
+        lines.append(
+            "| rank | model | predicted | interval | measured | measured gain | evidence |"
+        )
+        lines.append("|---|---|---|---|---|---|---|")
         for row in rows.to_dict("records"):
             interval = f"[{_fmt(plain(row['low']))}, {_fmt(plain(row['high']))}]"
+            rank = plain(row["rank"])
             lines.append(
-                f"| {int(row['rank'])} | {_fmt(row['model'])} | {_fmt(plain(row['predicted']))} "
-                f"| {interval} | {_fmt(plain(row['actual']))} | {_fmt(row['evidence'])} |"
+                f"| {'–' if rank is None else int(rank)} | {_fmt(row['model'])} "
+                f"| {_fmt(plain(row['predicted']))} | {interval} | {_fmt(plain(row['actual']))} "
+                f"| {_gain(row['actual_gain'])} | {_fmt(row['evidence'])} |"
             )
         lines.append("")
     return "\n".join(lines)
@@ -155,7 +185,14 @@ def write_report(
         formats: Any of ``"html", "csv", "json", "md"``.
         title: Page title.
         summaries: Extra per-target facts (dicts with a ``target`` key), e.g. the
-            outcome of a transfer: ``transfer_method, transfer_value, transfer_gain``.
+            outcome of a transfer (``Evaluation.summary()``: ``transfer_source,
+            transfer_method, transfer_value, transfer_scratch, ...``). One scratch
+            baseline per target: ``transfer_gain`` is recomputed as ``transfer_value -
+            scratch`` with the target's ``scratch`` (the transfer's own scratch run
+            stays in ``transfer_scratch``, its gain in ``transfer_gain_paired``), and
+            ``transfer_source_rank`` is the source's place among the candidates
+            (``transfer_ranked_among``). A negative gain is flagged in words
+            (``▼ negative transfer``) in HTML and Markdown.
         k: Candidates shown per target in HTML/Markdown (CSV/JSON hold all rows).
         plots: Draw the figures (HTML only).
         meta: Facts shown under the title and stored in JSON (seed, versions, ...).
@@ -196,7 +233,7 @@ def write_report(
         path = out / FORMATS[fmt]
         if fmt == "csv":
             write_text_atomic(path, _csv(data.candidates))
-            summary = pd.DataFrame([{k: v for k, v in t.items()} for t in data.targets])
+            summary = _summary_frame(data.targets)
             first = [c for c in TARGET_FIELDS if c in summary.columns]
             summary = summary[first + [c for c in summary.columns if c not in first]]
             paths["targets_csv"] = write_text_atomic(out / "targets.csv", _csv(summary))
@@ -268,4 +305,6 @@ def read_report(path: str | Path) -> pd.DataFrame:
     for col in numeric:
         if col in frame.columns:
             frame[col] = pd.to_numeric(frame[col], errors="coerce").astype(float)
+    if "rank" in frame.columns:
+        frame["rank"] = frame["rank"].round().astype("Int64")
     return frame
