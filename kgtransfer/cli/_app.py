@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import sys
+from collections.abc import Callable
 from typing import Annotated, NoReturn
 
 import typer
@@ -11,7 +13,8 @@ app = typer.Typer(
     name="kgtransfer",
     help="Choose, transfer and evaluate pretrained source models with a knowledge graph.",
     no_args_is_help=True,
-    add_completion=False,
+    # `kgtransfer --install-completion` / `--show-completion` (bash, zsh, fish, PowerShell).
+    add_completion=True,
     pretty_exceptions_enable=False,
 )
 
@@ -44,12 +47,55 @@ def _root(
     """Choose, transfer and evaluate pretrained source models with a knowledge graph."""
 
 
+# Library messages name Python calls; on the command line the same fix is a flag or a
+# command. (pattern, replacement) pairs, applied in order by :func:`cli_words`.
+def _builtin_datasets() -> str:
+    from kgtransfer.data import list_datasets  # only when an error names them
+
+    return ", ".join(list_datasets())
+
+
+_CLI_WORDS: tuple[tuple[str, str | Callable[[re.Match[str]], str]], ...] = (
+    (r"run build_zoo\(home\)", "run `kgtransfer zoo build`"),
+    (r"build_zoo\(home\)", "`kgtransfer zoo build`"),
+    (r"\s*\(list_datasets\(\)\)", lambda _: f" ({_builtin_datasets()})"),
+    (r"See list_datasets\(\)\.?", lambda _: f"Built-in datasets: {_builtin_datasets()}."),
+    (r"pass known_(\w+)s=\[\.\.\.\], or use create_missing=True", "or pass --create-missing"),
+    (r"create_missing=True", "--create-missing"),
+    (r",? or pass create=True to ZooGraph\.open\.?", "."),
+    (r"a CSV path with label_column=\.\.\.", "a CSV with --data PATH --label-column COLUMN"),
+    (r"with label_column=\.\.\. \(CLI: --label-column\)", "with --label-column"),
+    (r"label_column=\.\.\.", "--label-column COLUMN"),
+    (r",? or arrays \(x, y\)", ""),
+)
+
+
+def cli_words(message: str) -> str:
+    """Say a library message in CLI words: flags and commands instead of Python calls.
+
+    Example:
+        >>> cli_words("No metadata for 'x'; run build_zoo(home) first.")
+        "No metadata for 'x'; run `kgtransfer zoo build` first."
+    """
+    for pattern, replacement in _CLI_WORDS:
+        message = re.sub(pattern, replacement, message)
+    return message
+
+
 def fail(message: str, code: int = 1) -> NoReturn:
-    """Exit with a one-line reason on stderr and a non-zero exit code."""
-    typer.echo(f"error: {message}", err=True)
+    """Exit with a one-line reason (in CLI words) on stderr and a non-zero exit code."""
+    typer.echo(f"error: {cli_words(message)}", err=True)
     raise typer.Exit(code)
 
 
 def progress_enabled(quiet: bool) -> bool:
-    """Progress bars go to stderr unless ``--quiet`` or stderr is not a terminal-like stream."""
-    return not quiet and sys.stderr is not None
+    """Progress bars go to stderr only on a terminal: never with ``--quiet``, never into a
+    redirected log or pipe (where each frame would land as a line)."""
+    stream = sys.stderr
+    if quiet or stream is None:
+        return False
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty()) if callable(isatty) else False
+    except (OSError, ValueError):  # a closed or detached stream
+        return False

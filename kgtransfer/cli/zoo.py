@@ -72,7 +72,10 @@ def build(
 ) -> None:
     """Train (or reuse) every zoo source model and write checkpoints, cards and the graph.
 
-    Example: kgtransfer zoo build --home /tmp/kgt --spec tiny
+    \b
+    Examples:
+      kgtransfer zoo build
+      kgtransfer zoo build --home /tmp/kgt --spec tiny
     """
     from kgtransfer.zoo import build_zoo, get_zoo_spec
 
@@ -113,7 +116,10 @@ def grid(
 
     Needs `kgtransfer zoo build` first. Results: HOME/zoo/grid.csv and the graph.
 
-    Example: kgtransfer zoo grid --home /tmp/kgt --spec tiny --quiet
+    \b
+    Examples:
+      kgtransfer zoo grid
+      kgtransfer zoo grid --home /tmp/kgt --spec tiny --quiet
     """
     from kgtransfer.zoo import get_zoo_spec, run_grid
 
@@ -157,7 +163,10 @@ def list_(
 ) -> None:
     """List the zoo's models with their status (built, stale, missing) and test accuracy.
 
-    Example: kgtransfer zoo list --spec tiny
+    \b
+    Examples:
+      kgtransfer zoo list
+      kgtransfer zoo list --spec tiny --home /tmp/kgt
     """
     from kgtransfer.zoo import get_zoo_spec, zoo_status
 
