@@ -117,3 +117,11 @@ def test_transfer_json(tmp_path: Path) -> None:
     assert doc["source"] == "cnn_small.mine" and doc["target"] == "digits_parity"
     assert doc["method"] == "finetune" and 0.0 <= doc["accuracy"] <= 1.0
     assert isinstance(doc["negative_transfer"], bool) and doc["record"] is None
+
+
+def test_no_progress_frames_in_a_redirected_log(store: Path) -> None:
+    """Without --quiet, progress still stays out of a log (stderr is not a terminal here)."""
+    args = ["recommend", "t1", "--store", str(store), "--gnn-epochs", "20", "--ensemble", "2"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "gnn ensemble" not in result.output and "it/s" not in result.output

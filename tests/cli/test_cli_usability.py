@@ -62,6 +62,9 @@ def test_query_help_lists_every_named_query_and_not_itself() -> None:
 def test_shell_completion_is_enabled() -> None:
     text = runner.invoke(app, ["--help"]).output
     assert "--install-completion" in text and "--show-completion" in text
+    script = runner.invoke(app, ["--show-completion", "bash"], prog_name="kgtransfer")
+    assert script.exit_code == 0, script.output
+    assert "_KGTRANSFER_COMPLETE=complete_bash" in script.output
 
 
 def test_progress_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
