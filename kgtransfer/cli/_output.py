@@ -2,13 +2,15 @@
 
 Machine output (CSV, JSON) goes to stdout alone; notes go to stderr. CSV cells that a
 spreadsheet could run as a formula are neutralised (:func:`kgtransfer.report._escape.csv_frame`).
-Tables are drawn with rich: a long id folds inside its cell instead of pushing the
-other columns out of line.
+Tables are drawn with rich: on a terminal (or with ``COLUMNS`` set) a long id folds
+inside its cell instead of pushing the other columns out of line; into a log or pipe the
+table is drawn at its natural width.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -80,6 +82,16 @@ def emit_frame(frame: pd.DataFrame, fmt: Format, *, title: str | None = None) ->
         print_table(frame, title=title)
 
 
+def _is_numeric(column: pd.Series) -> bool:
+    """Numbers (possibly with gaps), also in an object column; not booleans."""
+    if column.dtype.kind in "iuf":
+        return True
+    values = [v for v in column if v is not None and not (isinstance(v, float) and v != v)]
+    return bool(values) and all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) for v in values
+    )
+
+
 def _cell(value: Any, spec: str | None) -> str:
     import pandas as pd
 
@@ -101,9 +113,14 @@ def print_table(
 
     formats = formats or {}
     table = Table(
-        title=title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD, show_edge=False
+        title=title,
+        title_justify="left",
+        header_style="bold",
+        box=box.SIMPLE_HEAD,
+        show_edge=False,
+        pad_edge=False,
     )
-    numeric = {c for c in frame.columns if frame[c].dtype.kind in "iuf"}
+    numeric = {c for c in frame.columns if _is_numeric(frame[c])}
     rows = [
         [_cell(v, formats.get(str(c))) for c, v in zip(frame.columns, row, strict=True)]
         for row in frame.itertuples(index=False)
@@ -117,12 +134,17 @@ def print_table(
             overflow="fold",
             no_wrap=short,
             # numbers keep their width; long ids fold inside their own cell
-            min_width=longest if short else min(longest, 12),
+            min_width=longest if short else min(longest, 8),
         )
     for row in rows:
         # Text(...) keeps ids such as "[x]" literal (no rich markup from graph data)
         table.add_row(*(Text(cell) for cell in row))
-    Console(file=_stdout(), highlight=False, soft_wrap=False).print(table)
+    console = Console(file=_stdout(), highlight=False, soft_wrap=False)
+    if not console.is_terminal and not os.environ.get("COLUMNS", "").strip():
+        # a log or pipe has no width to fit: draw the table at its natural width
+        console.width = 10_000
+        console.width = max(80, console.measure(table).maximum)
+    console.print(table)
 
 
 def _stdout() -> Any:

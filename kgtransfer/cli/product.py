@@ -171,17 +171,25 @@ def demo(
         )
     except _EXPECTED as exc:
         fail(_one_line(exc))
-    typer.echo(
-        f"{'target':<18} {'recommended':<28} {'pred.':>6} {'risk':>5} {'transfer':>8} "
-        f"{'scratch':>7} {'gain':>7} {'best in hindsight':<28} {'regret':>6}"
-    )
-    for row in result.summary.to_dict("records"):
-        typer.echo(
-            f"{row['target']:<18} {row['recommended']:<28} {_fmt(row['predicted']):>6} "
-            f"{_fmt(row['risk'], '.2f'):>5} {_fmt(row['transferred']):>8} "
-            f"{_fmt(row['scratch']):>7} {_fmt(row['gain'], '+.3f'):>7} "
-            f"{_fmt(row['best_in_hindsight']):<28} {_fmt(row['regret']):>6}"
-        )
+    from kgtransfer.cli._output import print_table
+
+    columns = {
+        "target": "target",
+        "recommended": "recommended",
+        "predicted": "pred.",
+        "risk": "risk",
+        "transferred": "transfer",
+        "scratch": "scratch",
+        "gain": "gain",
+        "best_in_hindsight": "best in hindsight",
+        "regret": "regret",
+    }
+    summary = result.summary.reindex(columns=list(columns)).rename(columns=columns)
+    print_table(
+        summary,
+        formats={"pred.": ".3f", "risk": ".2f", "transfer": ".3f", "scratch": ".3f",
+                 "gain": "+.3f", "regret": ".3f"},
+    )  # fmt: skip
     times = ", ".join(f"{key} {value:.1f} s" for key, value in result.seconds.items())
     typer.echo(f"time: {times}")
     typer.echo(f"report: {result.report['html']}")

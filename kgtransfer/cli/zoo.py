@@ -146,13 +146,22 @@ def grid(
     typer.echo(
         f"{len(frame)} runs ({len(ok)} transfers ok{failed}); results: {home / 'zoo' / 'grid.csv'}"
     )
-    typer.echo(f"{'target':<20} {'best source':<32} {'accuracy':>8} {'scratch':>8} {'gain':>7}")
+    import pandas as pd
+
+    from kgtransfer.cli._output import print_table
+
+    best_rows = []
     for target, rows in ok.groupby("target", sort=False):
         best = rows.loc[rows["accuracy"].idxmax()]
-        typer.echo(
-            f"{target:<20} {best['source']:<32} {best['accuracy']:>8.3f} "
-            f"{best['scratch']:>8.3f} {best['gain']:>+7.3f}"
-        )
+        best_rows.append(
+            {"target": target, "best source": best["source"], "accuracy": best["accuracy"],
+             "scratch": best["scratch"], "gain": best["gain"]}
+        )  # fmt: skip
+    columns = ["target", "best source", "accuracy", "scratch", "gain"]
+    print_table(
+        pd.DataFrame(best_rows, columns=columns),
+        formats={"accuracy": ".3f", "scratch": ".3f", "gain": "+.3f"},
+    )
 
 
 @zoo_app.command("list")
@@ -175,16 +184,9 @@ def list_(
         frame = zoo_status(home, spec=get_zoo_spec(spec), seed=seed)
     except _EXPECTED as exc:
         fail(_one_line(exc))
-    typer.echo(
-        f"{'model':<32} {'architecture':<14} {'dataset':<16} {'base_model':<24} "
-        f"{'status':<8} {'test_acc':>8}"
-    )
-    import pandas as pd
+    from kgtransfer.cli._output import print_table
 
-    for row in frame.itertuples(index=False):
-        acc = "" if pd.isna(row.test_accuracy) else f"{row.test_accuracy:.3f}"
-        base = "-" if pd.isna(row.base_model) else str(row.base_model)
-        typer.echo(
-            f"{row.model:<32} {row.architecture:<14} {row.dataset:<16} "
-            f"{base:<24} {row.status:<8} {acc:>8}"
-        )
+    shown = frame.reindex(
+        columns=["model", "architecture", "dataset", "base_model", "status", "test_accuracy"]
+    ).rename(columns={"test_accuracy": "test_acc"})
+    print_table(shown, formats={"test_acc": ".3f"})

@@ -125,3 +125,15 @@ def test_no_progress_frames_in_a_redirected_log(store: Path) -> None:
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "gnn ensemble" not in result.output and "it/s" not in result.output
+
+
+def test_table_into_a_log_keeps_long_ids_whole(
+    store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("COLUMNS", raising=False)  # a log has no width: natural width
+    result = runner.invoke(app, ["recommend", "t3", "--store", str(store), "--k", "4", *FAST_GNN])
+    assert result.exit_code == 0, result.output
+    row = next(line for line in result.stdout.splitlines() if LONG in line)
+    header = next(line for line in result.stdout.splitlines() if "predicted" in line)
+    end = header.index("predicted") + len("predicted")
+    assert row[end - 5 : end] == "0.650"
