@@ -49,17 +49,40 @@ def _root(
 
 # Library messages name Python calls; on the command line the same fix is a flag or a
 # command. (pattern, replacement) pairs, applied in order by :func:`cli_words`.
-def _builtin_datasets() -> str:
-    from kgtransfer.data import list_datasets  # only when an error names them
+# Registries a library message may point to with ``list_*()``; the CLI lists the names.
+_LISTS = {
+    "list_datasets": "kgtransfer.data",
+    "list_models": "kgtransfer.models",
+    "list_scores": "kgtransfer.transfer.scores",
+    "list_methods": "kgtransfer.transfer.methods",
+    "list_transfer_methods": "kgtransfer.transfer",
+    "list_recommenders": "kgtransfer.transfer.recommend",
+    "list_queries": "kgtransfer.kg",
+    "list_benchmarks": "kgtransfer.kg.ingest",
+}
 
-    return ", ".join(list_datasets())
+
+def _names(match: re.Match[str], template: str) -> str:
+    """The names a ``list_*()`` call would return, or the call itself if unavailable."""
+    import importlib
+
+    func = match.group("func")
+    try:  # imported only when an error names the registry
+        names = list(getattr(importlib.import_module(_LISTS[func]), func)())
+    except Exception:
+        return match.group(0)
+    shown = ", ".join(names[:30]) + (f", ... ({len(names)} in all)" if len(names) > 30 else "")
+    return template.format(shown)
+
+
+_LIST_CALL = r"(?P<func>" + "|".join(_LISTS) + r")\(\)"
 
 
 _CLI_WORDS: tuple[tuple[str, str | Callable[[re.Match[str]], str]], ...] = (
     (r"run build_zoo\(home\)", "run `kgtransfer zoo build`"),
     (r"build_zoo\(home\)", "`kgtransfer zoo build`"),
-    (r"\s*\(list_datasets\(\)\)", lambda _: f" ({_builtin_datasets()})"),
-    (r"See list_datasets\(\)\.?", lambda _: f"Built-in datasets: {_builtin_datasets()}."),
+    (r"\(" + _LIST_CALL + r"\)", lambda m: _names(m, "({})")),
+    (r"See " + _LIST_CALL + r"\.?", lambda m: _names(m, "Known: {}.")),
     (r"pass known_(\w+)s=\[\.\.\.\], or use create_missing=True", "or pass --create-missing"),
     (r"create_missing=True", "--create-missing"),
     (r",? or pass create=True to ZooGraph\.open\.?", "."),

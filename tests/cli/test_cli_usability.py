@@ -94,6 +94,8 @@ def test_errors_name_flags_not_python_calls() -> None:
     )
     assert "list_datasets" not in said and "label_column=" not in said and "(x, y)" not in said
     assert "--data PATH --label-column COLUMN" in said and "digits" in said
+    said = cli_words("Unknown score 'nope'. See list_scores().")
+    assert said.startswith("Unknown score 'nope'. Known: ") and "logme" in said
     said = cli_words(
         "No graph store at p: ... or `kgtransfer zoo build`), or pass create=True to ZooGraph.open."
     )
