@@ -290,6 +290,9 @@ def recommend_cmd(
         _ranking_table(rec.frame)
     for text in rec.metadata.get("notes", []):
         note(text)
+    if rec.frame.empty:
+        why = f" of modality {modality!r}" if modality not in (None, "all") else ""
+        note(f"no candidate model{why} for {rec.target}; try --modality all")
 
 
 def _recommendation_doc(rec: Any) -> dict[str, Any]:

@@ -137,3 +137,11 @@ def test_table_into_a_log_keeps_long_ids_whole(
     header = next(line for line in result.stdout.splitlines() if "predicted" in line)
     end = header.index("predicted") + len("predicted")
     assert row[end - 5 : end] == "0.650"
+
+
+def test_empty_ranking_says_why(store: Path) -> None:
+    args = ["recommend", "t1", "--store", str(store), "--modality", "nope", "-f", "json"]
+    result = runner.invoke(app, [*args, *FAST_GNN])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["candidates"] == []
+    assert "no candidate model of modality 'nope' for t1" in result.stderr
