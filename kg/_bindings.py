@@ -8,11 +8,13 @@ exactly like a substitution would (the values join the group's first pattern).
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 __all__ = ["inline_unprojected", "projected_variables"]
 
 
+@lru_cache(maxsize=512)
 def projected_variables(sparql: str) -> frozenset[str] | None:
     """Names a SELECT projects, or ``None`` (``SELECT *``, not a SELECT, or unreadable).
 
@@ -86,7 +88,7 @@ def inline_unprojected(sparql: str, substitutions: dict[str, Any]) -> tuple[str,
         >>> text, rest
         ('SELECT ?a WHERE { VALUES ?m { <http://x/m> } ?m ?p ?a }', {})
     """
-    if not substitutions:
+    if not substitutions or "select" not in sparql.lower():
         return sparql, substitutions
     projected = projected_variables(sparql)
     if projected is None:
