@@ -90,6 +90,11 @@ _CLI_WORDS: tuple[tuple[str, str | Callable[[re.Match[str]], str]], ...] = (
     (r"with label_column=\.\.\. \(CLI: --label-column\)", "with --label-column"),
     (r"label_column=\.\.\.", "--label-column COLUMN"),
     (r",? or arrays \(x, y\)", ""),
+    (
+        r"column_map=\{'(\w+)': \{'([^']*)': '([^']*)'\}\}",
+        lambda m: f"--column-map {m[1]}:{m[2]}={m[3]}",
+    ),
+    (r"\bcolumn_map\b", "--column-map"),
 )
 
 

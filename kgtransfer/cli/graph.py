@@ -121,6 +121,14 @@ def ingest(
         ),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    column_map: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--column-map",
+            help="Rename a column of your tables before checking: OLD=NEW (every table) or "
+            "TABLE:OLD=NEW (models, datasets, records, similarities, scores); repeatable.",
+        ),
+    ] = None,
     replace: Annotated[
         bool,
         typer.Option(
@@ -135,6 +143,7 @@ def ingest(
     \b
     Examples:
       kgtransfer ingest --models M.csv --datasets D.csv --records R.csv
+      kgtransfer ingest --records R.csv --column-map eval_accuracy=value --create-missing
       kgtransfer ingest --cards ~/hf-cards/
       kgtransfer ingest --source google/vit-base-patch16-224 --source ./my_timm_model
     """
@@ -149,6 +158,7 @@ def ingest(
         )
     mode = errors.value if errors is not None else "raise"
     write = "replace" if replace else "merge"
+    renames = _column_map(column_map or [])
     try:
         with ZooGraph.open(_store(store), create=True) as graph:
             batches = []
@@ -158,6 +168,7 @@ def ingest(
                         **tables,
                         errors=mode,
                         create_missing=create_missing,
+                        column_map=renames,
                         progress=progress_enabled(quiet),
                         mode=write,
                     )
@@ -187,6 +198,33 @@ def ingest(
     for batch in batches:
         typer.echo(f"batch {batch}")
     typer.echo(", ".join(f"{k}={v}" for k, v in stats.items()))
+
+
+_TABLES = ("models", "datasets", "records", "similarities", "scores")
+
+
+def _column_map(values: list[str]) -> dict[str, dict[str, str]] | None:
+    """``--column-map OLD=NEW`` / ``TABLE:OLD=NEW`` as add_tables' per-table column_map."""
+    if not values:
+        return None
+    out: dict[str, dict[str, str]] = {}
+    for item in values:
+        old, sep, new = item.rpartition("=")
+        if not sep or not old or not new:
+            fail(f"--column-map {item!r} is not OLD=NEW or TABLE:OLD=NEW")
+        table, colon, column = old.partition(":")
+        if colon and table in _TABLES:
+            targets, old = (table,), column
+        elif colon and table and column:
+            from kgtransfer.errors import did_you_mean
+
+            hint = f"Tables: {', '.join(_TABLES)} (a column with ':' needs TABLE:OLD=NEW)."
+            fail(str(did_you_mean(table, _TABLES, what="table in --column-map", hint=hint)))
+        else:
+            targets = _TABLES
+        for name in targets:
+            out.setdefault(name, {})[old] = new
+    return out
 
 
 def _report(report: object) -> None:

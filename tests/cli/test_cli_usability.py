@@ -162,3 +162,28 @@ def test_unknown_ids_get_did_you_mean(store: Path, tmp_path: Path) -> None:
     )
     assert known.exit_code == 0, known.output
     assert len(json.loads(known.output)) == 1
+
+
+def test_column_map_renames_columns_and_errors_say_the_flag(tmp_path: Path) -> None:
+    records = tmp_path / "records.csv"
+    records.write_text("model,dataset,eval_accuracy\nm1,d1,0.8\n", encoding="utf-8")
+    base = ["ingest", "--records", str(records), "--create-missing", "-q"]
+    plain = runner.invoke(app, [*base, "--store", str(tmp_path / "a")])
+    assert plain.exit_code == 1
+    assert "--column-map records:your_column=canonical_name" in plain.output
+    assert "column_map=" not in plain.output
+    flat = runner.invoke(
+        app, [*base, "--store", str(tmp_path / "b"), "--column-map", "eval_accuracy=value"]
+    )
+    assert flat.exit_code == 0, flat.output
+    assert "records=1" in flat.output
+    per_table = runner.invoke(
+        app, [*base, "--store", str(tmp_path / "c"), "--column-map", "records:eval_accuracy=value"]
+    )
+    assert per_table.exit_code == 0, per_table.output
+    typo = runner.invoke(
+        app, [*base, "--store", str(tmp_path / "d"), "--column-map", "recods:x=value"]
+    )
+    assert typo.exit_code == 1 and "Did you mean 'records'" in typo.output
+    bad = runner.invoke(app, [*base, "--store", str(tmp_path / "e"), "--column-map", "value"])
+    assert bad.exit_code == 1 and "OLD=NEW" in bad.output
