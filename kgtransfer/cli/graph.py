@@ -213,6 +213,7 @@ def _column_map(values: list[str]) -> dict[str, dict[str, str]] | None:
         if not sep or not old or not new:
             fail(f"--column-map {item!r} is not OLD=NEW or TABLE:OLD=NEW")
         table, colon, column = old.partition(":")
+        targets: tuple[str, ...]
         if colon and table in _TABLES:
             targets, old = (table,), column
         elif colon and table and column:
