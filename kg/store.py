@@ -48,6 +48,7 @@ from kgtransfer.errors import (
 )
 from kgtransfer.kg import _lifecycle as _life
 from kgtransfer.kg import _runner
+from kgtransfer.kg._bindings import inline_unprojected
 from kgtransfer.kg._merge import (
     _MERGED_TABLES,
     _OVERWRITTEN,
@@ -1406,8 +1407,9 @@ class ZooGraph:
         Args:
             sparql: A SELECT, ASK, CONSTRUCT or DESCRIBE query (UPDATE only with
                 ``allow_update``).
-            bindings: Values of variables, applied as pyoxigraph substitutions (the
-                variables must be projected). A str becomes a string literal; pass
+            bindings: Values of variables, applied as pyoxigraph substitutions (a
+                variable the SELECT does not project is bound by an inline ``VALUES``
+                at the start of its WHERE group instead). A str becomes a string literal; pass
                 entities as ``ZooGraph.iri("model", id)``.
             allow_update: Permit SPARQL UPDATE (never LOAD, which would fetch remote
                 data). Updates run here, without a timeout (pyoxigraph applies an
@@ -1438,6 +1440,8 @@ class ZooGraph:
             self._writable().update(sparql, prefixes=PREFIXES)
             return pd.DataFrame()
         substitutions = {k: _binding(k, v) for k, v in (bindings or {}).items()}
+        # a bound variable the SELECT does not project still constrains (inline VALUES)
+        sparql, substitutions = inline_unprojected(sparql, substitutions)
         frame = self._run_read(sparql, PREFIXES, substitutions, limit, timeout, iris=iris)
         if default_cap and frame.attrs["truncated"]:
             warnings.warn(

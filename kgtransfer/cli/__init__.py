@@ -15,7 +15,13 @@ __all__ = ["app", "batches", "bench", "graph", "main", "product", "select", "zoo
 
 @app.command()
 def version() -> None:
-    """Print the installed version (same as kgtransfer --version)."""
+    """Print the installed version (same as kgtransfer --version).
+
+    \b
+    Examples:
+      kgtransfer version
+      kgtransfer --version
+    """
     print_version()
 
 

@@ -44,7 +44,13 @@ def list_(
     output: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
     store: StoreOption = None,
 ) -> None:
-    """One line per batch: id, start time, source and rows per table."""
+    """One line per batch: id, start time, source and rows per table.
+
+    \b
+    Examples:
+      kgtransfer batches list
+      kgtransfer batches list --format json --store /tmp/kgt/graph
+    """
     from kgtransfer.kg import ZooGraph
 
     if output not in ("table", "json"):
@@ -74,7 +80,13 @@ def show(
     output: Annotated[str, typer.Option("--format", "-f", help="text or json.")] = "text",
     store: StoreOption = None,
 ) -> None:
-    """A batch's provenance: source, times, counts, report and the values it overwrote."""
+    """A batch's provenance: source, times, counts, report and the values it overwrote.
+
+    \b
+    Examples:
+      kgtransfer batches show 20260101T120000123456Z-1a2b3c4d
+      kgtransfer batches show 20260101T120000123456Z-1a2b3c4d --format json
+    """
     from kgtransfer.kg import ZooGraph
 
     if output not in ("text", "json"):
@@ -110,7 +122,13 @@ def _change_line(change: dict[str, Any]) -> str:
 
 @batches_app.command()
 def remove(batch: BatchArgument, store: StoreOption = None) -> None:
-    """Retract everything a batch wrote (values it overwrote come back, see the docs)."""
+    """Retract everything a batch wrote (values it overwrote come back, see the docs).
+
+    \b
+    Examples:
+      kgtransfer batches remove 20260101T120000123456Z-1a2b3c4d
+      kgtransfer batches remove 20260101T120000123456Z-1a2b3c4d --store /tmp/kgt/graph
+    """
     from kgtransfer.kg import ZooGraph
 
     error = None
@@ -126,7 +144,13 @@ def remove(batch: BatchArgument, store: StoreOption = None) -> None:
 
 @app.command()
 def migrate(store: StoreOption = None) -> None:
-    """Carry a store written by an older kgtransfer forward (backed up first)."""
+    """Carry a store written by an older kgtransfer forward (backed up first).
+
+    \b
+    Examples:
+      kgtransfer migrate
+      kgtransfer migrate --store ~/.cache/kgtransfer/graph
+    """
     from kgtransfer.kg import migrate_store
 
     error = None

@@ -72,7 +72,14 @@ def benchmark(
     out: Annotated[Path | None, typer.Option(help="Write the full results as JSON here.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
 ) -> None:
-    """Leave-one-target-out benchmark; prints a Markdown table of per-method means."""
+    """Leave-one-target-out benchmark; prints a Markdown table of per-method means.
+
+    \b
+    Examples:
+      kgtransfer benchmark --zoo transfergraph-image --targets stanfordcars,dtd
+      kgtransfer benchmark --zoo tllib --methods gnn,popularity,score:logme --out tllib.json
+      kgtransfer benchmark --records R.csv --models M.csv --datasets D.csv
+    """
     from kgtransfer.transfer.recommend import list_recommenders
     from kgtransfer.transfer.recommend.benchmarks import (
         PAPER_TARGETS,

@@ -30,6 +30,8 @@ from kgtransfer.errors import KGTransferError
 if TYPE_CHECKING:
     import pandas as pd
 
+    from kgtransfer.kg import ZooGraph
+
 __all__ = ["default_store"]
 
 _EXPECTED = (KGTransferError, ValueError, KeyError, OSError, TypeError, SyntaxError)
@@ -119,6 +121,14 @@ def ingest(
         ),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    column_map: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--column-map",
+            help="Rename a column of your tables before checking: OLD=NEW (every table) or "
+            "TABLE:OLD=NEW (models, datasets, records, similarities, scores); repeatable.",
+        ),
+    ] = None,
     replace: Annotated[
         bool,
         typer.Option(
@@ -133,6 +143,7 @@ def ingest(
     \b
     Examples:
       kgtransfer ingest --models M.csv --datasets D.csv --records R.csv
+      kgtransfer ingest --records R.csv --column-map eval_accuracy=value --create-missing
       kgtransfer ingest --cards ~/hf-cards/
       kgtransfer ingest --source google/vit-base-patch16-224 --source ./my_timm_model
     """
@@ -147,6 +158,7 @@ def ingest(
         )
     mode = errors.value if errors is not None else "raise"
     write = "replace" if replace else "merge"
+    renames = _column_map(column_map or [])
     try:
         with ZooGraph.open(_store(store), create=True) as graph:
             batches = []
@@ -156,6 +168,7 @@ def ingest(
                         **tables,
                         errors=mode,
                         create_missing=create_missing,
+                        column_map=renames,
                         progress=progress_enabled(quiet),
                         mode=write,
                     )
@@ -185,6 +198,34 @@ def ingest(
     for batch in batches:
         typer.echo(f"batch {batch}")
     typer.echo(", ".join(f"{k}={v}" for k, v in stats.items()))
+
+
+_TABLES = ("models", "datasets", "records", "similarities", "scores")
+
+
+def _column_map(values: list[str]) -> dict[str, dict[str, str]] | None:
+    """``--column-map OLD=NEW`` / ``TABLE:OLD=NEW`` as add_tables' per-table column_map."""
+    if not values:
+        return None
+    out: dict[str, dict[str, str]] = {}
+    for item in values:
+        old, sep, new = item.rpartition("=")
+        if not sep or not old or not new:
+            fail(f"--column-map {item!r} is not OLD=NEW or TABLE:OLD=NEW")
+        table, colon, column = old.partition(":")
+        targets: tuple[str, ...]
+        if colon and table in _TABLES:
+            targets, old = (table,), column
+        elif colon and table and column:
+            from kgtransfer.errors import did_you_mean
+
+            hint = f"Tables: {', '.join(_TABLES)} (a column with ':' needs TABLE:OLD=NEW)."
+            fail(str(did_you_mean(table, _TABLES, what="table in --column-map", hint=hint)))
+        else:
+            targets = _TABLES
+        for name in targets:
+            out.setdefault(name, {})[old] = new
+    return out
 
 
 def _report(report: object) -> None:
@@ -222,6 +263,50 @@ def _emit(frame: pd.DataFrame, fmt: OutputFormat) -> None:
             typer.echo(frame.to_string(index=False))
 
 
+def _check_id(graph: ZooGraph, kind: str, id_: str, flag: str) -> None:
+    """Raise a did-you-mean error when ``id_`` names no ``kind`` entity of the graph."""
+    from kgtransfer.errors import did_you_mean
+    from kgtransfer.kg.iri import ID_BASE, KINDS
+
+    if kind not in KINDS:
+        raise did_you_mean(
+            kind, KINDS, what=f"entity kind in {flag}", hint=f"KIND is one of {', '.join(KINDS)}."
+        )
+    if kind in ("model", "dataset", "metric"):  # in-process, no query worker
+        ids = graph.ids(kind)  # type: ignore[arg-type]  # narrowed by the test above
+        if id_ in ids:
+            return
+    else:
+        found = graph.query(
+            "SELECT ?x WHERE { { ?x ?p ?o } UNION { ?s ?p ?x } } LIMIT 1",
+            bindings={"x": graph.iri(kind, id_)},
+            limit=1,
+        )
+        if len(found):
+            return
+        known = graph.query(
+            "SELECT DISTINCT ?x ?prefix WHERE { ?x ?p ?o FILTER(STRSTARTS(STR(?x), ?prefix)) }",
+            bindings={"prefix": f"{ID_BASE}{kind}/"},
+            limit=None,
+        )
+        ids = sorted({str(x) for x in known["x"]}) if len(known) else []
+    raise did_you_mean(
+        id_, ids, what=f"{kind} in {flag}", hint=f"The graph has {len(ids)} {kind} ids."
+    )
+
+
+def _check_params(graph: ZooGraph, name: str, params: dict[str, str]) -> None:
+    """Check each entity-valued parameter of a named query names something in the graph."""
+    from kgtransfer.kg._queries import get_query
+    from kgtransfer.kg.iri import KINDS
+
+    declared = get_query(name).params
+    for key, value in params.items():
+        param = declared.get(key)
+        if param is not None and param.kind in KINDS and value:
+            _check_id(graph, param.kind, value, f"--param {key}")
+
+
 @app.command()
 def query(
     query_: Annotated[str, typer.Argument(metavar="QUERY", help="A named query or a .rq file.")],
@@ -245,11 +330,27 @@ def query(
     ] = OutputFormat.table,
     store: StoreOption = None,
 ) -> None:
-    """Run a named query (see `kgtransfer query --help`) or a SPARQL file, read-only.
+    """Run a named query (listed below) or a SPARQL .rq file, read-only.
 
-    Named queries: best_sources, candidates, descendants, lineage, records,
-    records_for_dataset, similar_datasets, stats. In a .rq file, --param values
-    are bound to projected variables as string literals.
+    \b
+    Named queries and their --param keys (* = required):
+      best_sources (dataset*, include_suspect)
+      candidates (dataset*, task, modality, max_params, license)
+      descendants (model*)
+      lineage (model*)
+      records (model, dataset, metric)
+      records_for_dataset (dataset*, model, metric)
+      similar_datasets (dataset*)
+      stats
+    An unknown model or dataset id is an error with close matches, not empty output.
+    In a .rq file, --param values are bound to variables as string literals and
+    --entity KEY=KIND:ID binds an entity IRI; the variable need not be selected.
+
+    \b
+    Examples:
+      kgtransfer query lineage -p model=vit-ft-cifar
+      kgtransfer query candidates -p dataset=cifar10 -p modality=image -f csv
+      kgtransfer query my_query.rq -e m=model:resnet50 -f json
     """
     from kgtransfer.kg import ZooGraph, list_queries
 
@@ -266,13 +367,17 @@ def query(
     if not _store(store).is_dir():
         fail(f"no graph store at {_store(store)}; run `kgtransfer ingest` first or pass --store")
     try:
+        entities = {}
+        for key, value in _params(entity or []).items():
+            kind, sep, id_ = value.partition(":")
+            if not sep or not id_:
+                fail(f"--entity {key}={value!r} is not KEY=KIND:ID")
+            entities[key] = (kind, id_)
         with ZooGraph.open(_store(store), read_only=True) as graph:
             if path.suffix == ".rq":
                 bindings: dict[str, object] = dict(params)
-                for key, value in _params(entity or []).items():
-                    kind, sep, id_ = value.partition(":")
-                    if not sep or not id_:
-                        fail(f"--entity {key}={value!r} is not KEY=KIND:ID")
+                for key, (kind, id_) in entities.items():
+                    _check_id(graph, kind, id_, f"--entity {key}")
                     bindings[key] = graph.iri(kind, id_)
                 frame = graph.query(
                     path.read_text(encoding="utf-8"),
@@ -281,6 +386,7 @@ def query(
                     timeout=timeout or None,
                 )
             else:
+                _check_params(graph, query_, params)
                 frame = graph.named_query(
                     query_, limit=limit or None, timeout=timeout or None, **params
                 )
@@ -293,7 +399,13 @@ def query(
 
 @app.command()
 def stats(store: StoreOption = None) -> None:
-    """Count models, datasets, records, ... in the graph."""
+    """Count models, datasets, records, ... in the graph.
+
+    \b
+    Examples:
+      kgtransfer stats
+      kgtransfer stats --store /tmp/kgt/graph
+    """
     from kgtransfer.kg import ZooGraph
 
     if not _store(store).is_dir():
@@ -317,7 +429,13 @@ def export(
     ] = RdfFormat.ttl,
     store: StoreOption = None,
 ) -> None:
-    """Write the graph as Turtle, N-Triples, JSON-LD or N-Quads."""
+    """Write the graph as Turtle, N-Triples, JSON-LD or N-Quads.
+
+    \b
+    Examples:
+      kgtransfer export zoo.ttl
+      kgtransfer export zoo.nq --format nq --store /tmp/kgt/graph
+    """
     from kgtransfer.kg import ZooGraph
 
     if not _store(store).is_dir():

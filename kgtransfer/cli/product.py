@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from kgtransfer.cli._app import app, fail, progress_enabled
+from kgtransfer.cli._output import Format, FormatOption, emit_frame, emit_json, note, records
 from kgtransfer.errors import KGTransferError
 
 if TYPE_CHECKING:
@@ -175,17 +176,25 @@ def demo(
         )
     except _EXPECTED as exc:
         fail(_one_line(exc))
-    typer.echo(
-        f"{'target':<18} {'recommended':<28} {'pred.':>6} {'risk':>5} {'transfer':>8} "
-        f"{'scratch':>7} {'gain':>7} {'best in hindsight':<28} {'regret':>6}"
-    )
-    for row in result.summary.to_dict("records"):
-        typer.echo(
-            f"{row['target']:<18} {row['recommended']:<28} {_fmt(row['predicted']):>6} "
-            f"{_fmt(row['risk'], '.2f'):>5} {_fmt(row['transferred']):>8} "
-            f"{_fmt(row['scratch']):>7} {_fmt(row['gain'], '+.3f'):>7} "
-            f"{_fmt(row['best_in_hindsight']):<28} {_fmt(row['regret']):>6}"
-        )
+    from kgtransfer.cli._output import print_table
+
+    columns = {
+        "target": "target",
+        "recommended": "recommended",
+        "predicted": "pred.",
+        "risk": "risk",
+        "transferred": "transfer",
+        "scratch": "scratch",
+        "gain": "gain",
+        "best_in_hindsight": "best in hindsight",
+        "regret": "regret",
+    }
+    summary = result.summary.reindex(columns=list(columns)).rename(columns=columns)
+    print_table(
+        summary,
+        formats={"pred.": ".3f", "risk": ".2f", "transfer": ".3f", "scratch": ".3f",
+                 "gain": "+.3f", "regret": ".3f"},
+    )  # fmt: skip
     times = ", ".join(f"{key} {value:.1f} s" for key, value in result.seconds.items())
     typer.echo(f"time: {times}")
     typer.echo(f"report: {result.report['html']}")
@@ -224,6 +233,7 @@ def recommend_cmd(
     seed: SeedOption = 0,
     threads: ThreadsOption = 1,
     quiet: QuietOption = False,
+    output: FormatOption = Format.table,
 ) -> None:
     """Rank source models for TARGET with predicted value, interval, gain and risk.
 
@@ -232,6 +242,7 @@ def recommend_cmd(
       kgtransfer recommend digits_blurred --k 3
       kgtransfer recommend digits_blurred --holdout --rerank 5
       kgtransfer recommend mine --data my.csv --label-column label
+      kgtransfer recommend digits_blurred --format csv > ranking.csv
     """
     _threads(threads)
     from kgtransfer.api import recommend
@@ -264,17 +275,77 @@ def recommend_cmd(
         )
     except _EXPECTED as exc:
         fail(_one_line(exc))
-    scratch = f"scratch {rec.scratch:.3f} ({rec.scratch_source})" if rec.scratch is not None else ""
-    typer.echo(f"target {rec.target} ({rec.kind}) {scratch}".rstrip())
-    if len(rec.neighbours):
-        near = ", ".join(
-            f"{d} ({s:.2f})"
-            for d, s in zip(rec.neighbours["dataset"], rec.neighbours["similarity"], strict=True)
+    if output is Format.csv:
+        emit_frame(rec.to_frame(), output)
+    elif output is Format.json:
+        emit_json(_recommendation_doc(rec))
+    else:
+        scratch = (
+            f"scratch {rec.scratch:.3f} ({rec.scratch_source})" if rec.scratch is not None else ""
         )
-        typer.echo(f"nearest datasets: {near}")
-    _print_ranking(rec.frame)
-    for note in rec.metadata.get("notes", []):
-        typer.echo(f"note: {note}")
+        typer.echo(f"target {rec.target} ({rec.kind}) {scratch}".rstrip())
+        if len(rec.neighbours):
+            near = ", ".join(
+                f"{d} ({s:.2f})"
+                for d, s in zip(
+                    rec.neighbours["dataset"], rec.neighbours["similarity"], strict=True
+                )
+            )
+            typer.echo(f"nearest datasets: {near}")
+        _ranking_table(rec.frame)
+    for text in rec.metadata.get("notes", []):
+        note(text)
+    if rec.frame.empty:
+        why = f" of modality {modality!r}" if modality not in (None, "all") else ""
+        note(f"no candidate model{why} for {rec.target}; try --modality all")
+
+
+def _recommendation_doc(rec: Any) -> dict[str, Any]:
+    """``recommend --format json``: the target, its scratch baseline, neighbours, ranking."""
+    return {
+        "target": rec.target,
+        "kind": rec.kind,
+        "scratch": rec.scratch,
+        "scratch_source": rec.scratch_source,
+        "neighbours": records(rec.neighbours) if len(rec.neighbours) else [],
+        "candidates": records(rec.frame),
+        "notes": list(rec.metadata.get("notes", [])),
+    }
+
+
+def _ranking_table(frame: pd.DataFrame) -> None:
+    """The ranking as a rich table (long model ids fold in their cell), evidence below."""
+    import pandas as pd
+
+    from kgtransfer.cli._output import print_table
+
+    def col(name: str) -> pd.Series:
+        return frame[name] if name in frame.columns else pd.Series([None] * len(frame))
+
+    interval = [
+        f"[{_fmt(lo, '.2f')}, {_fmt(hi, '.2f')}]"
+        for lo, hi in zip(col("low"), col("high"), strict=True)
+    ]
+    shown = pd.DataFrame(
+        {
+            "rank": [int(r) for r in frame["rank"]],
+            "model": frame["model"].astype(str).tolist(),
+            "predicted": col("predicted").tolist(),
+            "interval": interval,
+            "gain": col("predicted_gain").tolist(),
+            "P(loss)": col("risk").tolist(),
+            "measured": col("actual").tolist(),
+        }
+    )
+    for name in ("predicted", "gain", "P(loss)", "measured"):
+        shown[name] = pd.to_numeric(shown[name], errors="coerce")
+    print_table(
+        shown,
+        formats={"predicted": ".3f", "gain": "+.3f", "P(loss)": ".2f", "measured": ".3f"},
+    )
+    for rank, text in zip(shown["rank"], col("evidence"), strict=True):
+        if isinstance(text, str) and text:
+            typer.echo(f"  {rank}: {text}")
 
 
 @app.command("transfer")
@@ -308,6 +379,7 @@ def transfer_cmd(
     seed: SeedOption = 0,
     threads: ThreadsOption = 1,
     quiet: QuietOption = False,
+    output: FormatOption = Format.table,
 ) -> None:
     """Transfer SOURCE to TARGET, compare with training from scratch, optionally write back.
 
@@ -316,6 +388,7 @@ def transfer_cmd(
       kgtransfer transfer cnn_small.digits digits_blurred
       kgtransfer transfer cnn_small.digits digits_blurred --arch mlp --write
       kgtransfer transfer ./my_ckpt mine --data my.csv --label-column label
+      kgtransfer transfer cnn_small.digits digits_blurred --format json
     """
     _threads(threads)
     from kgtransfer.api import transfer_from
@@ -346,6 +419,25 @@ def transfer_cmd(
     except _EXPECTED as exc:
         fail(_one_line(exc))
     choice = result.provenance["choice"]
+    if output is not Format.table:
+        row = {
+            "source": result.source,
+            "target": result.target,
+            "method": result.method,
+            "reason": choice.get("reason"),
+            "accuracy": result.accuracy,
+            "scratch": result.scratch_accuracy,
+            "gain": result.gain,
+            "negative_transfer": bool(result.negative_transfer),
+            "record": result.record_id,
+        }
+        if output is Format.json:
+            emit_json(row)
+        else:
+            import pandas as pd
+
+            emit_frame(pd.DataFrame([row]), output)
+        return
     typer.echo(f"method: {result.method} ({choice['reason']})")
     typer.echo(
         f"{result.source} -> {result.target}: accuracy {result.accuracy:.3f}, scratch "
@@ -383,6 +475,15 @@ def report_cmd(
     seed: SeedOption = 0,
     threads: ThreadsOption = 1,
     quiet: QuietOption = False,
+    output: Annotated[
+        Format,
+        typer.Option(
+            "--format",
+            "-f",
+            help="The summary on stdout (top source per target): table, csv or json. "
+            "--formats chooses the report files.",
+        ),
+    ] = Format.table,
 ) -> None:
     """Recommend sources for many targets and write one batch report.
 
@@ -390,6 +491,7 @@ def report_cmd(
     Examples:
       kgtransfer report --targets digits_blurred,digits_5to9
       kgtransfer report --targets digits_blurred --store /tmp/graph --out /tmp/r --formats html
+      kgtransfer report --targets digits_blurred,digits_5to9 --format json
     """
     _threads(threads)
     from tqdm.auto import tqdm
@@ -428,10 +530,31 @@ def report_cmd(
         )
     except _EXPECTED as exc:
         fail(_one_line(exc))
-    for rec in recs:
-        top = rec.frame.iloc[0]
-        typer.echo(
-            f"{rec.target:<24} {rec.best:<30} predicted {_fmt(top['predicted'])} "
-            f"gain {_fmt(top['predicted_gain'], '+.3f')} risk {_fmt(top['risk'], '.2f')}"
-        )
-    typer.echo(f"report: {paths.get('html') or next(iter(paths.values()))}")
+    import pandas as pd
+
+    summary = pd.DataFrame(
+        [
+            {
+                "target": rec.target,
+                "best": rec.best,
+                "predicted": rec.frame["predicted"].iloc[0],
+                "gain": rec.frame["predicted_gain"].iloc[0],
+                "risk": rec.frame["risk"].iloc[0],
+            }
+            for rec in recs
+        ]
+    )
+    for name in ("predicted", "gain", "risk"):
+        summary[name] = pd.to_numeric(summary[name], errors="coerce")
+    main_file = paths.get("html") or next(iter(paths.values()))
+    if output is Format.json:
+        emit_json({"targets": records(summary), "files": {k: str(v) for k, v in paths.items()}})
+        return
+    if output is Format.csv:
+        emit_frame(summary, output)
+        note(f"report: {main_file}")
+        return
+    from kgtransfer.cli._output import print_table
+
+    print_table(summary, formats={"predicted": ".3f", "gain": "+.3f", "risk": ".2f"})
+    typer.echo(f"report: {main_file}")

@@ -72,7 +72,10 @@ def build(
 ) -> None:
     """Train (or reuse) every zoo source model and write checkpoints, cards and the graph.
 
-    Example: kgtransfer zoo build --home /tmp/kgt --spec tiny
+    \b
+    Examples:
+      kgtransfer zoo build
+      kgtransfer zoo build --home /tmp/kgt --spec tiny
     """
     from kgtransfer.zoo import build_zoo, get_zoo_spec
 
@@ -113,7 +116,10 @@ def grid(
 
     Needs `kgtransfer zoo build` first. Results: HOME/zoo/grid.csv and the graph.
 
-    Example: kgtransfer zoo grid --home /tmp/kgt --spec tiny --quiet
+    \b
+    Examples:
+      kgtransfer zoo grid
+      kgtransfer zoo grid --home /tmp/kgt --spec tiny --quiet
     """
     from kgtransfer.zoo import get_zoo_spec, run_grid
 
@@ -140,13 +146,22 @@ def grid(
     typer.echo(
         f"{len(frame)} runs ({len(ok)} transfers ok{failed}); results: {home / 'zoo' / 'grid.csv'}"
     )
-    typer.echo(f"{'target':<20} {'best source':<32} {'accuracy':>8} {'scratch':>8} {'gain':>7}")
+    import pandas as pd
+
+    from kgtransfer.cli._output import print_table
+
+    best_rows = []
     for target, rows in ok.groupby("target", sort=False):
         best = rows.loc[rows["accuracy"].idxmax()]
-        typer.echo(
-            f"{target:<20} {best['source']:<32} {best['accuracy']:>8.3f} "
-            f"{best['scratch']:>8.3f} {best['gain']:>+7.3f}"
-        )
+        best_rows.append(
+            {"target": target, "best source": best["source"], "accuracy": best["accuracy"],
+             "scratch": best["scratch"], "gain": best["gain"]}
+        )  # fmt: skip
+    columns = ["target", "best source", "accuracy", "scratch", "gain"]
+    print_table(
+        pd.DataFrame(best_rows, columns=columns),
+        formats={"accuracy": ".3f", "scratch": ".3f", "gain": "+.3f"},
+    )
 
 
 @zoo_app.command("list")
@@ -157,7 +172,10 @@ def list_(
 ) -> None:
     """List the zoo's models with their status (built, stale, missing) and test accuracy.
 
-    Example: kgtransfer zoo list --spec tiny
+    \b
+    Examples:
+      kgtransfer zoo list
+      kgtransfer zoo list --spec tiny --home /tmp/kgt
     """
     from kgtransfer.zoo import get_zoo_spec, zoo_status
 
@@ -166,16 +184,9 @@ def list_(
         frame = zoo_status(home, spec=get_zoo_spec(spec), seed=seed)
     except _EXPECTED as exc:
         fail(_one_line(exc))
-    typer.echo(
-        f"{'model':<32} {'architecture':<14} {'dataset':<16} {'base_model':<24} "
-        f"{'status':<8} {'test_acc':>8}"
-    )
-    import pandas as pd
+    from kgtransfer.cli._output import print_table
 
-    for row in frame.itertuples(index=False):
-        acc = "" if pd.isna(row.test_accuracy) else f"{row.test_accuracy:.3f}"
-        base = "-" if pd.isna(row.base_model) else str(row.base_model)
-        typer.echo(
-            f"{row.model:<32} {row.architecture:<14} {row.dataset:<16} "
-            f"{base:<24} {row.status:<8} {acc:>8}"
-        )
+    shown = frame.reindex(
+        columns=["model", "architecture", "dataset", "base_model", "status", "test_accuracy"]
+    ).rename(columns={"test_accuracy": "test_acc"})
+    print_table(shown, formats={"test_acc": ".3f"})

@@ -203,8 +203,14 @@ def test_query_bindings_and_cells() -> None:
         "SELECT ?arch ?m WHERE { ?m kgt:architecture ?arch }", bindings={"m": graph.iri("model", V)}
     )
     assert frame["arch"].tolist() == ["vit"]
-    with pytest.raises(ValueError, match="must appear in the SELECT clause"):
-        graph.query("SELECT ?arch WHERE { ?m kgt:architecture ?arch }", bindings={"m": "x"})
+    # a bound variable the SELECT does not project still constrains (issue 12)
+    hidden = graph.query(
+        "SELECT ?arch WHERE { ?m kgt:architecture ?arch }", bindings={"m": graph.iri("model", V)}
+    )
+    assert hidden["arch"].tolist() == ["vit"]
+    assert graph.query(
+        "SELECT ?arch WHERE { ?m kgt:architecture ?arch }", bindings={"m": "x"}
+    ).empty
     raw = graph.query("SELECT ?m WHERE { ?m kgt:architecture 'bert' }", iris=True)
     assert raw["m"].tolist() == ["https://w3id.org/kgtransfer/id/model/bert%20base"]
     assert graph.query("ASK { ?m kgt:architecture 'vit' }")["ask"].tolist() == [True]
