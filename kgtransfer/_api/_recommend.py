@@ -114,7 +114,9 @@ class Recommendation:
         """What this recommendation said of ``model``: ``id, target, model, rank,
         predicted, predicted_gain, risk, compatible`` (None where it has no row)."""
         out: dict[str, Any] = {"id": self.id, "target": self.target, "model": str(model)}
-        rows = self.frame[self.frame["model"].astype(str) == str(model)] if len(self.frame) else []
+        rows = self.frame.iloc[0:0]
+        if "model" in self.frame.columns:
+            rows = self.frame[self.frame["model"].astype(str) == str(model)]
         for key in ("rank", "predicted", "predicted_gain", "risk", "compatible"):
             value = rows.iloc[0].get(key) if len(rows) else None
             if value is None or pd.isna(value):
