@@ -191,13 +191,21 @@ def input_compatibility(
     arch = _registry_arch(contract)
     if arch is not None:
         why_not = _builds(arch, shape)
-        if why_not is None:
-            was = f" (trained on {_show(expected)})" if expected is not None else ""
+        if why_not is None and expected is None:
             return Compatibility(
                 True,
                 "adapts",
-                f"{arch}{was} is rebuilt for the target's inputs {_show(shape)}: fine-tuning "
-                "copies the weights that fit and adapts or re-initialises the input layer",
+                f"{arch} builds for the target's inputs {_show(shape)} (the shape it was "
+                "trained on is not in the graph): fine-tuning copies the weights that fit and "
+                "adapts or re-initialises the rest",
+            )
+        if why_not is None:
+            return Compatibility(
+                True,
+                "adapts",
+                f"{arch} (trained on {_show(expected)}) is rebuilt for the target's inputs "
+                f"{_show(shape)}: fine-tuning copies the weights that fit and adapts or "
+                "re-initialises the input layer",
             )
         return Compatibility(False, "incompatible", f"{arch} cannot take inputs: {why_not}")
     if expected is not None:
