@@ -361,9 +361,9 @@ def transfer_from(
     if compat is not None and not compat.compatible:
         shown = source_name or default_name
         raise TransferError(
-            f"Cannot transfer {shown!r} to this target: {compat.why}. Pick a compatible "
-            "source (recommend() ranks only those), or pass a target architecture that "
-            "the source can be distilled into."
+            f"Cannot transfer {shown!r} to this target: {compat.why.rstrip('.')}. Pick a "
+            "compatible source (recommend() ranks only those), or pass a target "
+            "architecture that the source can be distilled into."
         )
     fresh = _fresh_target(target, model, x, n_classes, seed)
     if method == "auto":
