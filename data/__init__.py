@@ -22,7 +22,7 @@ from kgtransfer.data.fingerprint import (
     fingerprint,
     similarity_table,
 )
-from kgtransfer.data.preprocess import CleaningReport, clean
+from kgtransfer.data.preprocess import CleaningReport, clean, standardize
 from kgtransfer.data.registry import add_dataset, list_datasets, load_dataset, register_dataset
 from kgtransfer.data.split import few_shot, stratified_split
 
@@ -46,5 +46,6 @@ __all__ = [
     "load_dataset",
     "register_dataset",
     "similarity_table",
+    "standardize",
     "stratified_split",
 ]

@@ -11,7 +11,7 @@ import numpy as np
 from kgtransfer.data.dataset import ArrayDataset
 from kgtransfer.errors import ErrorMode, check_error_mode
 
-__all__ = ["CleaningReport", "clean"]
+__all__ = ["CleaningReport", "clean", "standardize"]
 
 _NAN = ("drop", "impute")
 
@@ -206,3 +206,59 @@ def clean(
         if errors == "warn":
             warnings.warn(msg, UserWarning, stacklevel=2)
     return out, report
+
+
+def standardize(train: ArrayDataset, *others: ArrayDataset) -> tuple[ArrayDataset, ...]:
+    """Standardise tabular features with the mean and spread of ``train`` only.
+
+    Each feature of ``train`` and of every dataset in ``others`` (e.g. its test split)
+    becomes ``(x - mean) / std`` with ``mean`` and ``std`` of ``train`` (a constant
+    feature keeps ``std = 1``), so nothing of the held-out data leaks into the fit.
+    Each result's ``metadata["standardised"]`` records how (the provenance of the
+    transform): ``{"fit_on": <train name and split>, "n_fit": ..., "mean": [...],
+    "std": [...]}``. Inputs are never modified.
+
+    Args:
+        train: The split the statistics are fitted on.
+        *others: Datasets transformed with ``train``'s statistics.
+
+    Returns:
+        ``(train, *others)`` standardised.
+
+    Raises:
+        ValueError: A dataset that is not tabular (shape (N, D)) or whose number of
+            features differs from ``train``'s.
+
+    Example:
+        >>> import numpy as np
+        >>> tr = ArrayDataset(np.array([[0.0], [2.0]], np.float32), np.array([0, 1]), [0, 1])
+        >>> te = ArrayDataset(np.array([[4.0]], np.float32), np.array([1]), [0, 1])
+        >>> a, b = standardize(tr, te)
+        >>> a.x.ravel().tolist(), b.x.ravel().tolist(), a.metadata["standardised"]["n_fit"]
+        ([-1.0, 1.0], [3.0], 2)
+    """
+    for ds in (train, *others):
+        if ds.x.ndim != 2 or ds.x.shape[1] != train.x.shape[1]:
+            raise ValueError(
+                f"standardize() takes tabular datasets of shape (N, {train.x.shape[1]}); "
+                f"{ds.name!r} has shape {ds.x.shape}."
+            )
+    x = train.x.astype(np.float64)
+    mean = np.nanmean(x, axis=0) if len(x) else np.zeros(x.shape[1])
+    std = np.nanstd(x, axis=0) if len(x) else np.ones(x.shape[1])
+    std = np.where(np.isfinite(std) & (std > 0), std, 1.0)
+    mean = np.where(np.isfinite(mean), mean, 0.0)
+    split = train.metadata.get("split")
+    info = {
+        "fit_on": f"{train.name or 'data'}" + (f" ({split} split)" if split else ""),
+        "n_fit": len(train),
+        "mean": [float(v) for v in mean],
+        "std": [float(v) for v in std],
+    }
+    return tuple(
+        ds.with_arrays(
+            ((ds.x - mean) / std).astype(np.float32),
+            metadata={**ds.metadata, "standardised": info},
+        )
+        for ds in (train, *others)
+    )

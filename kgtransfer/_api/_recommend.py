@@ -49,6 +49,8 @@ RECOMMENDATION_COLUMNS = (
     "actual",
     "actual_gain",
     "evidence",
+    "compatible",
+    "why",
 )
 
 
@@ -66,13 +68,19 @@ class Recommendation:
             ``risk`` (probability that the gain is negative), ``negative_rate`` (how
             often this source transferred negatively to other targets), ``actual`` and
             ``actual_gain`` (ground truth where the graph has it), ``evidence``, and the
-            re-ranking estimator's score when ``rerank`` was used.
+            re-ranking estimator's score when ``rerank`` was used, and ``compatible``
+            / ``why``: whether the source can take the target's inputs and how
+            (see :func:`~kgtransfer._api._compat.input_compatibility`).
         scratch: The target's scratch accuracy (None when unknown).
         scratch_source: ``"measured"``, ``"predicted from neighbours"`` or None.
         neighbours: The target's nearest datasets (``dataset, similarity``).
         context: Neighbours, ``trained_on`` and ``base_model`` of the candidates (for
             the report's evidence subgraph).
-        metadata: Seed, k, recommender, re-ranking, held-out datasets, versions, notes.
+        metadata: Seed, k, recommender, re-ranking, held-out datasets, versions, notes,
+            and ``id`` (see :attr:`id`).
+        incompatible: Candidates left out because they cannot take the target's
+            inputs (``model, score, why``), best first; empty when
+            ``recommend(..., compatible_only=False)`` kept them (ranked last).
 
     Example:
         >>> import pandas as pd
@@ -89,6 +97,37 @@ class Recommendation:
     neighbours: pd.DataFrame = field(default_factory=pd.DataFrame)
     context: dict[str, Any] = field(default_factory=dict)
     metadata: dict[str, Any] = field(default_factory=dict)
+    incompatible: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame({"model": [], "score": [], "why": []})
+    )
+
+    @property
+    def id(self) -> str:
+        """A stable id of this recommendation (target, seed, recommender and ranking):
+        ``transfer_from`` stores it in a result's provenance, and so in the graph."""
+        given = self.metadata.get("id")
+        if isinstance(given, str) and given:
+            return given
+        return _recommendation_id(self.target, self.frame, self.metadata)
+
+    def link(self, model: str) -> dict[str, Any]:
+        """What this recommendation said of ``model``: ``id, target, model, rank,
+        predicted, predicted_gain, risk, compatible`` (None where it has no row)."""
+        out: dict[str, Any] = {"id": self.id, "target": self.target, "model": str(model)}
+        rows = self.frame.iloc[0:0]
+        if "model" in self.frame.columns:
+            rows = self.frame[self.frame["model"].astype(str) == str(model)]
+        for key in ("rank", "predicted", "predicted_gain", "risk", "compatible"):
+            value = rows.iloc[0].get(key) if len(rows) else None
+            if value is None or pd.isna(value):
+                out[key] = None
+            elif key == "rank":
+                out[key] = int(value)
+            elif key == "compatible":
+                out[key] = bool(value)
+            else:
+                out[key] = float(value)
+        return out
 
     def to_frame(self) -> pd.DataFrame:
         """The ranking with a leading ``target`` column (one row per candidate)."""
@@ -98,6 +137,13 @@ class Recommendation:
     def best(self) -> str:
         """The top-ranked source model."""
         if self.frame.empty:
+            if len(self.incompatible):
+                raise ValueError(
+                    f"No compatible source in this zoo for {self.target!r}: the "
+                    f"{len(self.incompatible)} candidate(s) cannot take its inputs (see "
+                    ".incompatible, e.g. "
+                    f"{self.incompatible['model'].iloc[0]}: {self.incompatible['why'].iloc[0]})."
+                )
             raise ValueError(f"No candidate source model for {self.target!r}; relax the filters.")
         return str(self.frame["model"].iloc[0])
 
@@ -122,6 +168,103 @@ class Recommendation:
 
     def _repr_html_(self) -> str:  # pragma: no cover - notebooks
         return str(self.to_frame()._repr_html_())
+
+
+def _recommendation_id(target: str, frame: pd.DataFrame, metadata: Mapping[str, Any]) -> str:
+    import hashlib
+    import json
+
+    top = frame.get("model", pd.Series(dtype=object)).astype(str).tolist()
+    pred = frame.get("predicted", pd.Series(dtype=float)).astype(float).round(6).tolist()
+    key = {
+        "target": target,
+        "models": top,
+        "predicted": [None if math.isnan(p) else p for p in pred],
+        "seed": metadata.get("seed"),
+        "recommender": metadata.get("recommender"),
+        "rerank": metadata.get("rerank_estimator"),
+    }
+    digest = hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()
+    return f"rec-{digest[:12]}"
+
+
+def _target_shape(resolved: ResolvedTarget, data: Any) -> tuple[int, ...] | None:
+    """The shape of one target sample: of ``data`` when given, else of the resolved data."""
+    from kgtransfer._api._compat import sample_shape
+
+    return sample_shape(data if data is not None else resolved.dataset)
+
+
+def _with_compatibility(
+    frame: pd.DataFrame,
+    tables: ZooTables,
+    shape: tuple[int, ...] | None,
+    modality: str | None,
+    *,
+    compatible_only: bool,
+    notes: list[str],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``frame`` with ``compatible`` / ``why``, incompatible rows dropped (or last); the
+    dropped rows."""
+    from kgtransfer._api._compat import input_compatibility
+
+    models = tables.models
+    rows = {str(r["model"]): r for r in models.to_dict("records")} if "model" in models else {}
+    verdicts = [
+        input_compatibility(rows.get(str(m), {"model": m}), shape, modality) for m in frame["model"]
+    ]
+    out = frame.copy()
+    out["compatible"] = pd.array([v.compatible for v in verdicts], dtype="boolean")
+    out["why"] = [v.why for v in verdicts]
+    bad = ~out["compatible"].to_numpy(dtype=bool)
+    unknown = sum(v.how == "unknown" for v in verdicts)
+    if unknown and shape is not None:
+        notes.append(
+            f"{unknown} candidate(s) have no input contract in the graph: assumed compatible "
+            "(see the why column)"
+        )
+    if not bad.any():
+        return out, out.iloc[0:0][["model", "score", "why"]]
+    left = out[bad]
+    if compatible_only:
+        out = out[~bad]
+        notes.append(
+            f"{int(bad.sum())} candidate(s) cannot take the target's inputs "
+            f"{shape} and were left out (see .incompatible; compatible_only=False ranks "
+            "them last)"
+        )
+        if out.empty:
+            notes.append("no compatible source in this zoo for the target's inputs")
+    else:
+        out = pd.concat([out[~bad], left])
+        notes.append(
+            f"{int(bad.sum())} candidate(s) cannot take the target's inputs {shape}: "
+            "ranked last (compatible=False)"
+        )
+    out = out.reset_index(drop=True)
+    out["rank"] = np.arange(1, len(out) + 1)
+    dropped = left[["model", "score", "why"]].reset_index(drop=True)
+    return out, dropped if compatible_only else dropped.iloc[0:0]
+
+
+def _write_scores(
+    graph: Any, frame: pd.DataFrame, estimator: str, resolved: ResolvedTarget
+) -> str | None:
+    """Write the re-ranking scores through ``ZooGraph.add_tables`` (one batch)."""
+    values = pd.to_numeric(frame[estimator], errors="coerce").astype(float)
+    keep = values.notna().to_numpy()
+    if not keep.any():
+        return None
+    scores = pd.DataFrame(
+        {
+            "model": frame.loc[keep, "model"].astype(str).to_numpy(),
+            "dataset": resolved.name,
+            "estimator": estimator,
+            "value": values[keep].to_numpy(),
+        }
+    )
+    datasets = resolved.datasets if resolved.kind == "new" and len(resolved.datasets) else None
+    return str(graph.add_tables(datasets=datasets, scores=scores))
 
 
 def _as_tables(graph: Any) -> ZooTables:
@@ -217,7 +360,13 @@ def _truth(tables: ZooTables, target: str) -> pd.DataFrame:
     if "suspect" in rec.columns:
         rec = rec[~rec["suspect"].fillna(False).astype(bool)]
     if rec.empty:
-        return pd.DataFrame({"model": [], "actual": [], "actual_gain": []})
+        return pd.DataFrame(
+            {
+                "model": pd.Series([], dtype=object),
+                "actual": pd.Series([], dtype=float),
+                "actual_gain": pd.Series([], dtype=float),
+            }
+        )
     out = pd.DataFrame(
         {
             "model": rec["model"].astype(str),
@@ -452,6 +601,8 @@ def recommend(
     references: Mapping[str, Any] | None = None,
     n_neighbours: int = 5,
     progress: bool = False,
+    compatible_only: bool = True,
+    write: bool = False,
     **filters: Any,
 ) -> Recommendation:
     """Rank source models for a target and say how much transfer is expected to help.
@@ -474,6 +625,16 @@ def recommend(
     estimate's uncertainty. ``negative_rate`` adds each source's track record: its
     smoothed share of negative gains on the graph's other targets.
 
+    Every candidate is checked against the target's inputs (the shape of one sample,
+    when the target's data is at hand) with the check ``transfer_from`` applies
+    (:func:`~kgtransfer._api._compat.input_compatibility`): it **reads** them (its
+    input contract in the graph matches), **adapts** (a registry architecture that
+    ``transfer_from`` rebuilds for the target's inputs, re-initialising the input
+    layer), is **incompatible** (e.g. a 1-D CNN given 13 tabular features), or its
+    contract is **unknown** (counted as compatible; its ``why`` says so). By default
+    incompatible candidates are left out (listed in ``.incompatible`` with the
+    reason); when none is left, ``.best`` says "no compatible source in this zoo".
+
     Args:
         graph: A ``ZooGraph`` or ``ZooTables``.
         target: See above.
@@ -495,6 +656,12 @@ def recommend(
             datasets when joining a new target (default: registered datasets).
         n_neighbours: Similarity edges of a new target.
         progress: Progress bars on stderr while fitting.
+        compatible_only: Leave out candidates that cannot take the target's inputs
+            (default); False keeps them, ranked last with ``compatible=False``.
+        write: Write the re-ranking estimator's scores back into ``graph`` (a
+            writable ``ZooGraph``) as ``scores`` through ``ZooGraph.add_tables``, the
+            validated writer (one batch; a new target's dataset row comes with
+            them). ``metadata["score_batch"]`` is the batch id. Needs ``rerank``.
         **filters: Candidate filters of the recommender's ``rank`` (``license=``,
             ``max_params=``, ``task=``, ``modality=``, ``architecture=``, ...).
             ``modality`` defaults to the target's own modality when some candidate
@@ -511,6 +678,7 @@ def recommend(
             transfer records is refused when the recommender is fitted.
         UnknownNameError: An unknown target id, candidate or estimator.
         ValueError: Re-ranking without data or checkpoints.
+        StoreLockedError: ``write=True`` on a store opened read-only.
 
     Example:
         >>> import pandas as pd
@@ -540,6 +708,13 @@ def recommend(
         progress=progress,
         filters=filters,
     )
+    check_bool(compatible_only, "compatible_only")
+    check_bool(write, "write")
+    if write and (not rerank or not callable(getattr(graph, "add_tables", None))):
+        raise ArgumentError(
+            "write=True writes the re-ranking scores back: it needs rerank=N (N > 0) and a "
+            f"ZooGraph as graph (got rerank={rerank!r}, graph {type(graph).__name__!r})."
+        )
     tables = _as_tables(graph)
     if recommender is None or isinstance(recommender, BaseRecommender):
         check_has_records(tables)  # before a new target is fingerprinted and joined
@@ -580,6 +755,14 @@ def recommend(
     ranked = fitted.rank(resolved.name, **filters)
     scratch, scratch_sd, scratch_source = _scratch(tables, resolved)
     ranked = _add_gain(ranked, scratch, scratch_sd, _negative_rates(tables, resolved.name))
+    ranked, incompatible = _with_compatibility(
+        ranked,
+        tables,
+        _target_shape(resolved, data),
+        modality,
+        compatible_only=compatible_only,
+        notes=notes,
+    )
     if rerank:
         ranked = _rerank(
             ranked,
@@ -591,6 +774,7 @@ def recommend(
             seed=seed,
             notes=notes,
         )
+    score_batch = _write_scores(graph, ranked, rerank_estimator, resolved) if write else None
     metric = _target_metric(tables, resolved.name)
     if metric is not None:
         low, high = metric_bounds(metric)
@@ -606,6 +790,22 @@ def recommend(
     if k is not None:
         ranked = ranked.head(k)
     ranked = ranked.reset_index(drop=True)
+    metadata = {
+        "seed": seed,
+        "k": k,
+        "recommender": repr(fitted),
+        "recommender_status": how,
+        "excluded_datasets": sorted(getattr(fitted, "excluded_datasets_", [])),
+        "rerank": rerank,
+        "rerank_estimator": rerank_estimator if rerank else None,
+        "sample": sample if rerank else None,
+        "filters": {key: v for key, v in filters.items() if v is not None},
+        "compatible_only": compatible_only,
+        "score_batch": score_batch,
+        "versions": versions(),
+        "notes": notes,
+    }
+    metadata["id"] = _recommendation_id(resolved.name, ranked, metadata)
     return Recommendation(
         target=resolved.name,
         kind=resolved.kind,
@@ -614,19 +814,8 @@ def recommend(
         scratch_source=scratch_source,
         neighbours=resolved.neighbours.reset_index(drop=True),
         context=_context(tables, ranked["model"].astype(str).tolist(), resolved.neighbours),
-        metadata={
-            "seed": seed,
-            "k": k,
-            "recommender": repr(fitted),
-            "recommender_status": how,
-            "excluded_datasets": sorted(getattr(fitted, "excluded_datasets_", [])),
-            "rerank": rerank,
-            "rerank_estimator": rerank_estimator if rerank else None,
-            "sample": sample if rerank else None,
-            "filters": {key: v for key, v in filters.items() if v is not None},
-            "versions": versions(),
-            "notes": notes,
-        },
+        metadata=metadata,
+        incompatible=incompatible,
     )
 
 

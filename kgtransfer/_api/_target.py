@@ -19,7 +19,7 @@ import pandas as pd
 from kgtransfer.errors import did_you_mean
 from kgtransfer.kg.tables import COLUMNS, ZooTables
 
-__all__ = ["ResolvedTarget", "as_dataset", "join_dataset", "resolve_target"]
+__all__ = ["ResolvedTarget", "as_dataset", "join_dataset", "resolve_target", "user_tabular"]
 
 #: Fingerprint comparison used for a new dataset's similarity edges (as the zoo's).
 SIMILARITY_METHOD = "stats"
@@ -129,6 +129,22 @@ def as_dataset(
         f"Cannot use a {type(data).__name__!r} as a dataset: pass a dataset id of the graph, "
         "an ArrayDataset, (x, y) arrays, a CSV path with label_column=..., or a torch Dataset."
     )
+
+
+def user_tabular(data: Any, ds: Any) -> bool:
+    """True for tabular features the user brought raw: a CSV file or ``(x, y)`` arrays
+    of floats (an ``ArrayDataset`` read from a CSV file too; integer arrays may be
+    token ids or category codes and are left alone). Built-in datasets keep their own
+    preprocessing, so the zoo's ground truth does not shift."""
+    if getattr(ds, "modality", None) != "tabular" or np.asarray(ds.x).ndim != 2:
+        return False
+    if "standardised" in getattr(ds, "metadata", {}):
+        return False
+    if isinstance(data, (str, Path)):
+        return Path(data).is_file()
+    if isinstance(data, tuple) and len(data) == 2:  # integer arrays may be ids or codes
+        return bool(np.issubdtype(np.asarray(data[0]).dtype, np.floating))
+    return str(ds.metadata.get("source", "")).lower().endswith(".csv")
 
 
 def _reference_datasets(
@@ -323,6 +339,7 @@ def resolve_target(
     if default is None:
         default = getattr(target, "name", None) or "new_dataset"
     data = as_dataset(target, name=default, label_column=label_column, seed=seed)
+    # no standardisation here: fingerprints compare raw statistics with the references'
     return join_dataset(
         tables,
         data,

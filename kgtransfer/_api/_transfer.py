@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from kgtransfer._api._target import as_dataset
+from kgtransfer._api._target import as_dataset, user_tabular
 from kgtransfer.errors import TransferError
 
 __all__ = ["Evaluation", "choose_method", "evaluate", "load_source", "transfer_from"]
@@ -61,6 +61,19 @@ def _reads(model: Any, x: np.ndarray) -> str | None:
         text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         return text
     return None
+
+
+def _source_compatibility(model: Any, train: Any) -> Any:
+    """:func:`input_compatibility` of a loaded source for ``train``'s inputs; a source
+    whose contract says otherwise but that does run the inputs counts as reading them."""
+    from kgtransfer._api._compat import Compatibility, input_compatibility, sample_shape
+    from kgtransfer.models import ZooModel, source_metadata
+
+    contract = source_metadata(model) if isinstance(model, ZooModel) else {}
+    compat = input_compatibility(contract, sample_shape(train), getattr(train, "modality", None))
+    if not compat.compatible and _reads(model, np.asarray(train.x)) is None:
+        return Compatibility(True, "reads", "runs the target's inputs as they are")
+    return compat
 
 
 def _fresh_target(target: Any, source: Any, x: np.ndarray, n_classes: int, seed: int) -> Any:
@@ -152,7 +165,13 @@ def choose_method(source: Any, target: Any, x: np.ndarray, n_classes: int) -> tu
 
 
 def _splits(
-    data: Any, test: Any, *, test_size: float, seed: int, label_column: str | None
+    data: Any,
+    test: Any,
+    *,
+    test_size: float,
+    seed: int,
+    label_column: str | None,
+    standardize: bool = True,
 ) -> tuple[Any, Any, str | None]:
     """(train, test, target id) from what the user passed."""
     from kgtransfer.data import list_datasets, load_dataset, stratified_split
@@ -173,8 +192,13 @@ def _splits(
         train, held = stratified_split(ds, test_size, seed=seed)
         # the regime's split identity (see kgtransfer.transfer.split_identity)
         train.metadata.update(split="train", split_seed=seed, test_size=test_size)
-        return train, held, ds.name or None
-    return ds, as_dataset(test, label_column=label_column, seed=seed), ds.name or None
+    else:
+        train, held = ds, as_dataset(test, label_column=label_column, seed=seed)
+    if standardize and user_tabular(data, ds):
+        from kgtransfer.data import standardize as standardise
+
+        train, held = standardise(train, held)  # fit on the training split only
+    return train, held, ds.name or None
 
 
 def _write_back(graph: Any, result: Any, model: Any, n_classes: int) -> str:
@@ -212,6 +236,8 @@ def transfer_from(
     scratch: bool = True,
     progress: bool = False,
     target_model_or_arch: Any = _UNSET,
+    recommendation: Any = None,
+    standardize: bool = True,
 ) -> Any:
     """Transfer a source model to a target, compare with scratch, write the record back.
 
@@ -223,8 +249,20 @@ def transfer_from(
     from scratch with the same budget, seed and training loop
     (:func:`kgtransfer.transfer.evaluate_transfer`).
 
+    Before the target model is built, :func:`~kgtransfer._api._compat.input_compatibility`
+    (the check ``recommend`` ranks with) decides whether the source can take the
+    target's inputs when the target is the source's own architecture; a source that
+    cannot is refused with the same reason ``recommend`` gives (``TransferError``).
+    The verdict is in ``result.provenance["choice"]["compatibility"]``.
+
+    Tabular data the user brings raw (a CSV file, ``(x, y)`` arrays) is standardised
+    per feature with the statistics of the training split only
+    (:func:`kgtransfer.data.standardize`); ``result.provenance["preprocessing"]``
+    records it. Built-in datasets keep their own preprocessing.
+
     Args:
-        source: A ``ZooModel``, a checkpoint folder, or a zoo model name (with ``home``).
+        source: A ``ZooModel``, a checkpoint folder, a zoo model name (with ``home``),
+            or a :class:`~kgtransfer.api.Recommendation` (its best source).
         target: Target architecture name, a fresh ``ZooModel``, or None for the
             source's own architecture (same hyper-parameters).
         data: Target data: a registered dataset name (its train/test splits), an
@@ -250,6 +288,13 @@ def transfer_from(
         scratch: Also train the scratch baseline (needed for ``gain``).
         progress: Progress bars on stderr.
         target_model_or_arch: Deprecated name of ``target`` (one release).
+        recommendation: The :class:`~kgtransfer.api.Recommendation` that chose the
+            source (implied when ``source`` is one). The result is then written under
+            the recommendation's target id (the ``name=`` given to ``recommend``)
+            unless ``target_name`` says otherwise, and ``result.provenance
+            ["recommendation"]`` (its id, the source's rank, predicted value, gain and
+            risk) links the record to it, for :func:`evaluate`.
+        standardize: Standardise raw tabular data (see above); False keeps it as is.
 
     Returns:
         A :class:`kgtransfer.transfer.TransferResult` (``record_id`` set when written).
@@ -288,12 +333,38 @@ def transfer_from(
         raise ArgumentError(
             "transfer_from needs the target data: transfer_from(source, target, data)."
         )
+    from kgtransfer._api._recommend import Recommendation
+
+    if isinstance(source, Recommendation):
+        if recommendation is not None and recommendation is not source:
+            raise ArgumentError(
+                "Pass the recommendation once: as source or as recommendation=..., not both."
+            )
+        recommendation, source = source, source.best
+    if recommendation is not None and not isinstance(recommendation, Recommendation):
+        raise ArgumentError(
+            f"recommendation must be a Recommendation (from recommend()), got "
+            f"{type(recommendation).__name__!r}."
+        )
     model, default_name = load_source(source, home=home)
     train, held, data_name = _splits(
-        data, test, test_size=test_size, seed=seed, label_column=label_column
+        data,
+        test,
+        test_size=test_size,
+        seed=seed,
+        label_column=label_column,
+        standardize=standardize,
     )
     x = np.asarray(train.x)
     n_classes = int(train.n_classes)
+    compat = _source_compatibility(model, train) if target is None else None
+    if compat is not None and not compat.compatible:
+        shown = source_name or default_name
+        raise TransferError(
+            f"Cannot transfer {shown!r} to this target: {compat.why.rstrip('.')}. Pick a "
+            "compatible source (recommend() ranks only those), or pass a target "
+            "architecture that the source can be distilled into."
+        )
     fresh = _fresh_target(target, model, x, n_classes, seed)
     if method == "auto":
         chosen, reason = choose_method(model, fresh, x, n_classes)
@@ -309,7 +380,8 @@ def transfer_from(
             )
         chosen, reason = method, "requested"
     name_src = source_name or default_name
-    name_tgt = target_name or data_name or "target"
+    linked = recommendation.target if recommendation is not None else None
+    name_tgt = target_name or linked or data_name or "target"
     result = evaluate_transfer(
         chosen,
         model,
@@ -324,6 +396,13 @@ def transfer_from(
         progress=progress,
     )
     result.provenance["choice"] = {"requested": method, "method": chosen, "reason": reason}
+    if compat is not None:
+        result.provenance["choice"]["compatibility"] = {"how": compat.how, "why": compat.why}
+    info = getattr(train, "metadata", {}).get("standardised")
+    if info is not None:
+        result.provenance["preprocessing"] = {"standardised": info}
+    if recommendation is not None:
+        result.provenance["recommendation"] = recommendation.link(name_src)
     if graph is not None:
         result.record_id = _write_back(graph, result, model, n_classes)
     return result
@@ -352,6 +431,8 @@ class Evaluation:
         predicted: The recommendation's predicted value of the source, if given.
         predicted_gain: Its predicted gain over scratch, if given.
         risk: Its predicted negative-transfer risk, if given.
+        recommendation_id: Id of the recommendation that chose the source (given, or
+            carried by a result of ``transfer_from(recommendation)``).
         regime: The training regime the result was compared in (None without records).
         notes: What the comparison left out (records of other regimes, ...).
     """
@@ -375,6 +456,7 @@ class Evaluation:
     extra: dict[str, Any] = field(default_factory=dict)
     regime: str | None = None
     notes: list[str] = field(default_factory=list)
+    recommendation_id: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """All fields as a JSON-ready dict."""
@@ -463,7 +545,9 @@ def evaluate(
         result: A ``TransferResult`` (from :func:`transfer_from` or ``evaluate_transfer``).
         graph: ``ZooGraph`` or ``ZooTables`` holding the target's records.
         recommendation: The :class:`~kgtransfer.api.Recommendation` that chose the
-            source, to set predicted value, gain and risk beside the outcome.
+            source, to set predicted value, gain and risk beside the outcome. Default:
+            the one a ``transfer_from(recommendation)`` result carries in its
+            provenance.
         exclude_record: A run label whose records are ignored as well. The record the
             result itself wrote (its ``record_id``) is always ignored; other records,
             even those written by earlier ``transfer_from`` calls, count.
@@ -539,11 +623,14 @@ def evaluate(
             ev.n_sources = len(best)
             if ev.source in best.index:
                 ev.source_rank = int(list(best.index).index(ev.source)) + 1
+    link: Any = None
     if recommendation is not None:
-        frame = recommendation.frame.set_index("model")
-        if ev.source in frame.index:
-            row = frame.loc[ev.source]
-            for key in ("predicted", "predicted_gain", "risk"):
-                value = row.get(key)
-                setattr(ev, key, None if value is None or pd.isna(value) else float(value))
+        link = recommendation.link(ev.source)
+    else:  # the recommendation transfer_from was given travels with the result
+        link = (getattr(result, "provenance", None) or {}).get("recommendation")
+    if isinstance(link, Mapping):
+        ev.recommendation_id = None if link.get("id") is None else str(link["id"])
+        for key in ("predicted", "predicted_gain", "risk"):
+            value = link.get(key)
+            setattr(ev, key, None if value is None or pd.isna(value) else float(value))
     return ev

@@ -81,6 +81,7 @@ def test_explicit_method_and_unknown_method() -> None:
         "requested": "linear_probe",
         "method": "linear_probe",
         "reason": "requested",
+        "compatibility": {"how": "reads", "why": "reads the target's inputs (4,) as they are"},
     }
     with pytest.raises(UnknownNameError, match="Unknown transfer method 'finetun'"):
         transfer_from(src, None, _tabular(), method="finetun")
