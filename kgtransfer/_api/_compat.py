@@ -118,7 +118,9 @@ def _registry_arch(contract: Mapping[str, Any]) -> str | None:
     return arch if arch in list_models() else None
 
 
-def _show(shape: tuple[int, ...]) -> str:
+def _show(shape: tuple[int, ...] | None) -> str:
+    if shape is None:
+        return "(unknown)"
     return "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
 
 
