@@ -292,8 +292,10 @@ def _fit_recommender(
     """A recommender fitted on ``tables`` without ``exclude``'s records; how it was got."""
     from kgtransfer.transfer import GNNRecommender
 
-    if recommender is None:
-        return GNNRecommender(seed=seed, progress=progress).fit(tables, exclude), "fitted"
+    if recommender is None:  # the default: reused from the cache while the graph is unchanged
+        from kgtransfer._api._cache import cached_fit
+
+        return cached_fit(lambda: GNNRecommender(seed=seed, progress=progress), tables, exclude)
     fitted = hasattr(recommender, "truth_")
     held = set(getattr(recommender, "excluded_datasets_", []))
     knows = target in getattr(recommender, "dataset_index_", {target: 0})
