@@ -70,7 +70,9 @@ def _text(value: Any) -> str | None:
 
 def contract_shape(contract: Mapping[str, Any]) -> tuple[int, ...] | None:
     """The sample shape a ``models`` row says the model reads (None when unknown)."""
-    get = {k: _number(contract.get(k)) for k in _FIELDS}
+    from kgtransfer.models import INPUT_CONTRACT_FIELDS
+
+    get = {k: _number(contract.get(k)) for k in INPUT_CONTRACT_FIELDS}
     modality = _text(contract.get("modality"))
     if modality == "text" and get["input_length"]:
         return (get["input_length"],)
@@ -81,16 +83,6 @@ def contract_shape(contract: Mapping[str, Any]) -> tuple[int, ...] | None:
     if get["n_features"]:
         return (get["n_features"],)
     return None
-
-
-_FIELDS = (
-    "input_channels",
-    "input_height",
-    "input_width",
-    "input_length",
-    "n_features",
-    "vocab_size",
-)
 
 
 @functools.lru_cache(maxsize=256)
