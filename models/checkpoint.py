@@ -10,6 +10,7 @@ import inspect
 import json
 import math
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeGuard
 
@@ -172,16 +173,33 @@ def load_state_dict_file(
     module.load_state_dict(state, strict=True)
 
 
-def _check_shapes(
-    path: Path, shapes: dict[str, tuple[int, ...]], own: dict[str, torch.Tensor]
-) -> None:
+def state_differences(
+    shapes: Mapping[str, tuple[int, ...]],
+    own: Mapping[str, torch.Tensor],
+    *,
+    prefix: str = "",
+    against: str = "model",
+) -> tuple[list[str], list[str], list[str]]:
+    """How tensor ``shapes`` read from a file differ from a module's state ``own``.
+
+    Returns:
+        ``(missing, unexpected, mismatched)``, each sorted; a mismatch reads
+        ``"<prefix><name>: file (a, b) vs <against> (c, d)"``.
+    """
     missing = sorted(set(own) - set(shapes))
     unexpected = sorted(set(shapes) - set(own))
     mismatched = sorted(
-        f"{k}: file {shapes[k]} vs model {tuple(own[k].shape)}"
+        f"{prefix}{k}: file {tuple(shapes[k])} vs {against} {tuple(own[k].shape)}"
         for k in set(own) & set(shapes)
         if tuple(shapes[k]) != tuple(own[k].shape)
     )
+    return missing, unexpected, mismatched
+
+
+def _check_shapes(
+    path: Path, shapes: dict[str, tuple[int, ...]], own: dict[str, torch.Tensor]
+) -> None:
+    missing, unexpected, mismatched = state_differences(shapes, own)
     if missing or unexpected or mismatched:
         raise CheckpointError(
             f"{str(path)!r} does not match the model: missing {missing[:5]}, unexpected "

@@ -207,12 +207,10 @@ def check_member_state(
     path: Path, member: int, state: dict[str, torch.Tensor], own: dict[str, torch.Tensor]
 ) -> None:
     """Refuse ensemble member ``member``'s tensors unless they match the network ``own``."""
-    missing = sorted(set(own) - set(state))
-    unexpected = sorted(set(state) - set(own))
-    shapes = sorted(
-        f"{member}.{k}: file {tuple(state[k].shape)} vs network {tuple(own[k].shape)}"
-        for k in set(own) & set(state)
-        if state[k].shape != own[k].shape
+    from kgtransfer.models.checkpoint import state_differences
+
+    missing, unexpected, shapes = state_differences(
+        {k: tuple(v.shape) for k, v in state.items()}, own, prefix=f"{member}.", against="network"
     )
     if missing or unexpected or shapes:
         raise CheckpointError(
