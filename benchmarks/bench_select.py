@@ -193,40 +193,21 @@ def run_zoo(
         order = pop.rank(target, candidates=cands, n_evidence=0)["model"].tolist()
         row["popularity_topk"] = _curve([true[m] for m in order], best, hib, scale, budgets)
         t1 = time.perf_counter()
-        for strategy in STRATEGIES:
+        runs: dict[str, dict[str, Any]] = {s: {"strategy": s} for s in STRATEGIES}
+        runs["ei_batch3"] = {"batch_size": 3}
+        runs["ei_popularity_prior"] = {"recommender": pop}
+        for key, options in runs.items():
             sel = select_source(
                 zoo_t,
                 target,
                 n_trials=min(n_max, len(cands)),
                 trial=true.__getitem__,
                 candidates=cands,
-                recommender=gnn,
                 seed=seed,
-                strategy=strategy,
+                **{"recommender": gnn, **options},
             )
-            row[strategy] = _curve(sel.trials["value"].tolist(), best, hib, scale, budgets)
-        sel = select_source(
-            zoo_t,
-            target,
-            n_trials=min(n_max, len(cands)),
-            trial=true.__getitem__,
-            candidates=cands,
-            recommender=gnn,
-            seed=seed,
-            batch_size=3,
-        )
-        row["ei_batch3"] = _curve(sel.trials["value"].tolist(), best, hib, scale, budgets)
-        sel = select_source(
-            zoo_t,
-            target,
-            n_trials=min(n_max, len(cands)),
-            trial=true.__getitem__,
-            candidates=cands,
-            recommender=pop,
-            seed=seed,
-        )
-        row["ei_popularity_prior"] = _curve(sel.trials["value"].tolist(), best, hib, scale, budgets)
-        row["select_seconds_per_run"] = (time.perf_counter() - t1) / (len(STRATEGIES) + 2)
+            row[key] = _curve(sel.trials["value"].tolist(), best, hib, scale, budgets)
+        row["select_seconds_per_run"] = (time.perf_counter() - t1) / len(runs)
         row["seconds"] = time.perf_counter() - start
         rows.append(row)
         print(
