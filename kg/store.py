@@ -1231,19 +1231,25 @@ class ZooGraph:
             )
         n_data = sum(1 for _ in store.quads_for_pattern(None, None, None, node))
         staging = ox.NamedNode(to_iri("batch", batch_id, "staging"))
+        unstaging = ox.NamedNode(to_iri("batch", batch_id, "unstaging"))
+        stale, inherited = self._hand_down(handed)
         update = (
             f"DROP SILENT GRAPH {node} ;\nDELETE WHERE {{ GRAPH {_META_GRAPH} {{ {node} ?p ?o }} }}"
         )
-        if restore:
-            store.load(
-                _staged_nquads(restore, staging).encode("utf-8"), format=ox.RdfFormat.N_QUADS
-            )
+        # data reaches the update only through staging graphs, never as SPARQL text
+        if stale:
+            text = _staged_nquads(stale, unstaging)
+            store.load(text.encode("utf-8"), format=ox.RdfFormat.N_QUADS)
+            update += f" ;\n{_apply_staged(unstaging, 'DELETE')}DROP SILENT GRAPH {unstaging}"
+        if restore or inherited:
+            text = _staged_nquads([*restore, *inherited], staging)
+            store.load(text.encode("utf-8"), format=ox.RdfFormat.N_QUADS)
             update += f" ;\n{_apply_staged(staging, 'INSERT')}DROP SILENT GRAPH {staging}"
-        update += self._hand_down(handed)
         try:
             store.update(update)
         except BaseException:
             store.remove_graph(staging)
+            store.remove_graph(unstaging)
             raise
         return n_data + len(meta)
 
@@ -1270,28 +1276,29 @@ class ZooGraph:
                     break
         return out
 
-    def _hand_down(self, handed: dict[ox.NamedNode, list[str]]) -> str:
-        """SPARQL appending retracted quads to the retraction lists of the batches that
-        now hold the field, so removing those later restores the older value."""
+    def _hand_down(
+        self, handed: dict[ox.NamedNode, list[str]]
+    ) -> tuple[list[ox.Quad], list[ox.Quad]]:
+        """The provenance quads to delete and insert so that the batches now holding a
+        field also list the retracted quads they inherit: removing one of them later
+        restores the older value."""
         store = self._live
-        update = ""
+        deletes: list[ox.Quad] = []
+        inserts: list[ox.Quad] = []
         for batch, lines in handed.items():
-            old = [
-                q.object
-                for q in store.quads_for_pattern(batch, _RETRACTED, None, _META_GRAPH)
+            old = list(store.quads_for_pattern(batch, _RETRACTED, None, _META_GRAPH))
+            kept = [
+                line
+                for q in old
                 if isinstance(q.object, ox.Literal)
+                for line in json.loads(q.object.value)
             ]
-            kept = [line for lit in old for line in json.loads(lit.value)]
             merged = kept + [line for line in lines if line not in kept]
-            for lit in old:
-                update += (
-                    f" ;\nDELETE DATA {{ GRAPH {_META_GRAPH} {{ {batch} {_RETRACTED} {lit} }} }}"
-                )
-            literal = _json_literal(merged, "retracted")
-            update += (
-                f" ;\nINSERT DATA {{ GRAPH {_META_GRAPH} {{ {batch} {_RETRACTED} {literal} }} }}"
-            )
-        return update
+            text = json.dumps(merged, sort_keys=True, allow_nan=True)
+            deletes += old
+            literal = ox.Literal(text, datatype=ox.NamedNode(_JSON))
+            inserts.append(ox.Quad(batch, _RETRACTED, literal, _META_GRAPH))
+        return deletes, inserts
 
     def _restorable(
         self, node: ox.NamedNode, meta: list[ox.Quad]

@@ -264,6 +264,29 @@ def test_merging_builds_no_sparql_text_from_data() -> None:
     assert not [g for g in graph._live.named_graphs() if "staging" in str(g)]
 
 
+def test_handing_down_on_removal_builds_no_sparql_text_from_data() -> None:
+    graph = ZooGraph()
+    graph.add_zoo_tables(example_tables(), source="v1")
+    recorder = _RecordingStore(graph._live)
+    graph._store = recorder  # type: ignore[assignment]
+
+    def arch(value: str) -> str:
+        tables = ZooTables(
+            models=typed("models", {"model": ["bert base"], "architecture": [value]})
+        )
+        return graph.add_zoo_tables(tables, source="s")
+
+    second, third = arch(TRICKY), arch(TRICKY + "3")
+    recorder.updates.clear()
+    graph.remove_batch(second)  # hands "bert" and the tricky value down to the third batch
+    graph.remove_batch(third)
+    assert len(recorder.updates) == 2
+    for text in recorder.updates:
+        assert "quoted" not in text and "bert" not in text and "retracted\\" not in text
+    assert _models(graph).loc["bert base", "architecture"] == "bert"
+    assert not [g for g in graph._live.named_graphs() if "staging" in str(g)]
+
+
 CHILD = textwrap.dedent(
     """
     import sys
