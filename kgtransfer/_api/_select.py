@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from kgtransfer.errors import ArgumentError, did_you_mean
+from kgtransfer.errors import ArgumentError, check_error_mode, did_you_mean
 from kgtransfer.kg.tables import ZooTables
 from kgtransfer.transfer.recommend._checks import (
     check_bool,
@@ -64,7 +64,6 @@ _LINEAGE_WEIGHT = 0.3
 _NOISE_SHARE = 0.01
 #: Bounds of a candidate's prior sd relative to the median candidate's.
 _RELATIVE_SD_BOUNDS = (0.25, 4.0)
-_ERROR_MODES = ("raise", "warn", "collect")
 #: Fewest training datasets a model needs to get a residual vector.
 _MIN_DATASETS = 2
 
@@ -560,11 +559,7 @@ def select_source(
     check_text(target, "target", fix="give a dataset id of the graph")
     names = check_names(candidates, "candidates")
     check_bool(progress, "progress")
-    if errors not in _ERROR_MODES:
-        raise ArgumentError(
-            f"errors must be one of {_ERROR_MODES}, got {errors!r}; e.g. errors='collect' "
-            "to go on after a failed trial."
-        )
+    check_error_mode(errors)
     tables = as_tables(graph)
     datasets = set(tables.datasets["dataset"].dropna().astype(str))
     datasets |= set(tables.records["dataset"].dropna().astype(str))

@@ -301,7 +301,9 @@ def test_failed_trials_are_kept_and_skipped_when_not_raising(mode: str) -> None:
 
 
 def test_errors_mode_is_checked() -> None:
-    with pytest.raises(ArgumentError, match="errors must be one of"):
+    with pytest.raises(
+        ArgumentError, match="errors must be 'raise', 'warn' or 'collect', got 'ignore'"
+    ):
         select_source(_family_zoo(), "target", n_trials=1, trial=TRUE.get, errors="ignore")
 
 
