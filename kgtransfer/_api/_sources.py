@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from kgtransfer.errors import ArgumentError, UnknownNameError
+from kgtransfer.errors import ArgumentError, UnknownNameError, check_error_mode
 
 __all__ = ["add_sources", "load_named_source", "source_id", "source_loader"]
 
@@ -176,8 +176,7 @@ def add_sources(
     """
     from kgtransfer.models import ZooModel, source_metadata
 
-    if errors not in ("raise", "warn", "collect"):
-        raise ArgumentError(f"errors must be 'raise', 'warn' or 'collect', got {errors!r}.")
+    check_error_mode(errors)
     models: list[dict[str, Any]] = []
     datasets: dict[str, dict[str, Any]] = {}
     failed: list[str] = []
