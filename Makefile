@@ -33,7 +33,7 @@ $(STAMP): pyproject.toml setup.py constraints.txt
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP) install --quiet --upgrade "pip>=24"
 	$(PIP) install --quiet $(TORCH)
-	$(PIP) install --quiet -c constraints.txt -e ".[dev,hf,timm]"
+	$(PIP) install --quiet -c constraints.txt -e ".[dev,hf,timm,server,ray]"
 	@command -v chromium >/dev/null 2>&1 || ! command -v apt-get >/dev/null 2>&1 || \
 	  { echo "installing Debian chromium (report tests open the HTML report in it)"; \
 	    (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) || \
