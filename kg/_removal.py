@@ -9,6 +9,7 @@ overwrote, or hands them down to the batch that holds the field now.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
@@ -32,9 +33,39 @@ if TYPE_CHECKING:
 else:  # a mixin of ZooGraph: GraphHost tells type checkers what ZooGraph has
     GraphHost = object
 
-__all__ = ["Removal"]
+__all__ = ["Removal", "Removed"]
 
 _ENTITY_TYPES = {"models": MLS.Model, "datasets": MLS.Dataset, "metrics": MLS.EvaluationMeasure}
+
+_RECORD = ox.NamedNode(str(KGT.TransferRecord))
+
+
+@dataclass(frozen=True)
+class Removed:
+    """What one removal retracted (every ``ZooGraph.remove_*`` returns one).
+
+    Attributes:
+        quads: Statements removed (a batch's provenance included).
+        records: Transfer records among them.
+
+    Example:
+        >>> import pandas as pd
+        >>> from kgtransfer.kg import ZooGraph
+        >>> g = ZooGraph()
+        >>> rid = g.add_record("m", "d", 0.8, models=pd.DataFrame({"model": ["m"]}),
+        ...                    datasets=pd.DataFrame({"dataset": ["d"]}))
+        >>> g.remove_records(dataset="d").records
+        1
+    """
+
+    quads: int
+    records: int
+
+
+def _removed(quads: list[ox.Quad]) -> Removed:
+    """A :class:`Removed` for ``quads``: their number and the records among them."""
+    records = {q.subject for q in quads if q.predicate == _TYPE and q.object == _RECORD}
+    return Removed(quads=len(quads), records=len(records))
 
 
 class Removal(GraphHost):
@@ -56,12 +87,12 @@ class Removal(GraphHost):
             if _has_blank(q):  # rare (RDF imported with blank nodes)
                 store.remove(q)
 
-    def remove_model(self, model: str, *, records: bool = True) -> int:
+    def remove_model(self, model: str, *, records: bool = True) -> Removed:
         """Retract a model: its attributes, its lineage edges and (by default) its
         records and estimator scores. Models derived from it keep their lineage.
 
         Returns:
-            The number of quads removed.
+            The quads removed and the records among them (:class:`Removed`).
 
         Raises:
             UnknownNameError: The graph has no such model.
@@ -78,7 +109,7 @@ class Removal(GraphHost):
                 if isinstance(q.subject, ox.NamedNode | ox.BlankNode):
                     quads += self._row_quads(q.subject)
         self._delete(quads)
-        return len(quads)
+        return _removed(quads)
 
     def _row_quads(self, node: ox.NamedNode | ox.BlankNode) -> list[ox.Quad]:
         store = self._live
@@ -93,8 +124,11 @@ class Removal(GraphHost):
                 quads += store.quads_for_pattern(q.object, None, None, None)
         return quads
 
-    def remove_record(self, record: str) -> int:
+    def remove_record(self, record: str) -> Removed:
         """Retract one transfer record by its id (``records()["record"]``, ``add_record``).
+
+        Returns:
+            The quads removed and the record (:class:`Removed`, ``records=1``).
 
         Raises:
             UnknownNameError: No record has that id.
@@ -105,12 +139,16 @@ class Removal(GraphHost):
             known = self.records(limit=None)["record"].tolist()
             raise did_you_mean(record, known, what="record", hint="See graph.records().")
         self._delete(quads)
-        return len(quads)
+        return _removed(quads)
 
     def remove_records(
         self, *, model: str | None = None, dataset: str | None = None, metric: str | None = None
-    ) -> int:
-        """Retract every record matching all given filters; returns how many were removed."""
+    ) -> Removed:
+        """Retract every record matching all given filters.
+
+        Returns:
+            The quads removed and the number of records (:class:`Removed`).
+        """
         if model is None and dataset is None and metric is None:
             raise ValueError("remove_records() needs model=, dataset= and/or metric=.")
         found = self.records(model=model, dataset=dataset, metric=metric, limit=None)
@@ -118,9 +156,9 @@ class Removal(GraphHost):
         for rid in found["record"]:
             quads += self._row_quads(ox.NamedNode(to_iri("record", *str(rid).split("/"))))
         self._delete(quads)
-        return len(found)
+        return Removed(quads=len(quads), records=len(found))
 
-    def remove_batch(self, batch_id: str) -> int:
+    def remove_batch(self, batch_id: str) -> Removed:
         """Retract exactly the triples one ingest batch wrote (and its provenance).
 
         Values the batch overwrote in older batches come back if those batches are
@@ -130,7 +168,8 @@ class Removal(GraphHost):
         back: no value is lost whatever order batches are removed in.
 
         Returns:
-            The number of quads removed.
+            The quads removed (the batch's graph and its provenance) and the records
+            among them (:class:`Removed`).
 
         Raises:
             UnknownNameError: No batch has that id (see :meth:`batches`).
@@ -154,6 +193,7 @@ class Removal(GraphHost):
                 "the entity with remove_model(...) / remove_records(...)."
             )
         n_data = sum(1 for _ in store.quads_for_pattern(None, None, None, node))
+        n_records = sum(1 for _ in store.quads_for_pattern(None, _TYPE, _RECORD, node))
         staging = ox.NamedNode(to_iri("batch", batch_id, "staging"))
         unstaging = ox.NamedNode(to_iri("batch", batch_id, "unstaging"))
         stale, inherited = self._hand_down(handed)
@@ -175,7 +215,7 @@ class Removal(GraphHost):
             store.remove_graph(staging)
             store.remove_graph(unstaging)
             raise
-        return n_data + len(meta)
+        return Removed(quads=n_data + len(meta), records=n_records)
 
     def _dependants(self, node: ox.NamedNode, restored: set[Any]) -> list[tuple[str, str]]:
         """``(batch id, entity)`` of facts in other batches that point at an entity

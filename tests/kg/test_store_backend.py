@@ -122,7 +122,7 @@ def _exercise(graph: ZooGraph) -> None:
     graph.export(quads, format="nq")
     assert graph.to_rdflib() is not None and graph.to_networkx().number_of_nodes() > 0
     graph.remove_record(rid)
-    assert graph.remove_records(dataset="cifar10", model="vit-ft-ft") == 2
+    assert graph.remove_records(dataset="cifar10", model="vit-ft-ft").records == 2
     graph.remove_batch(second)
     assert set(graph.to_tables().models["architecture"]) != {"changed"}
     graph.remove_model("bert base")
