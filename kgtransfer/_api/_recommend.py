@@ -16,7 +16,7 @@ import pandas as pd
 from kgtransfer._api._target import ResolvedTarget, resolve_target
 from kgtransfer._api._versions import versions
 from kgtransfer.errors import ArgumentError, NotFittedError
-from kgtransfer.kg.tables import ZooTables
+from kgtransfer.kg.tables import ZooTables, as_tables
 from kgtransfer.transfer.recommend._base import BaseRecommender, metric_bounds
 from kgtransfer.transfer.recommend._checks import (
     check_bool,
@@ -265,18 +265,6 @@ def _write_scores(
     )
     datasets = resolved.datasets if resolved.kind == "new" and len(resolved.datasets) else None
     return str(graph.add_tables(datasets=datasets, scores=scores))
-
-
-def _as_tables(graph: Any) -> ZooTables:
-    if isinstance(graph, ZooTables):
-        return graph
-    to_tables = getattr(graph, "to_tables", None)
-    if callable(to_tables):
-        return to_tables()
-    raise ArgumentError(
-        f"recommend() needs a ZooGraph or ZooTables as graph, got {type(graph).__name__!r}; "
-        "open one with ZooGraph.open(path)."
-    )
 
 
 def _fit_recommender(
@@ -717,7 +705,7 @@ def recommend(
             "write=True writes the re-ranking scores back: it needs rerank=N (N > 0) and a "
             f"ZooGraph as graph (got rerank={rerank!r}, graph {type(graph).__name__!r})."
         )
-    tables = _as_tables(graph)
+    tables = as_tables(graph, caller="recommend()")
     if recommender is None or isinstance(recommender, BaseRecommender):
         check_has_records(tables)  # before a new target is fingerprinted and joined
     resolved = resolve_target(

@@ -64,7 +64,8 @@ class Classifier:
 
     def predict(self, data: Any) -> np.ndarray:
         """Predicted class codes, shape (N,)."""
-        return self.predict_proba(data).argmax(1)
+        codes: np.ndarray = self.predict_proba(data).argmax(1)
+        return codes
 
     def score(self, data: Any) -> float:
         """Accuracy on a labelled dataset (higher is better)."""
