@@ -50,14 +50,15 @@ class ZooTables:
         return f"ZooTables({sizes})"
 
 
-def as_tables(graph: GraphLike | TablesLike, *, caller: str = "this function") -> ZooTables:
+def as_tables(graph: GraphLike | TablesLike, *, caller: str | None = None) -> ZooTables:
     """The zoo as :class:`ZooTables`: a ``ZooTables`` itself, or ``graph.to_tables()``.
 
     Any other :class:`~kgtransfer.protocols.TablesLike` (seven DataFrames under the
     table names) is copied into a ``ZooTables``.
 
     Raises:
-        ArgumentError: ``graph`` is neither (the message names ``caller`` and the type).
+        ArgumentError: ``graph`` is neither (a ``TypeError``; the message names
+            ``caller``, e.g. ``"recommend()"``, and the type received).
 
     Example:
         >>> as_tables(ZooTables()) is not None
@@ -74,7 +75,8 @@ def as_tables(graph: GraphLike | TablesLike, *, caller: str = "this function") -
         return tables
     if isinstance(tables, TablesLike):
         return ZooTables(**{f.name: getattr(tables, f.name) for f in fields(ZooTables)})
+    head = f"{caller} needs" if caller else "Expected"
     raise ArgumentError(
-        f"{caller} needs a ZooGraph or ZooTables as graph, got {type(graph).__name__!r}; "
+        f"{head} a ZooGraph or ZooTables as graph, got {type(graph).__name__!r}; "
         "open one with ZooGraph.open(path) or build one with ZooGraph.from_tables(...)."
     )

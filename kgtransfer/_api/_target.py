@@ -16,8 +16,10 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
+from kgtransfer.data import ArrayDataset
 from kgtransfer.errors import did_you_mean
 from kgtransfer.kg.tables import COLUMNS, ZooTables
+from kgtransfer.protocols import DataInput, DatasetLike
 
 __all__ = ["ResolvedTarget", "as_dataset", "join_dataset", "resolve_target", "user_tabular"]
 
@@ -72,13 +74,13 @@ def _guess_modality(sample_ndim: int) -> str:
 
 
 def as_dataset(
-    data: Any,
+    data: DataInput,
     *,
     name: str | None = None,
     label_column: str | None = None,
     modality: str | None = None,
     seed: int = 0,
-) -> Any:
+) -> ArrayDataset:
     """Turn user data into a :class:`kgtransfer.data.ArrayDataset`.
 
     Accepts an ``ArrayDataset``, a pair ``(x, y)`` of arrays, a CSV path (needs
@@ -168,11 +170,11 @@ def _reference_datasets(
 
 def join_dataset(
     tables: ZooTables,
-    data: Any,
+    data: DataInput,
     *,
     name: str,
     n_neighbours: int = 5,
-    references: Mapping[str, Any] | None = None,
+    references: Mapping[str, DatasetLike] | None = None,
     seed: int = 0,
 ) -> ResolvedTarget:
     """Fingerprint a new dataset and link it to its ``n_neighbours`` nearest known datasets.

@@ -12,12 +12,25 @@ import math
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, TypeAlias, runtime_checkable
 
 import numpy as np
 import pandas as pd
 
 from kgtransfer.errors import ErrorMode, check_error_mode
+
+
+@runtime_checkable
+class FrameLike(Protocol):
+    """A result that gives its candidate rows as a frame (``Recommendation``)."""
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per candidate (columns as :data:`CANDIDATE_COLUMNS`)."""
+        ...
+
+
+#: One report item: a ``Recommendation``, a candidate frame or one row as a mapping.
+ReportItem: TypeAlias = FrameLike | pd.DataFrame | Mapping[str, object]
 
 __all__ = [
     "CANDIDATE_COLUMNS",
@@ -261,9 +274,9 @@ def _summary(target: str, rows: pd.DataFrame, given: Mapping[str, Any]) -> dict[
 
 
 def collect_report_data(
-    items: Any,
+    items: ReportItem | Iterable[ReportItem],
     *,
-    summaries: Iterable[Mapping[str, Any]] | pd.DataFrame | None = None,
+    summaries: Iterable[Mapping[str, object]] | pd.DataFrame | None = None,
     errors: ErrorMode = "raise",
 ) -> ReportData:
     """Normalise report input (see :func:`kgtransfer.report.write_report`).
@@ -273,7 +286,7 @@ def collect_report_data(
         TypeError: An item of an unsupported type (with ``errors="raise"``).
     """
     check_error_mode(errors)
-    if isinstance(items, (pd.DataFrame, Mapping)) or hasattr(items, "to_frame"):
+    if isinstance(items, (pd.DataFrame, Mapping, FrameLike)):
         items = [items]
     frames: list[pd.DataFrame] = []
     given: dict[str, dict[str, Any]] = {}

@@ -19,6 +19,7 @@ from kgtransfer.report._rows import (
     CANDIDATE_COLUMNS,
     TARGET_FIELDS,
     ReportData,
+    ReportItem,
     collect_report_data,
     plain,
 )
@@ -147,15 +148,15 @@ def _markdown(data: ReportData, *, title: str, meta: dict[str, Any], k: int) -> 
 
 
 def write_report(
-    rows_or_recommendations: Any,
+    rows_or_recommendations: ReportItem | Iterable[ReportItem],
     out_dir: str | Path,
     *,
     formats: Sequence[str] = ("html", "csv", "json", "md"),
     title: str = "kgtransfer recommendations",
-    summaries: Iterable[Mapping[str, Any]] | pd.DataFrame | None = None,
+    summaries: Iterable[Mapping[str, object]] | pd.DataFrame | None = None,
     k: int = 10,
     plots: bool = True,
-    meta: Mapping[str, Any] | None = None,
+    meta: Mapping[str, object] | None = None,
     errors: ErrorMode = "raise",
 ) -> dict[str, Path]:
     """Write a batch report over many targets.

@@ -17,6 +17,7 @@ from torch import Tensor
 from kgtransfer._io import atomic_write_bytes as _atomic_write
 from kgtransfer.errors import ArgumentError, NotFittedError
 from kgtransfer.kg.tables import ZooTables
+from kgtransfer.protocols import GraphLike, TablesLike
 
 from ._base import _Z90, BaseRecommender
 from ._checks import check_bool, check_float, check_int, check_seed
@@ -487,7 +488,9 @@ class GNNRecommender(BaseRecommender):
             conformal_quantile(np.concatenate(res_cold)) if res_cold else self.residual_q90_
         )
 
-    def partial_fit(self, graph: Any, *, epochs: int | None = None) -> GNNRecommender:
+    def partial_fit(
+        self, graph: GraphLike | TablesLike, *, epochs: int | None = None
+    ) -> GNNRecommender:
         """Refit on an updated graph, warm-starting from the current weights.
 
         Keeps the held-out datasets of the last ``fit``. When the graph changed
@@ -757,7 +760,9 @@ class GNNRecommender(BaseRecommender):
         self.stack_best_ = str(best)
         self.cold_q90_ = float(raw["cold_q90"])
 
-    def fit(self, graph: Any, exclude_datasets: Iterable[str] = ()) -> GNNRecommender:
+    def fit(
+        self, graph: GraphLike | TablesLike, exclude_datasets: Iterable[str] = ()
+    ) -> GNNRecommender:
         """Train the ensemble on a ``ZooTables`` or ``ZooGraph``.
 
         Args:
