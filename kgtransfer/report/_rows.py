@@ -58,18 +58,8 @@ CANDIDATE_COLUMNS: tuple[str, ...] = (
     "evidence",
 )
 _REQUIRED = ("target", "model", "predicted")
-_NUMERIC = (
-    "rank",
-    "score",
-    "predicted",
-    "low",
-    "high",
-    "scratch",
-    "predicted_gain",
-    "risk",
-    "actual",
-    "actual_gain",
-)
+#: The numeric candidate columns (every one but the ids and the evidence text).
+_NUMERIC = tuple(c for c in CANDIDATE_COLUMNS if c not in ("target", "model", "evidence"))
 
 #: Fields of a per-target summary (JSON ``targets`` and ``targets.csv``); extra keys follow.
 TARGET_FIELDS: tuple[str, ...] = (
@@ -87,6 +77,39 @@ TARGET_FIELDS: tuple[str, ...] = (
     "best_actual",
     "regret",
 )
+
+
+#: Headings of candidate and summary columns in the HTML and Markdown tables (one wording).
+LABELS: dict[str, str] = {
+    "target": "target",
+    "kind": "kind",
+    "rank": "rank",
+    "model": "model",
+    "predicted": "predicted",
+    "low": "low",
+    "high": "high",
+    "scratch": "scratch",
+    "predicted_gain": "pred. gain",
+    "risk": "P(gain<0)",
+    "actual": "measured",
+    "actual_gain": "measured gain",
+    "evidence": "evidence",
+    "recommended": "recommended",
+    "recommended_predicted": "predicted",
+    "recommended_actual": "measured",
+    "transfer_method": "method",
+    "transfer_value": "transferred",
+    "transfer_gain": "transfer gain",
+    "transfer_source_rank": "source rank",
+    "best_in_hindsight": "best in hindsight",
+    "best_actual": "best value",
+    "regret": "regret",
+}
+
+
+def labelled(columns: Iterable[str]) -> list[tuple[str, str]]:
+    """``(column, heading)`` pairs of ``columns`` (headings from :data:`LABELS`)."""
+    return [(c, LABELS[c]) for c in columns]
 
 
 def plain(value: Any) -> Any:

@@ -21,6 +21,7 @@ from kgtransfer.report._rows import (
     ReportData,
     ReportItem,
     collect_report_data,
+    labelled,
     plain,
 )
 
@@ -107,18 +108,10 @@ def _markdown(data: ReportData, *, title: str, meta: dict[str, Any], k: int) -> 
     lines.append("")
     if data.problems:
         lines += ["## Problems", ""] + [f"- {md(p)}" for p in data.problems] + [""]
-    cols = [
-        ("target", "target"),
-        ("recommended", "recommended"),
-        ("recommended_predicted", "predicted"),
-        ("recommended_actual", "measured"),
-        ("scratch", "scratch"),
-        ("predicted_gain", "pred. gain"),
-        ("risk", "P(gain<0)"),
-        ("transfer_gain", "transfer gain"),
-        ("best_in_hindsight", "best in hindsight"),
-        ("regret", "regret"),
-    ]
+    cols = labelled(
+        ("target", "recommended", "recommended_predicted", "recommended_actual", "scratch",
+         "predicted_gain", "risk", "transfer_gain", "best_in_hindsight", "regret")
+    )  # fmt: skip
     cols = [(c, label) for c, label in cols if any(t.get(c) is not None for t in data.targets)]
     lines += ["## Summary", ""]
     lines.append("| " + " | ".join(label for _, label in cols) + " |")

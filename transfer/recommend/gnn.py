@@ -400,6 +400,11 @@ class GNNRecommender(BaseRecommender):
         if self.stack:
             self._fit_stacked()
             return
+        self.networks_ = self._train_ensemble()
+        self._calibrate()
+
+    def _train_ensemble(self) -> list[ZooGNN]:
+        """``n_ensemble`` networks on the whole graph, member ``i`` seeded ``seed + i``."""
         from tqdm.auto import tqdm
 
         nets = []
@@ -408,13 +413,11 @@ class GNNRecommender(BaseRecommender):
             net = self._new_network()
             self._train(net, self.seed + i, self.epochs)
             nets.append(net)
-        self.networks_ = nets
-        self._calibrate()
+        return nets
 
     # ----------------------------------------------------------- stack
     def _fit_stacked(self) -> None:
         """Cross-fit GNN predictions, stack weights and conformal quantiles (``stack=True``)."""
-        from tqdm.auto import tqdm
 
         datasets = list(self.record_datasets_)
         held: dict[int, Tensor] = {}
@@ -437,11 +440,7 @@ class GNNRecommender(BaseRecommender):
                         held[t] = net.score(
                             h["model"][models], h["dataset"][t].expand(len(models), -1), pair
                         )
-            for i in tqdm(range(self.n_ensemble), disable=not self.progress, desc="gnn"):
-                torch.manual_seed(self.seed + i)
-                net = self._new_network()
-                self._train(net, self.seed + i, self.epochs)
-                nets.append(net)
+            nets = self._train_ensemble()
         self.networks_ = nets
         blocks = []
         for t in datasets:
