@@ -38,10 +38,10 @@ from kgtransfer.transfer.recommend._checks import (
     check_text,
 )
 from kgtransfer.transfer.recommend._data import scratch_accuracies
+from kgtransfer.transfer.recommend._metrics import Z90 as _Z90
 
 __all__ = ["Recommendation", "recommend"]
 
-_Z90 = 1.6448536269514722
 
 #: Where ``recommend(..., rerank=N)`` finds candidate weights: a folder of checkpoint
 #: folders, ``{name: model}`` or a ``name -> model`` loader.

@@ -50,11 +50,11 @@ from kgtransfer.transfer.recommend._checks import (
     check_text,
 )
 from kgtransfer.transfer.recommend._data import as_tables, metric_directions, truth_table
+from kgtransfer.transfer.recommend._metrics import Z90 as _Z90
 from kgtransfer.transfer.training import BudgetLike
 
 __all__ = ["STRATEGIES", "Selection", "select_source"]
 
-_Z90 = 1.6448536269514722
 #: Selection rules: ``ei`` expected improvement over the best value so far (the
 #: one-step Bayes-optimal rule for "the best model tried"), ``ucb`` posterior mean
 #: + 1 sd, ``thompson`` a seeded posterior draw.

@@ -116,8 +116,9 @@ def plain(value: Any) -> Any:
     """A JSON-ready Python scalar: NaN/NA become None, numpy scalars become Python ones."""
     if value is None or value is pd.NA:
         return None
-    if isinstance(value, (np.generic,)):
-        value = value.item()
+    item = getattr(value, "item", None)  # numpy (and torch) scalars
+    if callable(item) and not isinstance(value, (str, bytes, list, tuple, dict)):
+        value = item()
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, (list, tuple)):

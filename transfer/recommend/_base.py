@@ -25,11 +25,11 @@ from ._checks import (
     check_names,
 )
 from ._data import Truth, as_tables, scratch_accuracies, similarity_matrix, truth_table
+from ._metrics import Z90 as _Z90
 from ._threads import limited_threads
 
 __all__ = ["FILTERS", "BaseRecommender"]
 
-_Z90 = 1.6448536269514722
 #: Datasets with fewer non-suspect records are not learned from (z-scores of 2 runs are ±1).
 _MIN_RECORDS = 3
 #: Lower-is-better metrics that cannot be negative (errors, distances, losses).

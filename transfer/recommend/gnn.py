@@ -19,11 +19,12 @@ from kgtransfer.errors import ArgumentError, NotFittedError
 from kgtransfer.kg.tables import ZooTables
 from kgtransfer.protocols import GraphLike, TablesLike
 
-from ._base import _Z90, BaseRecommender
+from ._base import BaseRecommender
 from ._checks import check_bool, check_float, check_int, check_seed
 from ._data import as_tables, similarity_matrix
 from ._gnn import ZooGNN
 from ._hetero import RECORD, REV_RECORD, build_hetero_data
+from ._metrics import Z90 as _Z90
 from ._registry import register_recommender
 from ._stack import BaseScorers, conformal_quantile, fit_stack
 from .baselines import _size_z, lineage_roots
