@@ -34,3 +34,19 @@ def _isolated_home(
 ) -> None:
     """No test reads or writes the user's ~/.cache/kgtransfer."""
     monkeypatch.setenv("KGTRANSFER_HOME", str(tmp_path_factory.mktemp("kgtransfer_home")))
+
+
+@pytest.fixture(scope="session")
+def ray_executor():  # type: ignore[no-untyped-def]
+    """One local Ray (127.0.0.1, 2 CPUs, no dashboard) for the whole session, shut down after.
+
+    Skips when Ray is not installed (``pip install -e ".[ray]"``).
+    """
+    pytest.importorskip("ray")
+    from kgtransfer.executor import RayExecutor
+
+    executor = RayExecutor(num_cpus=2, max_retries=2)
+    try:
+        yield executor
+    finally:
+        executor.close()
