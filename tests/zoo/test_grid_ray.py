@@ -89,3 +89,20 @@ def test_driver_crash_keeps_finished_runs_and_resumes(
     assert counting.n_tasks == 12 - 5  # only the missing runs ran
     pd.testing.assert_frame_equal(resumed[_COLS], read_grid(serial)[_COLS])
     pd.testing.assert_frame_equal(_records(work), _records(serial))
+
+
+def test_demo_on_ray_equals_serial(serial: Path, ray_executor: Executor, tmp_path: Path) -> None:
+    """The demo's per-target jobs (recommend, then transfer_from; evaluate in the driver)."""
+    from kgtransfer.api import run_demo
+
+    fast = {"epochs": 20, "n_ensemble": 1}
+    runs = {}
+    for name, executor in (("serial", None), ("ray", ray_executor)):
+        work = tmp_path / name
+        shutil.copytree(serial, work)
+        runs[name] = run_demo(
+            work, work / "out", spec=TINY_ZOO, gnn_params=fast, executor=executor
+        )
+    pd.testing.assert_frame_equal(runs["ray"].summary, runs["serial"].summary)
+    for a, b in zip(runs["ray"].recommendations, runs["serial"].recommendations, strict=True):
+        pd.testing.assert_frame_equal(a.frame, b.frame)
