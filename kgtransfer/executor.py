@@ -116,7 +116,7 @@ def _driver_threads(threads: int | None) -> _Threads:
 
 def _call(task: Callable[[], R], threads: _Threads) -> tuple[R | None, BaseException | None, float]:
     """Run ``task`` with ``threads`` pinned (restored after); an exception is returned."""
-    torch = None
+    old: int | None = None
     if threads.torch is not None:
         import torch
 
@@ -134,7 +134,9 @@ def _call(task: Callable[[], R], threads: _Threads) -> tuple[R | None, BaseExcep
     except Exception as exc:
         return None, exc, time.perf_counter() - t0
     finally:
-        if torch is not None:
+        if old is not None:
+            import torch
+
             torch.set_num_threads(old)
     return value, None, time.perf_counter() - t0
 

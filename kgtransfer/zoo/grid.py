@@ -358,7 +358,10 @@ def _grid(
 
     def scratch_known(cell: _Cell, acc: Any) -> None:
         target, arch = cell.key[2], cell.key[1]
-        scratch_acc[(target, arch)] = None if acc is None or pd.isna(acc) else float(acc)
+        baseline = None if acc is None or pd.isna(acc) else float(acc)
+        scratch_acc[(target, arch)] = baseline
+        if baseline is None:
+            return
         # transfers that finished before their baseline (in any order on Ray, or cached
         # by a run that crashed in between) get its accuracy and gain now
         for other in cells:
@@ -368,9 +371,8 @@ def _grid(
                 and other.key[3] != "scratch"
                 and (other.key[2], other.key[1]) == (target, arch)
                 and _missing(row["scratch"])
-                and scratch_acc[(target, arch)] is not None
             ):
-                grid.put(_with_scratch(row, scratch_acc[(target, arch)]))
+                grid.put(_with_scratch(row, baseline))
 
     def put(cell: _Cell, outcome: RunOutcome) -> None:
         source, arch, target, method, _ = cell.key
