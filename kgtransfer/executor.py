@@ -256,7 +256,9 @@ class RayExecutor(Executor):
     kgtransfer``). Without ``address`` a local Ray is started that listens on
     127.0.0.1 only, with no dashboard, and is shut down by :meth:`close`; with
     ``address`` the executor connects to a running cluster (and leaves it running).
-    When Ray is already initialised in this process, it is used as it is.
+    When Ray is already initialised in this process, it is used as it is (and left
+    running). Starting a local Ray sets ``RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0`` in this
+    process's environment before Ray is imported: Ray then advertises and binds 127.0.0.1.
 
     Args:
         address: A running cluster (``"host:port"``, ``"ray://host:port"`` or
@@ -311,11 +313,11 @@ class RayExecutor(Executor):
             # A local node advertises and binds the loopback address only (read at import).
             os.environ.setdefault(_LOOPBACK_ENV, "0")
         ray = _import_ray()
+        if self.address is not None and self.address != "auto":
+            _probe(self.address, self.connect_timeout)
         if ray.is_initialized():
             return ray
         if self.address is not None:
-            if self.address != "auto":
-                _probe(self.address, self.connect_timeout)
             try:
                 ray.init(address=self.address, log_to_driver=False, configure_logging=False)
             except (ConnectionError, RuntimeError, ValueError) as exc:
@@ -324,6 +326,7 @@ class RayExecutor(Executor):
                     f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}. Check "
                     "`ray status` on that machine, or leave address=None for a local Ray."
                 ) from exc
+            self._started = True  # close() disconnects (the cluster keeps running)
             return ray
         from ray._private import ray_constants
 
@@ -381,7 +384,8 @@ class RayExecutor(Executor):
                 ray.cancel(ref)
 
     def close(self) -> None:
-        """Shut down the local Ray this executor started (a cluster at ``address`` stays)."""
+        """Shut down the local Ray this executor started, or disconnect from the cluster at
+        ``address`` (which keeps running). A Ray this executor found running is left alone."""
         if self._started:
             ray = sys.modules.get("ray")
             if ray is not None:

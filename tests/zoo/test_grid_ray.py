@@ -41,9 +41,7 @@ def _records(home: Path) -> pd.DataFrame:
     return rec[cols].sort_values(["dataset", "model"]).reset_index(drop=True)
 
 
-def test_ray_grid_equals_serial(
-    serial: Path, ray_executor: Executor, tmp_path: Path
-) -> None:
+def test_ray_grid_equals_serial(serial: Path, ray_executor: Executor, tmp_path: Path) -> None:
     work = _copy_without_grid(serial, tmp_path / "home")
     got = run_grid(work, spec=TINY_ZOO, seed=0, executor=ray_executor)
     want = read_grid(serial)
@@ -100,9 +98,7 @@ def test_demo_on_ray_equals_serial(serial: Path, ray_executor: Executor, tmp_pat
     for name, executor in (("serial", None), ("ray", ray_executor)):
         work = tmp_path / name
         shutil.copytree(serial, work)
-        runs[name] = run_demo(
-            work, work / "out", spec=TINY_ZOO, gnn_params=fast, executor=executor
-        )
+        runs[name] = run_demo(work, work / "out", spec=TINY_ZOO, gnn_params=fast, executor=executor)
     pd.testing.assert_frame_equal(runs["ray"].summary, runs["serial"].summary)
     for a, b in zip(runs["ray"].recommendations, runs["serial"].recommendations, strict=True):
         pd.testing.assert_frame_equal(a.frame, b.frame)
