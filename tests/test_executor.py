@@ -180,3 +180,15 @@ def test_local_ray_listens_on_loopback_only(ray_executor: Executor) -> None:
     assert listening, out  # Ray's servers were found
     bad = [a for a in listening if not (a.startswith("127.0.0.1:") or "[::ffff:127.0.0.1]" in a)]
     assert not bad, f"listening beyond 127.0.0.1: {bad}\n{out}"
+
+
+@pytest.mark.slow
+def test_a_task_lost_past_its_retries_is_an_executor_error(ray_executor: Executor) -> None:
+    list(ray_executor.map([lambda: 0]))  # the session's Ray is up; the next executor reuses it
+
+    def die() -> int:
+        os._exit(1)
+
+    (res,) = RayExecutor(max_retries=0).map([die])
+    with pytest.raises(ExecutorError, match=r"Ray task 0 failed after 0 retries"):
+        res.get()
