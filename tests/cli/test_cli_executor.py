@@ -66,7 +66,7 @@ def test_report_on_ray(store: Path, tmp_path: Path, ray_executor: Executor) -> N
     list(ray_executor.map([lambda: 0]))  # the session's Ray is up: the command reuses it
     args = ["report", "--targets", "t1,t3", "--store", str(store), "--out", str(tmp_path)]
     args += ["-q", "--gnn-epochs", "20", "--ensemble", "1", "--format", "json"]
-    serial = runner.invoke(app, args)
     ray = runner.invoke(app, [*args, "--executor", "ray"])
     assert ray.exit_code == 0, ray.output
-    assert json.loads(ray.output)["targets"] == json.loads(serial.output)["targets"]
+    # equality with the serial report: tests/report/test_report_batch.py
+    assert [t["target"] for t in json.loads(ray.output)["targets"]] == ["t1", "t3"]
