@@ -107,11 +107,11 @@ def _driver_threads(threads: int | None) -> _Threads:
     """The driver's thread settings (``threads`` overrides both), to pin in every task."""
     if threads is not None:
         return _Threads(threads, threads)
-    torch = sys.modules.get("torch")
-    n_torch = int(torch.get_num_threads()) if torch is not None else None
-    rec = sys.modules.get("kgtransfer.transfer.recommend._threads")
-    n_rec = rec.get_recommender_threads() if rec is not None else 1
-    return _Threads(n_torch, n_rec)
+    import torch  # what torch would use here, also when the driver has not needed it yet
+
+    from kgtransfer.transfer.recommend._threads import get_recommender_threads
+
+    return _Threads(int(torch.get_num_threads()), get_recommender_threads())
 
 
 def _call(task: Callable[[], R], threads: _Threads) -> tuple[R | None, BaseException | None, float]:
