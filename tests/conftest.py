@@ -79,3 +79,19 @@ def _put_in_hf_cache(folder: Path, cache: Path, repo_id: str, card: str | None =
 def put_in_hf_cache() -> Callable[..., str]:
     """``put_in_hf_cache(folder, cache, repo_id, card=None) -> commit``: a local HF cache entry."""
     return _put_in_hf_cache
+
+
+@pytest.fixture(scope="session")
+def ray_executor():  # type: ignore[no-untyped-def]
+    """One local Ray (127.0.0.1, 2 CPUs, no dashboard) for the whole session, shut down after.
+
+    Skips when Ray is not installed (``pip install -e ".[ray]"``).
+    """
+    pytest.importorskip("ray")
+    from kgtransfer.executor import RayExecutor
+
+    executor = RayExecutor(num_cpus=2, max_retries=2)
+    try:
+        yield executor
+    finally:
+        executor.close()

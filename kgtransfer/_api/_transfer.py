@@ -211,7 +211,7 @@ def _splits(
     return train, held, ds.name or None
 
 
-def _write_back(graph: Any, result: Any, model: Any, n_classes: int) -> str:
+def _write_back(graph: Any, result: Any, model: Any, n_classes: int | None) -> str:
     """Write the result through the one record writer; returns the record id."""
     from kgtransfer.transfer import write_transfer_result
 

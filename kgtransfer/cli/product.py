@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from kgtransfer.cli._app import HomeOption, QuietOption, app, fail, progress_enabled
+from kgtransfer.cli._executor import AddressOption, ExecutorOption, executor_option
 from kgtransfer.cli._output import Format, FormatOption, emit_frame, emit_json, note, records
 from kgtransfer.errors import KGTransferError
 
@@ -135,6 +136,8 @@ def demo(
     ensemble: EnsembleOption = None,
     threads: ThreadsOption = 1,
     quiet: QuietOption = False,
+    executor: ExecutorOption = "serial",
+    address: AddressOption = None,
 ) -> None:
     """Run the whole job on the built-in zoo and write a batch report.
 
@@ -143,12 +146,14 @@ def demo(
     records (leave-one-target-out), recommends sources, fine-tunes the best one
     with the grid's budget, compares it with scratch and with the best source in
     hindsight, and writes the report (HTML, CSV, JSON, Markdown) to --out.
+    With --executor ray the grid's runs and the targets run in parallel on Ray.
 
     \b
     Examples:
       kgtransfer demo
       kgtransfer demo --home /tmp/kgt --out /tmp/reports --quiet
       kgtransfer demo --spec tiny --gnn-epochs 40
+      kgtransfer demo --spec tiny --executor ray
     """
     _threads(threads)
     from kgtransfer.api import run_demo
@@ -164,6 +169,7 @@ def demo(
             k=k,
             gnn_params=params,
             progress=progress_enabled(quiet),
+            executor=executor_option(executor, address),
         )
     except _EXPECTED as exc:
         fail(_one_line(exc))
@@ -466,6 +472,8 @@ def report_cmd(
     seed: SeedOption = 0,
     threads: ThreadsOption = 1,
     quiet: QuietOption = False,
+    executor: ExecutorOption = "serial",
+    address: AddressOption = None,
     output: Annotated[
         Format,
         typer.Option(
@@ -478,47 +486,38 @@ def report_cmd(
 ) -> None:
     """Recommend sources for many targets and write one batch report.
 
+    With --executor ray the targets are ranked in parallel on Ray (one fit per target
+    with --holdout); this process writes the report.
+
     \b
     Examples:
       kgtransfer report --targets digits_blurred,digits_5to9
       kgtransfer report --targets digits_blurred --store /tmp/graph --out /tmp/r --formats html
       kgtransfer report --targets digits_blurred,digits_5to9 --format json
+      kgtransfer report --targets digits_blurred,digits_5to9 --executor ray
     """
     _threads(threads)
-    from tqdm.auto import tqdm
-
-    from kgtransfer.api import recommend
-    from kgtransfer.report import write_report
-    from kgtransfer.transfer import GNNRecommender
+    from kgtransfer.report.batch import report_targets
 
     names = [t.strip() for t in targets.split(",") if t.strip()]
     if not names:
         fail("--targets is empty; pass dataset ids separated by commas.")
     try:
         tables = _open_tables(store, home)
-        progress = progress_enabled(quiet)
-        params = _gnn_params(seed, gnn_epochs, ensemble)
-        shared = None if holdout else GNNRecommender(**params).fit(tables)
-        recs = []
-        for name in tqdm(names, desc="report targets", disable=not progress):
-            recs.append(
-                recommend(
-                    tables,
-                    name,
-                    k=None,
-                    recommender=shared if shared is not None else GNNRecommender(**params),
-                    exclude_target_records=holdout,
-                    seed=seed,
-                )
-            )
-        paths = write_report(
-            recs,
+        batch = report_targets(
+            tables,
+            names,
             out,
+            recommender_params=_gnn_params(seed, gnn_epochs, ensemble),
+            holdout=holdout,
+            seed=seed,
+            k=k,
             formats=tuple(f.strip() for f in formats.split(",") if f.strip()),
             title=title,
-            k=k,
-            meta={"seed": seed, "holdout": holdout},
+            executor=executor_option(executor, address),
+            progress=progress_enabled(quiet),
         )
+        recs, paths = batch.recommendations, batch.paths
     except _EXPECTED as exc:
         fail(_one_line(exc))
     import pandas as pd

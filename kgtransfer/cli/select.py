@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from kgtransfer.cli._app import HomeOption, QuietOption, app, fail, progress_enabled
+from kgtransfer.cli._executor import AddressOption, ExecutorOption, executor_option
 from kgtransfer.cli.product import (
     _EXPECTED,
     EnsembleOption,
@@ -67,6 +68,8 @@ def select_cmd(
     seed: SeedOption = 0,
     threads: ThreadsOption = 1,
     quiet: QuietOption = False,
+    executor: ExecutorOption = "serial",
+    address: AddressOption = None,
 ) -> None:
     """Fine-tune the most promising sources for TARGET, learning from each trial.
 
@@ -75,12 +78,15 @@ def select_cmd(
     the result into the graph store; what it measured updates the belief about every
     other candidate (models that rise and fall together across the zoo's datasets),
     and the next candidate is the one with the largest expected improvement.
+    With --executor ray the --batch-size trials of a round run in parallel; this
+    process writes each result into the store.
 
     \b
     Examples:
       kgtransfer select digits_blurred --trials 5
       kgtransfer select digits_blurred --trials 6 --batch-size 3 --recommender popularity
       kgtransfer select mine --trials 3 --data my.csv --label-column label --keep-going
+      kgtransfer select digits_blurred --trials 6 --batch-size 2 --executor ray
     """
     _threads(threads)
     from kgtransfer.api import select_source
@@ -117,6 +123,7 @@ def select_cmd(
                 label_column=label_column,
                 progress=progress,
                 errors="collect" if keep_going else "raise",
+                executor=executor_option(executor, address),
             )
     except _EXPECTED as exc:
         fail(_one_line(exc))

@@ -16,6 +16,7 @@ from typing import Annotated
 import typer
 
 from kgtransfer.cli._app import HomeOption, QuietOption, app, fail, progress_enabled
+from kgtransfer.cli._executor import AddressOption, ExecutorOption, executor_option
 from kgtransfer.errors import KGTransferError
 
 __all__ = ["default_home", "zoo_app"]
@@ -102,15 +103,21 @@ def grid(
     quiet: QuietOption = False,
     spec: SpecOption = "default",
     errors: ErrorsOption = "raise",
+    executor: ExecutorOption = "serial",
+    address: AddressOption = None,
 ) -> None:
     """Fine-tune every source on every few-shot target, versus scratch; write the results.
 
     Needs `kgtransfer zoo build` first. Results: HOME/zoo/grid.csv and the graph.
+    With --executor ray the runs execute in parallel on Ray; this process writes each
+    result as it arrives (an interrupted grid resumes where it stopped).
 
     \b
     Examples:
       kgtransfer zoo grid
       kgtransfer zoo grid --home /tmp/kgt --spec tiny --quiet
+      kgtransfer zoo grid --executor ray
+      kgtransfer zoo grid --executor ray --address 127.0.0.1:6379
     """
     from kgtransfer.zoo import get_zoo_spec, run_grid
 
@@ -123,6 +130,7 @@ def grid(
             force=force,
             progress=progress_enabled(quiet),
             errors=errors,  # type: ignore[arg-type]  # checked by run_grid
+            executor=executor_option(executor, address),
         )
     except _EXPECTED as exc:
         fail(_one_line(exc))
