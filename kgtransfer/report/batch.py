@@ -13,11 +13,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kgtransfer.errors import ArgumentError
 from kgtransfer.executor import Executor, executor_scope
+from kgtransfer.kg.tables import as_tables
+from kgtransfer.protocols import GraphLike, TablesLike
 from kgtransfer.report.writer import write_report
+
+if TYPE_CHECKING:
+    from kgtransfer._api._recommend import Recommendation
 
 __all__ = ["BatchReport", "report_targets"]
 
@@ -31,7 +36,7 @@ class BatchReport:
         paths: ``{format: path}`` of the report files.
     """
 
-    recommendations: list[Any]
+    recommendations: list[Recommendation]
     paths: dict[str, Path]
 
 
@@ -56,17 +61,17 @@ def _rank_one(
 
 
 def report_targets(
-    graph: Any,
+    graph: GraphLike | TablesLike,
     targets: Sequence[str],
     out_dir: str | Path,
     *,
-    recommender_params: Mapping[str, Any] | None = None,
+    recommender_params: Mapping[str, object] | None = None,
     holdout: bool = True,
     seed: int = 0,
     k: int = 10,
     formats: Sequence[str] = ("html", "csv", "json", "md"),
     title: str = "kgtransfer recommendations",
-    meta: Mapping[str, Any] | None = None,
+    meta: Mapping[str, object] | None = None,
     executor: str | Executor | None = None,
     progress: bool = False,
 ) -> BatchReport:
@@ -104,10 +109,8 @@ def report_targets(
     names = [str(t) for t in targets]
     if not names:
         raise ArgumentError("targets is empty; pass dataset ids of the graph.")
-    from kgtransfer.transfer.recommend._data import as_tables
-
     tables = as_tables(graph)
-    params = {"seed": seed, **dict(recommender_params or {})}
+    params: dict[str, Any] = {"seed": seed, **dict(recommender_params or {})}
     shared = None
     if not holdout:
         from kgtransfer.transfer import GNNRecommender
