@@ -453,9 +453,12 @@ def _rerank(
     sample: int,
     seed: int,
     notes: list[str],
+    device: Any = "cpu",
 ) -> pd.DataFrame:
-    """Re-order the top ``n`` rows by a content-based estimator on a seeded sample."""
+    """Re-order the top ``n`` rows by a content-based estimator on a seeded sample
+    (the candidates' forward pass on ``device``)."""
     from kgtransfer.models import extract_features, predict_proba
+    from kgtransfer.models._device import on_device
     from kgtransfer.transfer.scores import get_score, score_input
 
     score_fn = get_score(estimator)
@@ -483,10 +486,11 @@ def _rerank(
     for model_name in head["model"]:
         try:
             model = load(str(model_name))
+            model = on_device(model, device)  # a caller's model is copied, never moved
             if kind == "features":
-                inputs = extract_features(model, x)
+                inputs = extract_features(model, x, device=device)
             else:
-                probs = predict_proba(model, x)
+                probs = predict_proba(model, x, device=device)
                 inputs = probs if kind == "probs" else probs.argmax(axis=1)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)
@@ -605,6 +609,7 @@ def recommend(
     progress: bool = False,
     compatible_only: bool = True,
     write: bool = False,
+    device: Any = "cpu",
     **filters: Any,
 ) -> Recommendation:
     """Rank source models for a target and say how much transfer is expected to help.
@@ -664,6 +669,8 @@ def recommend(
             writable ``ZooGraph``) as ``scores`` through ``ZooGraph.add_tables``, the
             validated writer (one batch; a new target's dataset row comes with
             them). ``metadata["score_batch"]`` is the batch id. Needs ``rerank``.
+        device: Where the re-ranking estimator's forward pass runs (``"cpu"``,
+            ``"auto"``, ``"cuda"``, ...; see :func:`kgtransfer.models.resolve_device`).
         **filters: Candidate filters of the recommender's ``rank`` (``license=``,
             ``max_params=``, ``task=``, ``modality=``, ``architecture=``, ...).
             ``modality`` defaults to the target's own modality when some candidate
@@ -712,6 +719,9 @@ def recommend(
     )
     check_bool(compatible_only, "compatible_only")
     check_bool(write, "write")
+    from kgtransfer.models import resolve_device
+
+    device = resolve_device(device)  # a bad device fails before any fit
     if write and (not rerank or not callable(getattr(graph, "add_tables", None))):
         raise ArgumentError(
             "write=True writes the re-ranking scores back: it needs rerank=N (N > 0) and a "
@@ -775,6 +785,7 @@ def recommend(
             sample=sample,
             seed=seed,
             notes=notes,
+            device=device,
         )
     score_batch = _write_scores(graph, ranked, rerank_estimator, resolved) if write else None
     metric = _target_metric(tables, resolved.name)

@@ -238,6 +238,7 @@ def transfer_from(
     target_model_or_arch: Any = _UNSET,
     recommendation: Any = None,
     standardize: bool = True,
+    device: Any = "cpu",
 ) -> Any:
     """Transfer a source model to a target, compare with scratch, write the record back.
 
@@ -295,6 +296,12 @@ def transfer_from(
             ["recommendation"]`` (its id, the source's rank, predicted value, gain and
             risk) links the record to it, for :func:`evaluate`.
         standardize: Standardise raw tabular data (see above); False keeps it as is.
+        device: Where the transfer and the scratch baseline train: ``"cpu"`` (default),
+            ``"auto"`` (the first CUDA GPU when torch sees one, else the CPU),
+            ``"cuda"``, ``"cuda:<index>"``, ``"mps"`` or a ``torch.device`` (see
+            :func:`kgtransfer.models.resolve_device`). The source is loaded on the CPU
+            and copied there; results do not depend on it beyond floating-point noise.
+            Only the CPU path is tested here.
 
     Returns:
         A :class:`kgtransfer.transfer.TransferResult` (``record_id`` set when written).
@@ -302,6 +309,7 @@ def transfer_from(
     Raises:
         TransferError: Nothing can be transferred between the two models.
         UnknownNameError: Unknown zoo model or method name.
+        ArgumentError: An unknown device, or an accelerator this machine lacks.
         ValueError: Bad data or budget.
 
     Example:
@@ -333,6 +341,9 @@ def transfer_from(
         raise ArgumentError(
             "transfer_from needs the target data: transfer_from(source, target, data)."
         )
+    from kgtransfer.models import resolve_device
+
+    resolve_device(device)  # a bad device fails before loading or splitting anything
     from kgtransfer._api._recommend import Recommendation
 
     if isinstance(source, Recommendation):
@@ -394,6 +405,7 @@ def transfer_from(
         target_name=name_tgt,
         source_name=name_src,
         progress=progress,
+        device=device,
     )
     result.provenance["choice"] = {"requested": method, "method": chosen, "reason": reason}
     if compat is not None:

@@ -95,6 +95,8 @@ _CLI_WORDS: tuple[tuple[str, str | Callable[[re.Match[str]], str]], ...] = (
         lambda m: f"--column-map {m[1]}:{m[2]}={m[3]}",
     ),
     (r"\bcolumn_map\b", "--column-map"),
+    (r"device='([^']*)'", r"--device \1"),
+    (r",? or a torch\.device", ""),
 )
 
 

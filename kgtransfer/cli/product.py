@@ -53,6 +53,14 @@ ThreadsOption = Annotated[
         "load).",
     ),
 ]
+DeviceOption = Annotated[
+    str,
+    typer.Option(
+        "--device",
+        help="Where models compute: cpu, auto (a CUDA GPU when torch sees one, else cpu), "
+        "cuda, cuda:N or mps. Only cpu is tested here.",
+    ),
+]
 
 
 def _threads(n: int) -> None:
@@ -232,6 +240,7 @@ def recommend_cmd(
     ensemble: EnsembleOption = None,
     seed: SeedOption = 0,
     threads: ThreadsOption = 1,
+    device: DeviceOption = "cpu",
     quiet: QuietOption = False,
     output: FormatOption = Format.table,
 ) -> None:
@@ -272,6 +281,7 @@ def recommend_cmd(
             ),
             seed=seed,
             progress=progress,
+            device=device,
         )
     except _EXPECTED as exc:
         fail(_one_line(exc))
@@ -378,6 +388,7 @@ def transfer_cmd(
     home: HomeOption = None,
     seed: SeedOption = 0,
     threads: ThreadsOption = 1,
+    device: DeviceOption = "cpu",
     quiet: QuietOption = False,
     output: FormatOption = Format.table,
 ) -> None:
@@ -389,6 +400,7 @@ def transfer_cmd(
       kgtransfer transfer cnn_small.digits digits_blurred --arch mlp --write
       kgtransfer transfer ./my_ckpt mine --data my.csv --label-column label
       kgtransfer transfer cnn_small.digits digits_blurred --format json
+      kgtransfer transfer cnn_small.digits digits_blurred --device auto
     """
     _threads(threads)
     from kgtransfer.api import transfer_from
@@ -412,6 +424,7 @@ def transfer_cmd(
                 target_name=target,
                 label_column=label_column,
                 progress=progress_enabled(quiet),
+                device=device,
             )
         finally:
             if graph is not None:
