@@ -103,6 +103,15 @@ def as_dataset(
         return data
     if isinstance(data, tuple) and len(data) == 2:
         x = np.asarray(data[0])
+        if x.dtype.kind in "UO" and x.ndim == 1 and all(isinstance(t, str) for t in x.tolist()):
+            from kgtransfer.errors import ArgumentError
+
+            raise ArgumentError(
+                f"The target's inputs are {len(x)} texts: texts become numbers only through "
+                "a source's tokenizer. transfer_from(source, None, (texts, labels)) tokenises "
+                "them with the source's; to rank sources, pass token ids (N, L), e.g. "
+                "load_source(<hf folder>)[0].tokenize(texts)."
+            )
         return from_arrays(
             x,
             np.asarray(data[1]),

@@ -76,6 +76,53 @@ def _source_compatibility(model: Any, train: Any) -> Any:
     return compat
 
 
+def is_texts(x: Any) -> bool:
+    """Whether ``x`` is a sequence of strings (a text target's inputs), not token ids."""
+    if isinstance(x, str):
+        return False
+    if isinstance(x, np.ndarray):
+        return x.ndim == 1 and len(x) > 0 and all(isinstance(t, str) for t in x.tolist())
+    return isinstance(x, list | tuple) and len(x) > 0 and all(isinstance(t, str) for t in x)
+
+
+def _text_pair(data: Any) -> bool:
+    return isinstance(data, tuple) and len(data) == 2 and is_texts(data[0])
+
+
+def _tokenized(model: Any, data: Any, test: Any) -> tuple[Any, Any, dict[str, Any] | None]:
+    """``(data, test)`` with texts (``(texts, labels)`` pairs) replaced by text datasets of
+    the source's token ids: both tokenised in one call, so they share one padded length.
+    ``(data, test, note)``; unchanged (note None) when neither holds texts."""
+    if not _text_pair(data) and not (test is not None and _text_pair(test)):
+        return data, test, None
+    if not callable(getattr(model, "tokenize", None)):
+        raise TransferError(
+            f"The target data are texts, but the source {type(model).__name__} has no "
+            "tokenizer to read them: use a Hugging Face text model saved with its tokenizer "
+            "(tokenizer.save_pretrained(folder)), or pass token ids (N, L) instead of texts."
+        )
+    from kgtransfer.data import from_arrays
+
+    pairs = [p for p in (data, test) if p is not None and _text_pair(p)]
+    if len(pairs) != len([p for p in (data, test) if p is not None]):
+        raise ValueError("data and test must both be texts or both be arrays; tokenise them alike.")
+    texts = [str(t) for p in pairs for t in p[0]]
+    ids = np.asarray(model.tokenize(texts), dtype=np.int64)  # the source's own tokenizer
+    out, start = [], 0
+    for p in pairs:
+        n = len(p[0])
+        out.append(from_arrays(ids[start : start + n], np.asarray(p[1]), name="new_dataset",
+                               modality="text"))  # fmt: skip
+        start += n
+    tokenizer = getattr(model, "tokenizer", None)
+    note = {
+        "tokenizer": str(getattr(tokenizer, "name_or_path", "") or type(tokenizer).__name__),
+        "length": int(ids.shape[1]),
+        "n_texts": len(texts),
+    }
+    return out[0], (out[1] if len(out) > 1 else None), note
+
+
 def _fresh_target(target: Any, source: Any, x: np.ndarray, n_classes: int, seed: int) -> Any:
     """The target model: a given ZooModel (copied), an architecture, or the source's own."""
     from kgtransfer.models import ZooModel, create_model
@@ -268,7 +315,10 @@ def transfer_from(
             source's own architecture (same hyper-parameters).
         data: Target data: a registered dataset name (its train/test splits), an
             ``ArrayDataset``, ``(x, y)``, ``(train, test)`` datasets, a CSV path (with
-            ``label_column``) or a torch dataset. Without ``test`` (and unless the
+            ``label_column``), a torch dataset, or ``(texts, labels)`` with a list of
+            strings for a Hugging Face text source saved with its tokenizer (tokenised
+            with it, padded to one length; ``result.provenance["preprocessing"]
+            ["tokenized"]`` says how). Without ``test`` (and unless the
             name gives one) a seeded stratified ``test_size`` split is held out.
         method: ``"auto"`` or a registered method name
             (:func:`kgtransfer.transfer.list_methods`).
@@ -358,6 +408,7 @@ def transfer_from(
             f"{type(recommendation).__name__!r}."
         )
     model, default_name = load_source(source, home=home)
+    data, test, tokenized = _tokenized(model, data, test)
     train, held, data_name = _splits(
         data,
         test,
@@ -413,6 +464,8 @@ def transfer_from(
     info = getattr(train, "metadata", {}).get("standardised")
     if info is not None:
         result.provenance["preprocessing"] = {"standardised": info}
+    if tokenized is not None:
+        result.provenance["preprocessing"] = {"tokenized": tokenized}
     if recommendation is not None:
         result.provenance["recommendation"] = recommendation.link(name_src)
     if graph is not None:
