@@ -610,6 +610,7 @@ def recommend(
     compatible_only: bool = True,
     write: bool = False,
     device: Any = "cpu",
+    column_map: Mapping[str, str] | None = None,
     **filters: Any,
 ) -> Recommendation:
     """Rank source models for a target and say how much transfer is expected to help.
@@ -669,6 +670,8 @@ def recommend(
             writable ``ZooGraph``) as ``scores`` through ``ZooGraph.add_tables``, the
             validated writer (one batch; a new target's dataset row comes with
             them). ``metadata["score_batch"]`` is the batch id. Needs ``rerank``.
+        column_map: ``{old: new}`` renames of a CSV target's columns, applied before
+            ``label_column`` is looked up (CLI ``--column-map OLD=NEW``).
         device: Where the re-ranking estimator's forward pass runs (``"cpu"``,
             ``"auto"``, ``"cuda"``, ...; see :func:`kgtransfer.models.resolve_device`).
         **filters: Candidate filters of the recommender's ``rank`` (``license=``,
@@ -719,6 +722,11 @@ def recommend(
     )
     check_bool(compatible_only, "compatible_only")
     check_bool(write, "write")
+    if column_map is not None and not isinstance(column_map, Mapping):
+        raise ArgumentError(
+            f"column_map must be a mapping {{old: new}} of CSV column names, got "
+            f"{type(column_map).__name__!r}."
+        )
     from kgtransfer.models import resolve_device
 
     device = resolve_device(device)  # a bad device fails before any fit
@@ -738,6 +746,7 @@ def recommend(
         n_neighbours=n_neighbours,
         references=references,
         seed=seed,
+        column_map=column_map,
     )
     tables = resolved.augment(tables)
     exclude = [resolved.name] if exclude_target_records else []

@@ -219,6 +219,7 @@ def _splits(
     seed: int,
     label_column: str | None,
     standardize: bool = True,
+    column_map: Mapping[str, str] | None = None,
 ) -> tuple[Any, Any, str | None]:
     """(train, test, target id) from what the user passed."""
     from kgtransfer.data import list_datasets, load_dataset, stratified_split
@@ -234,13 +235,16 @@ def _splits(
             load_dataset(data, split="test", seed=seed),
             data,
         )
-    ds = as_dataset(data, label_column=label_column, seed=seed)
+    ds = as_dataset(data, label_column=label_column, seed=seed, column_map=column_map)
     if test is None:
         train, held = stratified_split(ds, test_size, seed=seed)
         # the regime's split identity (see kgtransfer.transfer.split_identity)
         train.metadata.update(split="train", split_seed=seed, test_size=test_size)
     else:
-        train, held = ds, as_dataset(test, label_column=label_column, seed=seed)
+        train, held = (
+            ds,
+            as_dataset(test, label_column=label_column, seed=seed, column_map=column_map),
+        )
     if standardize and user_tabular(data, ds):
         from kgtransfer.data import standardize as standardise
 
@@ -286,6 +290,7 @@ def transfer_from(
     recommendation: Any = None,
     standardize: bool = True,
     device: Any = "cpu",
+    column_map: Mapping[str, str] | None = None,
 ) -> Any:
     """Transfer a source model to a target, compare with scratch, write the record back.
 
@@ -346,6 +351,9 @@ def transfer_from(
             ["recommendation"]`` (its id, the source's rank, predicted value, gain and
             risk) links the record to it, for :func:`evaluate`.
         standardize: Standardise raw tabular data (see above); False keeps it as is.
+        column_map: ``{old: new}`` renames of a CSV target's columns (``data`` and
+            ``test``), applied before ``label_column`` is looked up (CLI
+            ``--column-map OLD=NEW``).
         device: Where the transfer and the scratch baseline train: ``"cpu"`` (default),
             ``"auto"`` (the first CUDA GPU when torch sees one, else the CPU),
             ``"cuda"``, ``"cuda:<index>"``, ``"mps"`` or a ``torch.device`` (see
@@ -416,6 +424,7 @@ def transfer_from(
         seed=seed,
         label_column=label_column,
         standardize=standardize,
+        column_map=column_map,
     )
     x = np.asarray(train.x)
     n_classes = int(train.n_classes)
