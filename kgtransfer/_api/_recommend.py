@@ -18,7 +18,7 @@ from kgtransfer._api._target import ResolvedTarget, resolve_target
 from kgtransfer._api._versions import versions
 from kgtransfer.errors import ArgumentError, NotFittedError
 from kgtransfer.kg.tables import ZooTables, as_tables
-from kgtransfer.models import ZooModel
+from kgtransfer.models import Device, ZooModel
 from kgtransfer.protocols import (
     DataInput,
     DatasetLike,
@@ -455,9 +455,12 @@ def _rerank(
     sample: int,
     seed: int,
     notes: list[str],
+    device: Any = "cpu",
 ) -> pd.DataFrame:
-    """Re-order the top ``n`` rows by a content-based estimator on a seeded sample."""
+    """Re-order the top ``n`` rows by a content-based estimator on a seeded sample
+    (the candidates' forward pass on ``device``)."""
     from kgtransfer.models import extract_features, predict_proba
+    from kgtransfer.models._device import on_device
     from kgtransfer.transfer.scores import get_score, score_input
 
     score_fn = get_score(estimator)
@@ -485,10 +488,11 @@ def _rerank(
     for model_name in head["model"]:
         try:
             model = load(str(model_name))
+            model = on_device(model, device)  # a caller's model is copied, never moved
             if kind == "features":
-                inputs = extract_features(model, x)
+                inputs = extract_features(model, x, device=device)
             else:
-                probs = predict_proba(model, x)
+                probs = predict_proba(model, x, device=device)
                 inputs = probs if kind == "probs" else probs.argmax(axis=1)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)
@@ -607,6 +611,8 @@ def recommend(
     progress: bool = False,
     compatible_only: bool = True,
     write: bool = False,
+    device: Device = "cpu",
+    column_map: Mapping[str, str] | None = None,
     **filters: FilterValue,
 ) -> Recommendation:
     """Rank source models for a target and say how much transfer is expected to help.
@@ -666,6 +672,10 @@ def recommend(
             writable ``ZooGraph``) as ``scores`` through ``ZooGraph.add_tables``, the
             validated writer (one batch; a new target's dataset row comes with
             them). ``metadata["score_batch"]`` is the batch id. Needs ``rerank``.
+        column_map: ``{old: new}`` renames of a CSV target's columns, applied before
+            ``label_column`` is looked up (CLI ``--column-map OLD=NEW``).
+        device: Where the re-ranking estimator's forward pass runs (``"cpu"``,
+            ``"auto"``, ``"cuda"``, ...; see :func:`kgtransfer.models.resolve_device`).
         **filters: Candidate filters of the recommender's ``rank`` (``license=``,
             ``max_params=``, ``task=``, ``modality=``, ``architecture=``, ...).
             ``modality`` defaults to the target's own modality when some candidate
@@ -714,6 +724,14 @@ def recommend(
     )
     check_bool(compatible_only, "compatible_only")
     check_bool(write, "write")
+    if column_map is not None and not isinstance(column_map, Mapping):
+        raise ArgumentError(
+            f"column_map must be a mapping {{old: new}} of CSV column names, got "
+            f"{type(column_map).__name__!r}."
+        )
+    from kgtransfer.models import resolve_device
+
+    device = resolve_device(device)  # a bad device fails before any fit
     if write and (not rerank or not callable(getattr(graph, "add_tables", None))):
         raise ArgumentError(
             "write=True writes the re-ranking scores back: it needs rerank=N (N > 0) and a "
@@ -730,6 +748,7 @@ def recommend(
         n_neighbours=n_neighbours,
         references=references,
         seed=seed,
+        column_map=column_map,
     )
     tables = resolved.augment(tables)
     exclude = [resolved.name] if exclude_target_records else []
@@ -777,6 +796,7 @@ def recommend(
             sample=sample,
             seed=seed,
             notes=notes,
+            device=device,
         )
     score_batch = _write_scores(graph, ranked, rerank_estimator, resolved) if write else None
     metric = _target_metric(tables, resolved.name)

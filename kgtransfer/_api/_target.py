@@ -80,12 +80,14 @@ def as_dataset(
     label_column: str | None = None,
     modality: str | None = None,
     seed: int = 0,
+    column_map: Mapping[str, str] | None = None,
 ) -> ArrayDataset:
     """Turn user data into a :class:`kgtransfer.data.ArrayDataset`.
 
     Accepts an ``ArrayDataset``, a pair ``(x, y)`` of arrays, a CSV path (needs
-    ``label_column``), a registered dataset name (its seeded train split) or a
-    map-style torch dataset of ``(input, label)`` pairs.
+    ``label_column``; ``column_map`` ``{old: new}`` renames its columns first), a
+    registered dataset name (its seeded train split) or a map-style torch dataset
+    of ``(input, label)`` pairs.
 
     Raises:
         ValueError: A CSV path without ``label_column``, or data of another kind.
@@ -101,10 +103,26 @@ def as_dataset(
 
     from kgtransfer.data import ArrayDataset, from_arrays, from_csv, from_torch, load_dataset
 
+    if column_map and not (isinstance(data, (str, Path)) and Path(data).is_file()):
+        from kgtransfer.errors import ArgumentError
+
+        raise ArgumentError(
+            f"column_map renames the columns of a CSV file, but the data is a "
+            f"{type(data).__name__}: pass a CSV path, or drop column_map."
+        )
     if isinstance(data, ArrayDataset):
         return data
     if isinstance(data, tuple) and len(data) == 2:
         x = np.asarray(data[0])
+        if x.dtype.kind in "UO" and x.ndim == 1 and all(isinstance(t, str) for t in x.tolist()):
+            from kgtransfer.errors import ArgumentError
+
+            raise ArgumentError(
+                f"The target's inputs are {len(x)} texts: texts become numbers only through "
+                "a source's tokenizer. transfer_from(source, None, (texts, labels)) tokenises "
+                "them with the source's; to rank sources, pass token ids (N, L), e.g. "
+                "load_source(<hf folder>)[0].tokenize(texts)."
+            )
         return from_arrays(
             x,
             np.asarray(data[1]),
@@ -119,7 +137,9 @@ def as_dataset(
                     f"{str(path)!r} is a CSV file: say which column holds the labels "
                     "with label_column=... (CLI: --label-column)."
                 )
-            return from_csv(path, label_column=label_column, name=name or path.stem)
+            return from_csv(
+                path, label_column=label_column, name=name or path.stem, column_map=column_map
+            )
         return load_dataset(str(data), split="train", seed=seed)
     if isinstance(data, Dataset):
         first = data[0]
@@ -288,8 +308,10 @@ def resolve_target(
     n_neighbours: int = 5,
     references: Mapping[str, Any] | None = None,
     seed: int = 0,
+    column_map: Mapping[str, str] | None = None,
 ) -> ResolvedTarget:
-    """A dataset id of the graph (``kind="known"``), else new data joined by similarity.
+    """A dataset id of the graph (``kind="known"``), else new data joined by similarity
+    (a CSV file's columns renamed by ``column_map`` first).
 
     Raises:
         UnknownNameError: A string that is no graph dataset, no file and no registered
@@ -331,7 +353,9 @@ def resolve_target(
         default = Path(target).stem if isinstance(target, (str, Path)) else None
     if default is None:
         default = getattr(target, "name", None) or "new_dataset"
-    data = as_dataset(target, name=default, label_column=label_column, seed=seed)
+    data = as_dataset(
+        target, name=default, label_column=label_column, seed=seed, column_map=column_map
+    )
     # no standardisation here: fingerprints compare raw statistics with the references'
     return join_dataset(
         tables,

@@ -16,7 +16,7 @@ from kgtransfer._api._recommend import Recommendation
 from kgtransfer._api._target import as_dataset, user_tabular
 from kgtransfer.errors import TransferError
 from kgtransfer.kg import ZooGraph
-from kgtransfer.models import ZooModel
+from kgtransfer.models import Device, ZooModel
 from kgtransfer.protocols import DataInput, GraphLike, TablesLike
 from kgtransfer.transfer.evaluate import TransferResult
 from kgtransfer.transfer.training import BudgetLike
@@ -82,6 +82,53 @@ def _source_compatibility(model: Any, train: Any) -> Any:
     if not compat.compatible and _reads(model, np.asarray(train.x)) is None:
         return Compatibility(True, "reads", "runs the target's inputs as they are")
     return compat
+
+
+def is_texts(x: Any) -> bool:
+    """Whether ``x`` is a sequence of strings (a text target's inputs), not token ids."""
+    if isinstance(x, str):
+        return False
+    if isinstance(x, np.ndarray):
+        return x.ndim == 1 and len(x) > 0 and all(isinstance(t, str) for t in x.tolist())
+    return isinstance(x, list | tuple) and len(x) > 0 and all(isinstance(t, str) for t in x)
+
+
+def _text_pair(data: Any) -> bool:
+    return isinstance(data, tuple) and len(data) == 2 and is_texts(data[0])
+
+
+def _tokenized(model: Any, data: Any, test: Any) -> tuple[Any, Any, dict[str, Any] | None]:
+    """``(data, test)`` with texts (``(texts, labels)`` pairs) replaced by text datasets of
+    the source's token ids: both tokenised in one call, so they share one padded length.
+    ``(data, test, note)``; unchanged (note None) when neither holds texts."""
+    if not _text_pair(data) and not (test is not None and _text_pair(test)):
+        return data, test, None
+    if not callable(getattr(model, "tokenize", None)):
+        raise TransferError(
+            f"The target data are texts, but the source {type(model).__name__} has no "
+            "tokenizer to read them: use a Hugging Face text model saved with its tokenizer "
+            "(tokenizer.save_pretrained(folder)), or pass token ids (N, L) instead of texts."
+        )
+    from kgtransfer.data import from_arrays
+
+    pairs = [p for p in (data, test) if p is not None and _text_pair(p)]
+    if len(pairs) != len([p for p in (data, test) if p is not None]):
+        raise ValueError("data and test must both be texts or both be arrays; tokenise them alike.")
+    texts = [str(t) for p in pairs for t in p[0]]
+    ids = np.asarray(model.tokenize(texts), dtype=np.int64)  # the source's own tokenizer
+    out, start = [], 0
+    for p in pairs:
+        n = len(p[0])
+        out.append(from_arrays(ids[start : start + n], np.asarray(p[1]), name="new_dataset",
+                               modality="text"))  # fmt: skip
+        start += n
+    tokenizer = getattr(model, "tokenizer", None)
+    note = {
+        "tokenizer": str(getattr(tokenizer, "name_or_path", "") or type(tokenizer).__name__),
+        "length": int(ids.shape[1]),
+        "n_texts": len(texts),
+    }
+    return out[0], (out[1] if len(out) > 1 else None), note
 
 
 def _fresh_target(target: Any, source: Any, x: np.ndarray, n_classes: int, seed: int) -> Any:
@@ -182,6 +229,7 @@ def _splits(
     seed: int,
     label_column: str | None,
     standardize: bool = True,
+    column_map: Mapping[str, str] | None = None,
 ) -> tuple[Any, Any, str | None]:
     """(train, test, target id) from what the user passed."""
     from kgtransfer.data import list_datasets, load_dataset, stratified_split
@@ -197,13 +245,16 @@ def _splits(
             load_dataset(data, split="test", seed=seed),
             data,
         )
-    ds = as_dataset(data, label_column=label_column, seed=seed)
+    ds = as_dataset(data, label_column=label_column, seed=seed, column_map=column_map)
     if test is None:
         train, held = stratified_split(ds, test_size, seed=seed)
         # the regime's split identity (see kgtransfer.transfer.split_identity)
         train.metadata.update(split="train", split_seed=seed, test_size=test_size)
     else:
-        train, held = ds, as_dataset(test, label_column=label_column, seed=seed)
+        train, held = (
+            ds,
+            as_dataset(test, label_column=label_column, seed=seed, column_map=column_map),
+        )
     if standardize and user_tabular(data, ds):
         from kgtransfer.data import standardize as standardise
 
@@ -248,6 +299,8 @@ def transfer_from(
     target_model_or_arch: str | ZooModel | None = _UNSET,
     recommendation: Recommendation | None = None,
     standardize: bool = True,
+    device: Device = "cpu",
+    column_map: Mapping[str, str] | None = None,
 ) -> TransferResult:
     """Transfer a source model to a target, compare with scratch, write the record back.
 
@@ -277,7 +330,10 @@ def transfer_from(
             source's own architecture (same hyper-parameters).
         data: Target data: a registered dataset name (its train/test splits), an
             ``ArrayDataset``, ``(x, y)``, ``(train, test)`` datasets, a CSV path (with
-            ``label_column``) or a torch dataset. Without ``test`` (and unless the
+            ``label_column``), a torch dataset, or ``(texts, labels)`` with a list of
+            strings for a Hugging Face text source saved with its tokenizer (tokenised
+            with it, padded to one length; ``result.provenance["preprocessing"]
+            ["tokenized"]`` says how). Without ``test`` (and unless the
             name gives one) a seeded stratified ``test_size`` split is held out.
         method: ``"auto"`` or a registered method name
             (:func:`kgtransfer.transfer.list_methods`).
@@ -305,6 +361,15 @@ def transfer_from(
             ["recommendation"]`` (its id, the source's rank, predicted value, gain and
             risk) links the record to it, for :func:`evaluate`.
         standardize: Standardise raw tabular data (see above); False keeps it as is.
+        column_map: ``{old: new}`` renames of a CSV target's columns (``data`` and
+            ``test``), applied before ``label_column`` is looked up (CLI
+            ``--column-map OLD=NEW``).
+        device: Where the transfer and the scratch baseline train: ``"cpu"`` (default),
+            ``"auto"`` (the first CUDA GPU when torch sees one, else the CPU),
+            ``"cuda"``, ``"cuda:<index>"``, ``"mps"`` or a ``torch.device`` (see
+            :func:`kgtransfer.models.resolve_device`). The source is loaded on the CPU
+            and copied there; results do not depend on it beyond floating-point noise.
+            Only the CPU path is tested here.
 
     Returns:
         A :class:`kgtransfer.transfer.TransferResult` (``record_id`` set when written).
@@ -312,6 +377,7 @@ def transfer_from(
     Raises:
         TransferError: Nothing can be transferred between the two models.
         UnknownNameError: Unknown zoo model or method name.
+        ArgumentError: An unknown device, or an accelerator this machine lacks.
         ValueError: Bad data or budget.
 
     Example:
@@ -343,6 +409,9 @@ def transfer_from(
         raise ArgumentError(
             "transfer_from needs the target data: transfer_from(source, target, data)."
         )
+    from kgtransfer.models import resolve_device
+
+    resolve_device(device)  # a bad device fails before loading or splitting anything
     from kgtransfer._api._recommend import Recommendation
 
     if isinstance(source, Recommendation):
@@ -357,6 +426,7 @@ def transfer_from(
             f"{type(recommendation).__name__!r}."
         )
     model, default_name = load_source(source, home=home)
+    data, test, tokenized = _tokenized(model, data, test)
     train, held, data_name = _splits(
         data,
         test,
@@ -364,6 +434,7 @@ def transfer_from(
         seed=seed,
         label_column=label_column,
         standardize=standardize,
+        column_map=column_map,
     )
     x = np.asarray(train.x)
     n_classes = int(train.n_classes)
@@ -404,6 +475,7 @@ def transfer_from(
         target_name=name_tgt,
         source_name=name_src,
         progress=progress,
+        device=device,
     )
     result.provenance["choice"] = {"requested": method, "method": chosen, "reason": reason}
     if compat is not None:
@@ -411,6 +483,8 @@ def transfer_from(
     info = getattr(train, "metadata", {}).get("standardised")
     if info is not None:
         result.provenance["preprocessing"] = {"standardised": info}
+    if tokenized is not None:
+        result.provenance["preprocessing"] = {"tokenized": tokenized}
     if recommendation is not None:
         result.provenance["recommendation"] = recommendation.link(name_src)
     if graph is not None:

@@ -203,8 +203,11 @@ def ingest(
 _TABLES = ("models", "datasets", "records", "similarities", "scores")
 
 
-def _column_map(values: list[str]) -> dict[str, dict[str, str]] | None:
-    """``--column-map OLD=NEW`` / ``TABLE:OLD=NEW`` as add_tables' per-table column_map."""
+def _column_map(
+    values: list[str], *, tables: tuple[str, ...] = _TABLES
+) -> dict[str, dict[str, str]] | None:
+    """``--column-map OLD=NEW`` / ``TABLE:OLD=NEW`` as add_tables' per-table column_map
+    (``tables=()``: a CSV target, where only OLD=NEW applies; see :func:`csv_column_map`)."""
     if not values:
         return None
     out: dict[str, dict[str, str]] = {}
@@ -214,18 +217,27 @@ def _column_map(values: list[str]) -> dict[str, dict[str, str]] | None:
             fail(f"--column-map {item!r} is not OLD=NEW or TABLE:OLD=NEW")
         table, colon, column = old.partition(":")
         targets: tuple[str, ...]
-        if colon and table in _TABLES:
+        if colon and not tables and table in _TABLES:
+            fail(f"--column-map {item!r}: a CSV target has one table; use OLD=NEW")
+        if colon and table in tables:
             targets, old = (table,), column
-        elif colon and table and column:
+        elif colon and table and column and tables:
             from kgtransfer.errors import did_you_mean
 
             hint = f"Tables: {', '.join(_TABLES)} (a column with ':' needs TABLE:OLD=NEW)."
             fail(str(did_you_mean(table, _TABLES, what="table in --column-map", hint=hint)))
         else:
-            targets = _TABLES
+            targets = tables or ("csv",)
         for name in targets:
             out.setdefault(name, {})[old] = new
     return out
+
+
+def csv_column_map(values: list[str]) -> dict[str, str] | None:
+    """``--column-map OLD=NEW`` (repeatable) of ``recommend`` / ``transfer`` as the
+    ``{old: new}`` renames of a ``--data`` CSV file (the parser of ``ingest``'s)."""
+    per_table = _column_map(values, tables=())
+    return None if per_table is None else per_table["csv"]
 
 
 def _report(report: object) -> None:

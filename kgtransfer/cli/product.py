@@ -45,6 +45,31 @@ ThreadsOption = Annotated[
         "load).",
     ),
 ]
+ColumnMapOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--column-map",
+        help="Rename a column of the --data CSV before reading it: OLD=NEW (repeatable); "
+        "--label-column takes the new name.",
+    ),
+]
+DeviceOption = Annotated[
+    str,
+    typer.Option(
+        "--device",
+        help="Where models compute: cpu, auto (a CUDA GPU when torch sees one, else cpu), "
+        "cuda, cuda:N or mps. Only cpu is tested here.",
+    ),
+]
+
+
+def _csv_renames(values: list[str] | None, data: Path | None) -> dict[str, str] | None:
+    """``--column-map`` of a ``--data`` CSV as ``{old: new}`` (ingest's parser)."""
+    from kgtransfer.cli.graph import csv_column_map
+
+    if values and data is None:
+        fail("--column-map renames columns of the --data CSV; pass --data PATH too")
+    return csv_column_map(values or [])
 
 
 def _threads(n: int) -> None:
@@ -210,6 +235,7 @@ def recommend_cmd(
     label_column: Annotated[
         str | None, typer.Option("--label-column", help="Label column of --data.")
     ] = None,
+    column_map: ColumnMapOption = None,
     rerank: Annotated[
         int, typer.Option("--rerank", help="Re-rank the top N with an estimator.", min=0)
     ] = 0,
@@ -229,6 +255,7 @@ def recommend_cmd(
     ensemble: EnsembleOption = None,
     seed: SeedOption = 0,
     threads: ThreadsOption = 1,
+    device: DeviceOption = "cpu",
     quiet: QuietOption = False,
     output: FormatOption = Format.table,
 ) -> None:
@@ -239,6 +266,7 @@ def recommend_cmd(
       kgtransfer recommend digits_blurred --k 3
       kgtransfer recommend digits_blurred --holdout --rerank 5
       kgtransfer recommend mine --data my.csv --label-column label
+      kgtransfer recommend wine --data wine.csv --column-map quality=label --label-column label
       kgtransfer recommend digits_blurred --format csv > ranking.csv
     """
     _threads(threads)
@@ -253,6 +281,7 @@ def recommend_cmd(
         tables = _open_tables(store, home)
         if data is not None and label_column is None:
             raise ValueError("--data needs --label-column (the CSV column holding labels).")
+        renames = _csv_renames(column_map, data)
         rec = recommend(
             tables,
             str(data) if data is not None else target,
@@ -269,6 +298,8 @@ def recommend_cmd(
             ),
             seed=seed,
             progress=progress,
+            device=device,
+            column_map=renames,
         )
     except _EXPECTED as exc:
         fail(_one_line(exc))
@@ -365,6 +396,7 @@ def transfer_cmd(
     label_column: Annotated[
         str | None, typer.Option("--label-column", help="Label column of --data.")
     ] = None,
+    column_map: ColumnMapOption = None,
     epochs: Annotated[int, typer.Option("--epochs", min=1)] = 30,
     lr: Annotated[float, typer.Option("--lr")] = 3e-3,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 32,
@@ -375,6 +407,7 @@ def transfer_cmd(
     home: HomeOption = None,
     seed: SeedOption = 0,
     threads: ThreadsOption = 1,
+    device: DeviceOption = "cpu",
     quiet: QuietOption = False,
     output: FormatOption = Format.table,
 ) -> None:
@@ -385,13 +418,16 @@ def transfer_cmd(
       kgtransfer transfer cnn_small.digits digits_blurred
       kgtransfer transfer cnn_small.digits digits_blurred --arch mlp --write
       kgtransfer transfer ./my_ckpt mine --data my.csv --label-column label
+      kgtransfer transfer ./my_ckpt wine --data wine.csv --column-map quality=label --label-column label
       kgtransfer transfer cnn_small.digits digits_blurred --format json
+      kgtransfer transfer cnn_small.digits digits_blurred --device auto
     """
     _threads(threads)
     from kgtransfer.api import transfer_from
     from kgtransfer.kg import ZooGraph
 
     budget = {"epochs": epochs, "lr": lr, "batch_size": batch_size}
+    renames = _csv_renames(column_map, data)
     try:
         graph = None
         if write:
@@ -409,6 +445,8 @@ def transfer_cmd(
                 target_name=target,
                 label_column=label_column,
                 progress=progress_enabled(quiet),
+                device=device,
+                column_map=renames,
             )
         finally:
             if graph is not None:

@@ -248,3 +248,71 @@ def test_text_source_transfers_token_ids(tmp_path: Path) -> None:
     assert row["modality"] == "text" and row["vocab_size"] == 40 and row["input_length"] == 16
     ev = evaluate(result, graph)
     assert ev.source == "bert" and ev.gain == pytest.approx(result.gain)
+
+
+def _text_source(folder: Path) -> None:
+    """A tiny BERT with a word-level tokenizer saved beside it (the real folder format)."""
+    from tokenizers import Tokenizer, models, pre_tokenizers
+
+    words = ["good", "bad", "wine", "red", "white", "dry", "sweet", "old"]
+    vocab = {"[PAD]": 0, "[UNK]": 1, **{w: i + 2 for i, w in enumerate(words)}}
+    tok = Tokenizer(models.WordLevel(vocab, unk_token="[UNK]"))
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    torch.manual_seed(0)
+    config = transformers.BertConfig(
+        vocab_size=len(vocab), hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+        intermediate_size=32, num_labels=3, pad_token_id=0, max_position_embeddings=16,
+    )  # fmt: skip
+    transformers.BertForSequenceClassification(config).save_pretrained(folder)
+    transformers.PreTrainedTokenizerFast(
+        tokenizer_object=tok, pad_token="[PAD]", unk_token="[UNK]"
+    ).save_pretrained(folder)
+
+
+def _texts(n: int = 40) -> tuple[list[str], np.ndarray]:
+    rng = np.random.default_rng(0)
+    words = ["wine", "red", "white", "dry", "sweet", "old"]
+    y = np.arange(n) % 2
+    texts = [
+        " ".join([("good" if label else "bad"), *rng.choice(words, size=1 + i % 4)])
+        for i, label in enumerate(y)
+    ]
+    return texts, y
+
+
+def test_text_source_takes_plain_strings(tmp_path: Path) -> None:
+    _text_source(tmp_path / "bert")
+    texts, y = _texts()
+    kw: dict[str, Any] = {"budget": {"epochs": 1, "batch_size": 8}, "target_name": "reviews"}
+    result = transfer_from(str(tmp_path / "bert"), None, (texts, y), **kw)
+    assert result.method == "finetune" and result.target == "reviews"
+    tok = result.provenance["preprocessing"]["tokenized"]
+    assert tok["n_texts"] == 40 and tok["length"] == 5  # padded to the longest text
+    # the same as token ids made by the source's own tokenizer
+    ids = load_source(str(tmp_path / "bert"))[0].tokenize(texts).numpy()
+    by_ids = transfer_from(str(tmp_path / "bert"), None, (ids, y), **kw)
+    assert (result.accuracy, result.scratch_accuracy) == (by_ids.accuracy, by_ids.scratch_accuracy)
+    # a held-out set of texts is tokenised alike
+    split = transfer_from(
+        str(tmp_path / "bert"), None, (texts[:30], y[:30]), test=(texts[30:], y[30:]), **kw
+    )
+    assert split.provenance["n_test"] == 10
+
+
+def test_texts_need_a_source_with_a_tokenizer(tmp_path: Path) -> None:
+    from kgtransfer.errors import TransferError
+    from kgtransfer.models import create_model
+
+    texts, y = _texts(10)
+    src = create_model("mlp", n_classes=2, input_shape=(4,))
+    with pytest.raises(TransferError, match="no tokenizer to read them"):
+        transfer_from(src, None, (texts, y), budget={"epochs": 1})
+
+
+def test_recommend_says_how_texts_become_numbers() -> None:
+    from kgtransfer.errors import ArgumentError
+    from kgtransfer.kg import ZooTables
+
+    recs = pd.DataFrame({"model": ["a", "b"], "dataset": ["x", "x"], "value": [0.9, 0.5]})
+    with pytest.raises(ArgumentError, match=r"40 texts.*transfer_from\(source, None"):
+        recommend(ZooTables(records=recs), _texts(), name="reviews")

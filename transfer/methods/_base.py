@@ -13,6 +13,14 @@ inputs), ``budget`` an optional :class:`~kgtransfer.transfer.training.Budget` th
 the method's training settings for this fit (the constructor parameters stay as they
 are). Constructor parameters follow scikit-learn (``get_params``/``set_params``, so
 ``sklearn.clone`` works).
+
+Every registered method takes ``device=`` (``"cpu"`` by default; ``"auto"``, ``"cuda"``,
+``"cuda:<index>"``, ``"mps"`` or a ``torch.device``, read by
+:func:`kgtransfer.models.resolve_device`): the fit computes there and the fitted
+state stays there (``device_``); ``predict`` moves its inputs to it and returns
+numpy arrays. The source model given to ``fit`` is never moved (a copy is, when it
+is elsewhere). The device is not a hyper-parameter of the result (it is left out of
+``hyperparameters_``). Only the CPU path is tested here.
 """
 
 from __future__ import annotations
@@ -30,6 +38,7 @@ import torch
 from torch import nn
 
 from kgtransfer.errors import ArgumentError, NotFittedError
+from kgtransfer.models import resolve_device
 from kgtransfer.protocols import LabelledData
 from kgtransfer.transfer.training import (
     Budget,
@@ -64,11 +73,20 @@ class Classifier:
             raise ValueError("inputs contain NaN or inf; clean them first.")
         return x
 
+    def _compute_device(self) -> torch.device:
+        """Where the fitted state lives (``device_`` of the fit; the CPU before)."""
+        device = getattr(self, "device_", None)
+        return device if isinstance(device, torch.device) else torch.device("cpu")
+
     def predict_proba(self, data: object) -> np.ndarray:
-        """Class probabilities, shape (N, C); ``data`` is a dataset, a pair or inputs."""
+        """Class probabilities, shape (N, C); ``data`` is a dataset, a pair or inputs.
+
+        Computed on the fit's device (batches moved there), returned on the CPU.
+        """
         self._check_fitted()
         x = self._inputs(data)
-        return batched_predict(lambda b: torch.softmax(self._logits(b), 1), x).numpy()
+        dev = self._compute_device()
+        return batched_predict(lambda b: torch.softmax(self._logits(b.to(dev)), 1).cpu(), x).numpy()
 
     def predict(self, data: object) -> np.ndarray:
         """Predicted class codes, shape (N,)."""
@@ -177,7 +195,9 @@ class TransferMethod(Classifier):
 
     Attributes:
         hyperparameters_: JSON-ready effective settings of the last fit (the budget
-            applied; models by architecture, callables by name, without ``progress``).
+            applied; models by architecture, callables by name, without ``progress``
+            and ``device``).
+        device_: The ``torch.device`` the last fit computed on (from ``device=``).
     """
 
     #: Budget field -> constructor parameters it sets (empty: the method does not train).
@@ -281,8 +301,12 @@ class TransferMethod(Classifier):
         """
         target, data, budget = self._fit_args(target, data, budget, kwargs)
         p = self._settings(budget)
+        p.device = resolve_device(getattr(p, "device", "cpu"))  # checked before any work
         self._fit(source, target, data, p)
-        self.hyperparameters_ = {k: _describe(v) for k, v in vars(p).items() if k != "progress"}
+        self.device_ = p.device
+        self.hyperparameters_ = {
+            k: _describe(v) for k, v in vars(p).items() if k not in ("progress", "device")
+        }
         return self
 
     def _fit(self, source: Any, target: Any, data: TargetData | None, p: SimpleNamespace) -> None:

@@ -13,6 +13,8 @@ import torch
 from torch import nn
 
 from kgtransfer.errors import ArgumentError, TransferError
+from kgtransfer.models import Device
+from kgtransfer.models._device import on_device
 from kgtransfer.protocols import LabelledData
 from kgtransfer.transfer.methods._base import TargetData, TransferMethod, _is_data
 from kgtransfer.transfer.methods._registry import register_method
@@ -98,6 +100,9 @@ class TopKEnsemble(TransferMethod):
         models: Deprecated (pass the candidates to ``fit``): candidate models, used
             when ``fit`` gets no sources.
         k: How many to keep.
+        device: Where the kept models predict (``"cpu"``, ``"auto"``, ``"cuda"``, ...;
+            see :func:`kgtransfer.models.resolve_device`); a candidate elsewhere is
+            copied there, never moved.
 
     Attributes:
         models_: The kept models.
@@ -116,9 +121,12 @@ class TopKEnsemble(TransferMethod):
     _fitted_attr = "models_"
     _budget_params: ClassVar[dict[str, tuple[str, ...]]] = {}
 
-    def __init__(self, models: Sequence[nn.Module] | None = None, k: int = 1) -> None:
+    def __init__(
+        self, models: Sequence[nn.Module] | None = None, k: int = 1, *, device: Device = "cpu"
+    ) -> None:
         self.models = models
         self.k = k
+        self.device = device
 
     def fit(
         self,
@@ -153,7 +161,9 @@ class TopKEnsemble(TransferMethod):
     def _fit(self, source: Any, target: Any, data: TargetData | None, p: SimpleNamespace) -> None:
         if source is None:
             raise ArgumentError("TopKEnsemble needs candidate models: fit(models, data=...).")
-        models = [source] if isinstance(source, nn.Module) else list(source)
+        models = [
+            on_device(m, p.device) for m in ([source] if isinstance(source, nn.Module) else source)
+        ]
         k = p.k
         if isinstance(k, bool) or not isinstance(k, int) or k < 1:
             raise ValueError(f"k must be an int >= 1, got {k!r}.")
@@ -163,7 +173,7 @@ class TopKEnsemble(TransferMethod):
             self.selected_ = list(range(k))
             self.accuracies_: list[float] | None = None
         else:
-            x, y = as_arrays(data.train, what="data")
+            x, y = (t.to(p.device) for t in as_arrays(data.train, what="data"))
             accs = []
             for m in models:
                 m.eval()
