@@ -18,7 +18,7 @@ import torch
 from kgtransfer._versions import versions
 from kgtransfer.errors import ArgumentError
 from kgtransfer.kg import ZooGraph
-from kgtransfer.models import ZooModel, resolve_device
+from kgtransfer.models import Device, ZooModel, resolve_device
 from kgtransfer.protocols import LabelledData
 from kgtransfer.transfer.methods import (
     TargetData,
@@ -317,7 +317,7 @@ def evaluate_transfer(
     unlabeled: np.ndarray | torch.Tensor | None = None,
     progress: bool = False,
     target_arch_or_model: str | ZooModel | None = None,
-    device: Any = None,
+    device: Device | None = None,
 ) -> TransferResult:
     """Transfer ``source`` to a target and compare with training that target from scratch.
 
