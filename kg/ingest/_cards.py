@@ -576,8 +576,9 @@ def _percent_per_card(
             and not ((v > 0) & (v < 1)).any()
         ):
             if not pd.api.types.is_float_dtype(records["value"]):
-                # 2 -> 0.02, not int; other metrics' rows may hold text the validator rejects
-                records["value"] = records["value"].astype(object)
+                # 2 -> 0.02, not int; a non-number of another metric stays (it is rejected later)
+                numeric = (values.notna() | records["value"].isna()).all()
+                records["value"] = records["value"].astype("float64" if numeric else object)
             records.loc[mask, "value"] = v / 100.0
             converted.append((str(metric), [int(r) for r in records.loc[mask, ROW_COLUMN]]))
     return records

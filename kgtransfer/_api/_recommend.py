@@ -278,7 +278,7 @@ def _write_scores(
         }
     )
     datasets = resolved.datasets if resolved.kind == "new" and len(resolved.datasets) else None
-    return str(graph.add_tables(datasets=datasets, scores=scores))
+    return str(graph.add_tables(datasets=datasets, scores=scores).batch)
 
 
 def _fit_recommender(

@@ -12,7 +12,7 @@ import os
 import warnings
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import pandas as pd
 
@@ -22,6 +22,9 @@ from kgtransfer.models import ZooModel
 
 #: A source model: a loaded ``ZooModel``, a folder, a zoo name or a cached hub id.
 SourceInput: TypeAlias = ZooModel | str | os.PathLike[str]
+
+if TYPE_CHECKING:
+    from kgtransfer.kg.ingest import IngestReport
 
 __all__ = ["add_sources", "load_named_source", "source_id", "source_loader"]
 
@@ -145,7 +148,7 @@ def add_sources(
     cache_dir: str | os.PathLike[str] | None = None,
     errors: ErrorMode = "raise",
     mode: Literal["merge", "replace"] = "merge",
-) -> str:
+) -> IngestReport:
     """Describe local pretrained models in ``graph`` as one ingest batch.
 
     Each source (a loaded ZooModel, a folder, or a hub id in the local Hugging Face
@@ -164,12 +167,13 @@ def add_sources(
         names: Graph ids, one per source (default: the hub id, folder name or arch).
         cache_dir: Hugging Face cache for hub ids (default: huggingface_hub's).
         errors: ``"raise"``, ``"warn"`` or ``"collect"`` for a source that cannot be
-            loaded (skipped with a ``UserWarning`` / silently listed in
-            ``graph.last_report``; never dropped unreported).
+            loaded (skipped with a ``UserWarning`` / silently listed in the returned
+            report's ``notes``; never dropped unreported).
         mode: ``"merge"`` or ``"replace"`` (see ``ZooGraph.add_zoo_tables``).
 
     Returns:
-        The batch id.
+        The ingestion report of ``ZooGraph.add_tables``; ``report.batch`` is the batch
+        id.
 
     Raises:
         ArgumentError: Bad ``names`` / ``errors``, or nothing left to write.
@@ -208,12 +212,10 @@ def add_sources(
         models.append({"model": label or default, **row})
     if not models:
         raise ArgumentError(f"add_sources: no source could be loaded ({'; '.join(failed)}).")
-    batch = graph.add_tables(
+    report: IngestReport = graph.add_tables(
         models=pd.DataFrame(models),
         datasets=pd.DataFrame(list(datasets.values())) if datasets else None,
         mode=mode,
     )
-    report = getattr(graph, "last_report", None)
-    if failed and report is not None and hasattr(report, "notes"):
-        report.notes.extend(f"source skipped: {f}" for f in failed)
-    return str(batch)
+    report.notes.extend(f"source skipped: {f}" for f in failed)
+    return report

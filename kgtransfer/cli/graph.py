@@ -161,9 +161,9 @@ def ingest(
     renames = _column_map(column_map or [])
     try:
         with ZooGraph.open(_store(store), create=True) as graph:
-            batches = []
+            reports = []
             if any(tables.values()):
-                batches.append(
+                reports.append(
                     graph.add_tables(
                         **tables,
                         errors=mode,
@@ -173,17 +173,17 @@ def ingest(
                         mode=write,
                     )
                 )
-                _report(graph.last_report)
+                _report(reports[-1])
             if cards is not None:
-                batches.append(graph.add_model_cards(cards, errors=mode, mode=write))
-                _report(graph.last_report)
+                reports.append(graph.add_model_cards(cards, errors=mode, mode=write))
+                _report(reports[-1])
             if source:
                 from kgtransfer.api import add_sources
 
-                batches.append(add_sources(graph, source, errors=mode, mode=write))
-                _report(graph.last_report)
+                reports.append(add_sources(graph, source, errors=mode, mode=write))
+                _report(reports[-1])
             if transfergraph is not None:
-                batches.append(
+                reports.append(
                     graph.add_transfergraph(
                         transfergraph,
                         zoo=zoo.value,
@@ -191,12 +191,12 @@ def ingest(
                         mode=write,
                     )
                 )
-                _report(graph.last_report)
+                _report(reports[-1])
             stats = graph.stats()
     except _EXPECTED as exc:
         fail(_one_line(exc))
-    for batch in batches:
-        typer.echo(f"batch {batch}")
+    for report in reports:
+        typer.echo(f"batch {report.batch}")
     typer.echo(", ".join(f"{k}={v}" for k, v in stats.items()))
 
 

@@ -76,7 +76,7 @@ def zoo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, put_in_hf_cache) -> dic
 
 def test_add_sources_writes_metadata_through_the_validated_writer(zoo: dict[str, Any]) -> None:
     graph = ZooGraph()
-    batch = add_sources(graph, list(zoo.values()))
+    report = add_sources(graph, list(zoo.values()))
     ids = set(graph.ids("model"))
     assert {"org/tiny-vit", "vit-folder"} <= ids
     models = graph.to_tables().models.set_index("model")
@@ -96,7 +96,7 @@ def test_add_sources_writes_metadata_through_the_validated_writer(zoo: dict[str,
         timm_row = models.loc["timm-vit"]
         assert timm_row["architecture"] == "timm:vit_tiny_patch16_224"
         assert timm_row["library_name"] == "timm" and timm_row["input_height"] == 16
-    graph.remove_batch(batch)  # one batch, undone as one
+    graph.remove_batch(report.batch)  # one batch, undone as one
     assert "org/tiny-vit" not in graph.ids("model")
 
 
@@ -114,9 +114,9 @@ def test_add_sources_errors_are_reported_not_dropped(zoo: dict[str, Any]) -> Non
     with pytest.raises(UnknownNameError, match="huggingface-cli download org/absent"):
         add_sources(graph, ["org/absent"])
     with pytest.warns(UserWarning, match="org/absent"):
-        add_sources(graph, ["org/absent", zoo["hub"]], errors="warn")
+        report = add_sources(graph, ["org/absent", zoo["hub"]], errors="warn")
     assert graph.ids("model") == ["org/tiny-vit"]
-    assert any("org/absent" in note for note in graph.last_report.notes)
+    assert any("org/absent" in note for note in report.notes)
 
 
 def test_load_source_reads_hub_ids_folders_and_names(zoo: dict[str, Any], tmp_path: Path) -> None:
