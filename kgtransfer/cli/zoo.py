@@ -16,6 +16,7 @@ from typing import Annotated
 import typer
 
 from kgtransfer.cli._app import app, fail, progress_enabled
+from kgtransfer.cli._output import Format, FormatOption, emit_frame
 from kgtransfer.errors import KGTransferError
 
 __all__ = ["default_home", "zoo_app"]
@@ -169,6 +170,7 @@ def list_(
     home: HomeOption = None,
     seed: SeedOption = 0,
     spec: SpecOption = "default",
+    output: FormatOption = Format.table,
 ) -> None:
     """List the zoo's models with their status (built, stale, missing) and test accuracy.
 
@@ -176,6 +178,7 @@ def list_(
     Examples:
       kgtransfer zoo list
       kgtransfer zoo list --spec tiny --home /tmp/kgt
+      kgtransfer zoo list --format csv > zoo.csv
     """
     from kgtransfer.zoo import get_zoo_spec, zoo_status
 
@@ -189,4 +192,7 @@ def list_(
     shown = frame.reindex(
         columns=["model", "architecture", "dataset", "base_model", "status", "test_accuracy"]
     ).rename(columns={"test_accuracy": "test_acc"})
+    if output is not Format.table:
+        emit_frame(frame, output)  # every column, under its own name
+        return
     print_table(shown, formats={"test_acc": ".3f"})
