@@ -217,9 +217,11 @@ def low_confidence(risk: Any, low: Any, high: Any) -> str | None:
     if p is not None and math.isfinite(p) and p >= LOW_CONFIDENCE_RISK:
         reasons.append(f"P(gain<0) = {p:.2f} >= {LOW_CONFIDENCE_RISK:.2f}")
     lo, hi = _num(low), _num(high)
-    width = hi - lo if lo is not None and hi is not None else math.nan
+    width = math.nan
+    if lo is not None and hi is not None:
+        width = hi - lo
     if math.isfinite(width) and width >= LOW_CONFIDENCE_WIDTH - 1e-12:
-        reasons.append(f"90 % interval {hi - lo:.2f} wide >= {LOW_CONFIDENCE_WIDTH:.2f}")
+        reasons.append(f"90 % interval {width:.2f} wide >= {LOW_CONFIDENCE_WIDTH:.2f}")
     return "; ".join(reasons) or None
 
 
