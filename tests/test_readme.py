@@ -2,7 +2,8 @@
 
 Every ```` ```python ```` block and every command of every ```` ```bash ```` block of
 README.md is read from the file (no copy kept here) and run in document order against a home
-built the way the README says (``kgtransfer zoo build`` and ``zoo grid``, as ``make demo`` does, with the tiny zoo: ``--spec tiny``).
+built the way the README says (``kgtransfer zoo build`` and ``zoo grid``, as ``make demo``
+does, with the tiny zoo: ``--spec tiny``).
 The conventions, also stated in README.md ("Development"):
 
 * ``python`` blocks of one ``##`` section share one namespace, in order (a later block may use
@@ -356,7 +357,8 @@ def readme_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
     work.mkdir()
     user_home.mkdir()
     if SHARED.is_dir():  # commands say ../shared (from the checkout): the same from here
-        (root / "shared").symlink_to(SHARED.parent, target_is_directory=True)
+        (root / "shared").mkdir()
+        (root / "shared" / "benchmarks").symlink_to(SHARED, target_is_directory=True)
     with pytest.MonkeyPatch.context() as mp:
         _environment(mp, user_home, work)
         _cheap_recommender(mp)
