@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 import typer
 
 from kgtransfer.cli._app import app, fail, progress_enabled
+from kgtransfer.cli._output import Format, FormatOption, emit_frame, emit_json
 from kgtransfer.errors import ErrorMode, KGTransferError, check_error_mode
 
 if TYPE_CHECKING:
@@ -410,13 +411,14 @@ def query(
 
 
 @app.command()
-def stats(store: StoreOption = None) -> None:
+def stats(store: StoreOption = None, output: FormatOption = Format.table) -> None:
     """Count models, datasets, records, ... in the graph.
 
     \b
     Examples:
       kgtransfer stats
       kgtransfer stats --store /tmp/kgt/graph
+      kgtransfer stats --format json
     """
     from kgtransfer.kg import ZooGraph
 
@@ -428,6 +430,14 @@ def stats(store: StoreOption = None) -> None:
             counts["quads"] = len(graph)
     except _EXPECTED as exc:
         fail(_one_line(exc))
+    if output is Format.json:
+        emit_json(counts)  # {kind: count}
+        return
+    if output is Format.csv:
+        import pandas as pd
+
+        emit_frame(pd.DataFrame({"kind": list(counts), "count": list(counts.values())}), output)
+        return
     width = max(len(k) for k in counts)
     for kind, n in counts.items():
         typer.echo(f"{kind:<{width}}  {n}")

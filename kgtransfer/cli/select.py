@@ -15,6 +15,7 @@ import typer
 
 from kgtransfer.cli._app import HomeOption, QuietOption, app, fail, progress_enabled
 from kgtransfer.cli._executor import AddressOption, ExecutorOption, executor_option
+from kgtransfer.cli._output import Format, FormatOption, emit_frame, emit_json, note, records
 from kgtransfer.cli.product import (
     _EXPECTED,
     EnsembleOption,
@@ -70,6 +71,7 @@ def select_cmd(
     quiet: QuietOption = False,
     executor: ExecutorOption = "serial",
     address: AddressOption = None,
+    output: FormatOption = Format.table,
 ) -> None:
     """Fine-tune the most promising sources for TARGET, learning from each trial.
 
@@ -87,6 +89,7 @@ def select_cmd(
       kgtransfer select digits_blurred --trials 6 --batch-size 3 --recommender popularity
       kgtransfer select mine --trials 3 --data my.csv --label-column label --keep-going
       kgtransfer select digits_blurred --trials 6 --batch-size 2 --executor ray
+      kgtransfer select digits_blurred --trials 3 --format json | jq .best
     """
     _threads(threads)
     from kgtransfer.api import select_source
@@ -127,6 +130,9 @@ def select_cmd(
             )
     except _EXPECTED as exc:
         fail(_one_line(exc))
+    if output is not Format.table:
+        _emit_selection(sel, output, path)
+        return
     typer.echo(f"target {sel.target} ({sel.metric}); {len(sel.trials)} trials written to {path}")
     typer.echo(f"{'step':>4}  {'model':<30} {'measured':>8} {'predicted':>9} {'interval':>15}")
     for row in sel.trials.to_dict("records"):
@@ -147,3 +153,28 @@ def select_cmd(
             f"{m} ({_fmt(p)})" for m, p in zip(untried["model"], untried["predicted"], strict=True)
         )
         typer.echo(f"most promising untried: {nxt}")
+
+
+def _emit_selection(sel: Any, output: Format, path: Path) -> None:
+    """``select --format csv|json``: the trials on stdout, failures and notes on stderr."""
+    for failure in sel.metadata["failed"]:
+        note(f"failed: {failure['error']}")
+    measured = bool(sel.trials["value"].notna().any())
+    if output is Format.csv:
+        emit_frame(sel.trials, output)
+    else:
+        untried = sel.frame.loc[sel.frame["measured"].isna()]
+        emit_json(
+            {
+                "target": sel.target,
+                "metric": sel.metric,
+                "store": str(path),
+                "best": sel.best if measured else None,
+                "best_value": sel.best_value if measured else None,
+                "trials": records(sel.trials),
+                "untried": records(untried[["model", "predicted"]].head(10)),
+                "failed": list(sel.metadata["failed"]),
+            }
+        )
+    if not measured:
+        fail("no trial measured a value (see the failures above).")

@@ -17,6 +17,7 @@ import typer
 
 from kgtransfer.cli._app import HomeOption, QuietOption, app, fail, progress_enabled
 from kgtransfer.cli._executor import AddressOption, ExecutorOption, executor_option
+from kgtransfer.cli._output import Format, FormatOption, emit_frame
 from kgtransfer.errors import KGTransferError
 
 __all__ = ["default_home", "zoo_app"]
@@ -168,6 +169,7 @@ def list_(
     home: HomeOption = None,
     seed: SeedOption = 0,
     spec: SpecOption = "default",
+    output: FormatOption = Format.table,
 ) -> None:
     """List the zoo's models with their status (built, stale, missing) and test accuracy.
 
@@ -175,6 +177,7 @@ def list_(
     Examples:
       kgtransfer zoo list
       kgtransfer zoo list --spec tiny --home /tmp/kgt
+      kgtransfer zoo list --format csv > zoo.csv
     """
     from kgtransfer.zoo import get_zoo_spec, zoo_status
 
@@ -188,4 +191,7 @@ def list_(
     shown = frame.reindex(
         columns=["model", "architecture", "dataset", "base_model", "status", "test_accuracy"]
     ).rename(columns={"test_accuracy": "test_acc"})
+    if output is not Format.table:
+        emit_frame(frame, output)  # every column, under its own name
+        return
     print_table(shown, formats={"test_acc": ".3f"})

@@ -34,9 +34,12 @@ ReportItem: TypeAlias = FrameLike | pd.DataFrame | Mapping[str, object]
 
 __all__ = [
     "CANDIDATE_COLUMNS",
+    "LOW_CONFIDENCE_RISK",
+    "LOW_CONFIDENCE_WIDTH",
     "TARGET_FIELDS",
     "ReportData",
     "collect_report_data",
+    "low_confidence",
     "plain",
 ]
 
@@ -224,6 +227,41 @@ def _num(value: Any) -> float | None:
     return float(value)
 
 
+#: A prediction is low-confidence when the recommender gives its transfer at least this
+#: probability of losing to scratch (``risk``, P(gain < 0)) ...
+LOW_CONFIDENCE_RISK = 0.2
+#: ... or when its 90 % interval (``high - low``) is at least this wide, in the metric's
+#: units (0.25 = 25 accuracy points).
+LOW_CONFIDENCE_WIDTH = 0.25
+
+
+def low_confidence(risk: Any, low: Any, high: Any) -> str | None:
+    """Why a prediction is low-confidence (the report's badge), or None when it is not.
+
+    The rule: P(gain < 0) >= :data:`LOW_CONFIDENCE_RISK`, or a 90 % interval at least
+    :data:`LOW_CONFIDENCE_WIDTH` wide. Missing values never make a prediction low-confidence.
+
+    Example:
+        >>> low_confidence(0.35, 0.6, 0.7)
+        'P(gain<0) = 0.35 >= 0.20'
+        >>> low_confidence(0.05, 0.5, 0.8)
+        '90 % interval 0.30 wide >= 0.25'
+        >>> low_confidence(0.05, 0.6, 0.7) is None
+        True
+    """
+    reasons = []
+    p = _num(risk)
+    if p is not None and math.isfinite(p) and p >= LOW_CONFIDENCE_RISK:
+        reasons.append(f"P(gain<0) = {p:.2f} >= {LOW_CONFIDENCE_RISK:.2f}")
+    lo, hi = _num(low), _num(high)
+    width = math.nan
+    if lo is not None and hi is not None:
+        width = hi - lo
+    if math.isfinite(width) and width >= LOW_CONFIDENCE_WIDTH - 1e-12:
+        reasons.append(f"90 % interval {width:.2f} wide >= {LOW_CONFIDENCE_WIDTH:.2f}")
+    return "; ".join(reasons) or None
+
+
 def _reconcile_transfer(out: dict[str, Any], rows: pd.DataFrame) -> None:
     """Make a transfer outcome (``summaries``) agree with the target's candidates.
 
@@ -283,6 +321,9 @@ def _summary(target: str, rows: pd.DataFrame, given: Mapping[str, Any]) -> dict[
             predicted_gain=top["predicted_gain"],
             risk=top["risk"],
         )
+        why = low_confidence(top["risk"], top["low"], top["high"])
+        out["low_confidence"] = why is not None
+        out["low_confidence_why"] = why
     known = rows.dropna(subset=["actual"])
     if len(known):
         best = known.sort_values(["actual", "rank"], ascending=[False, True]).iloc[0]

@@ -13,7 +13,13 @@ import pandas as pd
 
 from kgtransfer.errors import ErrorMode
 from kgtransfer.report._escape import csv_frame, csv_unescape, markdown_text
-from kgtransfer.report._html import NEGATIVE_BADGE, baseline_note, render_html
+from kgtransfer.report._html import (
+    LOW_CONFIDENCE_BADGE,
+    NEGATIVE_BADGE,
+    baseline_note,
+    confidence_note,
+    render_html,
+)
 from kgtransfer.report._io import write_text_atomic
 from kgtransfer.report._rows import (
     CANDIDATE_COLUMNS,
@@ -22,6 +28,7 @@ from kgtransfer.report._rows import (
     ReportItem,
     collect_report_data,
     labelled,
+    low_confidence,
     plain,
 )
 
@@ -101,6 +108,11 @@ def _gain(value: Any) -> str:
     return _fmt(value)
 
 
+def _predicted(value: Any, why: Any) -> str:
+    """A predicted value; a low-confidence one carries the flag in words."""
+    return f"{_fmt(value)} {LOW_CONFIDENCE_BADGE}" if why else _fmt(value)
+
+
 def _markdown(data: ReportData, *, title: str, meta: dict[str, Any], k: int) -> str:
     md = markdown_text
     lines = [f"# {md(title)}", ""]
@@ -117,9 +129,17 @@ def _markdown(data: ReportData, *, title: str, meta: dict[str, Any], k: int) -> 
     lines.append("| " + " | ".join(label for _, label in cols) + " |")
     lines.append("|" + "---|" * len(cols))
     for t in data.targets:
-        cells = [_gain(t.get(c)) if c == "transfer_gain" else _fmt(t.get(c)) for c, _ in cols]
+        cells = [
+            _gain(t.get(c))
+            if c == "transfer_gain"
+            else _predicted(t.get(c), t.get("low_confidence_why"))
+            if c == "recommended_predicted"
+            else _fmt(t.get(c))
+            for c, _ in cols
+        ]
         lines.append("| " + " | ".join(cells) + " |")
     lines += ["", markdown_text(baseline_note(data.targets))]
+    lines += ["", markdown_text(confidence_note())]
     lines.append("")
     for t in data.targets:
         rows = data.candidates[data.candidates["target"] == t["target"]].head(k)
@@ -131,9 +151,10 @@ def _markdown(data: ReportData, *, title: str, meta: dict[str, Any], k: int) -> 
         for row in rows.to_dict("records"):
             interval = f"[{_fmt(plain(row['low']))}, {_fmt(plain(row['high']))}]"
             rank = plain(row["rank"])
+            why = low_confidence(row.get("risk"), row.get("low"), row.get("high"))
             lines.append(
                 f"| {'–' if rank is None else int(rank)} | {_fmt(row['model'])} "
-                f"| {_fmt(plain(row['predicted']))} | {interval} | {_fmt(plain(row['actual']))} "
+                f"| {_predicted(plain(row['predicted']), why)} | {interval} | {_fmt(plain(row['actual']))} "
                 f"| {_gain(row['actual_gain'])} | {_fmt(row['evidence'])} |"
             )
         lines.append("")
