@@ -9,7 +9,7 @@ import contextlib
 import importlib.util
 import io
 import re
-import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,7 @@ def section_code(title: str) -> str:
 
 @pytest.mark.slow
 def test_bring_your_own_models_example_runs(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, put_in_hf_cache: Callable[..., str]
 ) -> None:
     transformers = pytest.importorskip("transformers", reason="optional extra 'hf' missing")
     if importlib.util.find_spec("timm") is None:
@@ -45,11 +45,6 @@ def test_bring_your_own_models_example_runs(
     import timm
     from timm.models import save_for_hf
 
-    sys.path.insert(0, str(Path(__file__).parent / "api"))
-    try:
-        from test_sources import put_in_hf_cache  # the HF cache layout, built one way
-    finally:
-        sys.path.pop(0)
     from kgtransfer.kg import ZooGraph
 
     monkeypatch.chdir(tmp_path)
