@@ -1,0 +1,187 @@
+"""The store tests run on both backends: a local pyoxigraph store and an Oxigraph server.
+
+Every test of the modules in :data:`STORE_MODULES` runs twice, ``[local]`` and
+``[remote]``. In ``[remote]``, each ``ZooGraph()`` the test makes (directly or through
+``from_tables``, ``from_rdflib``, ...) is a :meth:`ZooGraph.connect` to an emptied
+``oxigraph serve`` (the k-th graph of a test gets the k-th server of a session pool, so
+graphs of one test never share data), and a test that opens an on-disk store
+(``ZooGraph.open``: paths, locks, snapshots, migration) is skipped as inherently local.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kgtransfer.kg import ZooGraph
+
+#: Test modules of the store's behaviour (ingest, merge, batches, remove, queries, export).
+STORE_MODULES = frozenset(
+    {
+        "test_bindings.py",
+        "test_export.py",
+        "test_fault_writeback.py",
+        "test_integrity_more.py",
+        "test_queries.py",
+        "test_rdf_import.py",
+        "test_regime.py",
+        "test_sparql_safety.py",
+        "test_store.py",
+        "test_store_ingest.py",
+        "test_store_merge.py",
+    }
+)
+
+
+def oxigraph_binary() -> Path | None:
+    """The ``oxigraph`` server binary of this environment (the ``server`` extra)."""
+    beside = Path(sys.executable).parent / "oxigraph"
+    if beside.is_file():
+        return beside
+    found = shutil.which("oxigraph")
+    return Path(found) if found else None
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class OxigraphServer:
+    """One ``oxigraph serve --location DIR --bind 127.0.0.1:PORT``, started and stopped."""
+
+    def __init__(self, location: Path) -> None:
+        binary = oxigraph_binary()
+        if binary is None:
+            pytest.skip("the oxigraph server binary is missing (pip install -e '.[server]')")
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = location.with_suffix(".log")
+        with open(self.log, "wb") as log:
+            self.proc = subprocess.Popen(
+                [
+                    str(binary),
+                    "serve",
+                    "--location",
+                    str(location),
+                    "--bind",
+                    f"127.0.0.1:{self.port}",
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"{self.url}/query?query=ASK%7B%7D", timeout=2):
+                    return
+            except OSError:
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    raise RuntimeError(
+                        f"oxigraph serve did not start: {self.log.read_text(errors='replace')}"
+                    ) from None
+                time.sleep(0.05)
+
+    def clear(self) -> None:
+        """Drop every graph (a fresh, empty store for the next test)."""
+        request = urllib.request.Request(
+            f"{self.url}/update",
+            data=b"DROP ALL",
+            headers={"Content-Type": "application/sparql-update"},
+        )
+        with urllib.request.urlopen(request, timeout=30):
+            pass
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+class ServerPool:
+    """Servers started on demand and reused by every test of the session."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.servers: list[OxigraphServer] = []
+
+    def get(self, index: int) -> OxigraphServer:
+        while len(self.servers) <= index:
+            self.servers.append(OxigraphServer(self.root / f"server{len(self.servers)}"))
+        return self.servers[index]
+
+    def stop(self) -> None:
+        for server in self.servers:
+            server.stop()
+
+
+@pytest.fixture(scope="session")
+def oxigraph_pool(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerPool]:
+    """A pool of Oxigraph servers on 127.0.0.1, stopped at the end of the session."""
+    pool = ServerPool(tmp_path_factory.mktemp("oxigraph"))
+    try:
+        yield pool
+    finally:
+        pool.stop()
+
+
+@pytest.fixture
+def oxigraph_server(oxigraph_pool: ServerPool) -> OxigraphServer:
+    """An emptied Oxigraph server (the pool's first)."""
+    server = oxigraph_pool.get(0)
+    server.clear()
+    return server
+
+
+@pytest.fixture(autouse=True, params=["local", "remote"])
+def store_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """``local`` or ``remote`` (see the module docstring); ``remote`` only for
+    :data:`STORE_MODULES` (the other modules' ``[remote]`` items are deselected)."""
+    backend: str = request.param
+    if backend == "remote":
+        pool: ServerPool = request.getfixturevalue("oxigraph_pool")
+        made = [0]
+
+        def remote_init(self: ZooGraph) -> None:
+            server = pool.get(made[0])
+            made[0] += 1
+            server.clear()
+            self.__dict__.update(ZooGraph.connect(server.url, retries=1).__dict__)
+
+        def local_only(*args: Any, **kwargs: Any) -> Any:
+            pytest.skip("inherently local: opens an on-disk store (path, lock, snapshot)")
+
+        monkeypatch.setattr(ZooGraph, "__init__", remote_init)
+        monkeypatch.setattr(ZooGraph, "open", local_only)
+    return backend
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run ``[remote]`` only for the store modules."""
+    keep, drop = [], []
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        local_module = Path(str(item.path)).name not in STORE_MODULES
+        if params.get("store_backend") == "remote" and local_module:
+            drop.append(item)
+        else:
+            keep.append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
