@@ -1413,7 +1413,23 @@ class ZooGraph:
                             handed.setdefault(holder, []).append(str(q))
                     continue
             out.append(q)
-        return out, handed
+        # several values of one field restored at once: the newest batch's wins, the older
+        # ones are handed down to it (else the field would hold two values, read in
+        # whatever order the store returns them)
+        newest: dict[tuple[Any, Any], Any] = {}
+        for q in out:
+            if _batch_of(q.graph_name) is not None and _field(q.subject, q.predicate):  # type: ignore[arg-type]
+                key = (q.subject, q.predicate)
+                if key not in newest or q.graph_name.value > newest[key].value:  # type: ignore[union-attr]
+                    newest[key] = q.graph_name
+        kept = []
+        for q in out:
+            holder = newest.get((q.subject, q.predicate))
+            if holder is not None and q.graph_name != holder:
+                handed.setdefault(holder, []).append(str(q))
+            else:
+                kept.append(q)
+        return kept, handed
 
     def batch(self, batch_id: str) -> dict[str, Any]:
         """The provenance of one ingest batch: source, times, counts, report, overwrites.
