@@ -270,8 +270,11 @@ class ZooGraph:
         still running (or was cut short by a crash) is not shown: the view is then a
         private copy without it.
 
+        A URL (``http://`` or ``https://``) opens the graph on a SPARQL server:
+        :meth:`connect` with its defaults (credentials from the environment).
+
         Args:
-            path: Folder of the store.
+            path: Folder of the store, or the URL of a SPARQL server.
             read_only: Open a read-only view.
             create: Create the store if ``path`` is missing or an empty folder.
 
@@ -284,6 +287,10 @@ class ZooGraph:
             StoreVersionError: The store was written by another format version, or not by
                 kgtransfer.
         """
+        from kgtransfer.kg._remote import is_url
+
+        if is_url(path):  # a SPARQL server (the CLI's --store http://...)
+            return cls.connect(str(path), read_only=read_only)
         path = Path(path)
         if read_only and create:
             raise ArgumentError(

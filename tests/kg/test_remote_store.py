@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import http.client
 import http.server
+import json
 import logging
 import multiprocessing
 import socket
@@ -366,3 +367,37 @@ def test_is_url_and_bad_urls() -> None:
         ZooGraph.connect("ftp://example.org")
     with pytest.raises(ArgumentError, match="timeout"):
         ZooGraph.connect("http://127.0.0.1:1", timeout=0)
+
+
+# ---------------------------------------------------------------------- the CLI
+def test_cli_takes_a_server_url_as_store(oxigraph_server: OxigraphServer, tmp_path: Any) -> None:
+    from typer.testing import CliRunner
+
+    from kgtransfer.cli import app
+
+    runner = CliRunner()
+    url = oxigraph_server.url
+    tables = _records("cli", 2)
+    for name, frame in tables.items():
+        frame.to_csv(tmp_path / f"{name}.csv", index=False)
+    ingest = ["ingest", "--store", url]
+    for name in tables:
+        ingest += [f"--{name}", str(tmp_path / f"{name}.csv")]
+    result = runner.invoke(app, ingest)
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["stats", "--store", url])
+    assert result.exit_code == 0, result.output
+    assert "records" in result.output and " 2" in result.output
+    result = runner.invoke(app, ["batches", "list", "--format", "json", "--store", url])
+    assert result.exit_code == 0, result.output
+    assert len(json.loads(result.output)) == 1
+    result = runner.invoke(
+        app, ["export", str(tmp_path / "g.nq"), "--format", "nq", "--store", url]
+    )
+    assert result.exit_code == 0, result.output
+    assert b"cli-m1" in (tmp_path / "g.nq").read_bytes()
+    assert len(ZooGraph.connect(url).records(limit=None)) == 2
+    down = f"http://127.0.0.1:{free_port()}"
+    result = runner.invoke(app, ["stats", "--store", down])
+    assert result.exit_code == 1 and "did not answer" in result.output, result.output
+    assert down in result.output and "Traceback" not in result.output
