@@ -52,9 +52,9 @@ from typing import IO, Any
 import pyoxigraph as ox
 
 from kgtransfer.errors import ArgumentError, StoreError, StoreUnavailableError
+from kgtransfer.kg._layout import _META_GRAPH, _TYPE
 from kgtransfer.kg._substitute import substitute
-from kgtransfer.kg.iri import to_iri
-from kgtransfer.kg.vocab import KGT, RDF
+from kgtransfer.kg.vocab import KGT
 
 __all__ = [
     "AUTH_ENV",
@@ -64,10 +64,9 @@ __all__ = [
 
 #: Environment variables read for credentials when ``auth=None`` (token first).
 AUTH_ENV = ("KGTRANSFER_STORE_TOKEN", "KGTRANSFER_STORE_USER", "KGTRANSFER_STORE_PASSWORD")
-# The metadata graph and the commit marker: the same IRIs as kgtransfer.kg.store's.
-_META = ox.NamedNode(to_iri("graph", "meta"))
+# The commit marker of a batch graph: ``?batch a kgt:IngestBatch`` in the metadata graph.
+_META = _META_GRAPH
 _BATCH_TYPE = ox.NamedNode(str(KGT.IngestBatch))
-_TYPE = ox.NamedNode(str(RDF.type))
 _JSON = "application/sparql-results+json"
 _RESULT_TYPES = {
     _JSON: ox.QueryResultsFormat.JSON,
@@ -423,7 +422,7 @@ class RemoteStore:
         *,
         prefixes: Mapping[str, str] | None = None,
         use_default_graph_as_union: bool = False,
-        default_graph: Iterable[Any] | Any = None,
+        default_graph: Any = None,
         named_graphs: Iterable[Any] | None = None,
         substitutions: Mapping[Any, Any] | None = None,
         base_iri: str | None = None,
