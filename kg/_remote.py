@@ -84,6 +84,8 @@ _ACCEPT = f"{_JSON}, application/n-triples;q=0.9, text/turtle;q=0.8"
 # A graph is visible to readers when it is the metadata graph or a committed batch.
 _VISIBLE = f"FILTER(?g = {_META} || EXISTS {{ GRAPH {_META} {{ ?g {_TYPE} {_BATCH_TYPE} }} }})"
 _COMMITTED = f"SELECT DISTINCT ?g WHERE {{ GRAPH {_META} {{ ?g {_TYPE} {_BATCH_TYPE} }} }}"
+#: Triples per Graph Store Protocol request of a large load.
+_UPLOAD_TRIPLES = 200_000
 _RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 _Term = ox.NamedNode | ox.BlankNode | ox.Literal
 
@@ -604,25 +606,39 @@ class RemoteStore:
     bulk_load = load
 
     def _upload(self, quads: Iterable[ox.Quad]) -> None:
-        """POST each graph's triples (Graph Store Protocol), the metadata graph last."""
+        """POST the triples of each graph (Graph Store Protocol), the metadata graph last.
+
+        A large graph goes in parts of :data:`_UPLOAD_TRIPLES` (bounded memory), unless it
+        holds blank nodes (one document keeps them one node each); readers see none of it
+        before the metadata graph (its commit marker) is there.
+        """
         graphs: dict[Any, list[ox.Triple]] = {}
+        blank: set[Any] = set()
         for q in quads:
-            graphs.setdefault(q.graph_name, []).append(q.triple)
-        order = sorted(graphs, key=lambda g: g == _META)  # stable: the metadata graph last
-        for graph in order:
-            body = ox.serialize(graphs[graph], format=ox.RdfFormat.N_TRIPLES)
-            assert body is not None
-            params = (
-                {"default": ""} if isinstance(graph, ox.DefaultGraph) else {"graph": graph.value}
-            )
-            self._request(
-                "store",
-                "POST",
-                body=body,
-                content_type="application/n-triples",
-                params=params,
-                what="load a graph",
-            )
+            graph = q.graph_name
+            triples = graphs.setdefault(graph, [])
+            triples.append(q.triple)
+            if isinstance(q.subject, ox.BlankNode) or isinstance(q.object, ox.BlankNode):
+                blank.add(graph)
+            if len(triples) >= _UPLOAD_TRIPLES and graph != _META and graph not in blank:
+                self._post_graph(graph, triples)
+                graphs[graph] = []
+        for graph in sorted(graphs, key=lambda g: g == _META):  # the metadata graph last
+            if graphs[graph]:
+                self._post_graph(graph, graphs[graph])
+
+    def _post_graph(self, graph: Any, triples: list[ox.Triple]) -> None:
+        body = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
+        assert body is not None
+        params = {"default": ""} if isinstance(graph, ox.DefaultGraph) else {"graph": graph.value}
+        self._request(
+            "store",
+            "POST",
+            body=body,
+            content_type="application/n-triples",
+            params=params,
+            what="load a graph",
+        )
 
 
 def init_store(store: RemoteStore, version_quad: ox.Quad) -> None:

@@ -401,3 +401,27 @@ def test_cli_takes_a_server_url_as_store(oxigraph_server: OxigraphServer, tmp_pa
     result = runner.invoke(app, ["stats", "--store", down])
     assert result.exit_code == 1 and "did not answer" in result.output, result.output
     assert down in result.output and "Traceback" not in result.output
+
+
+def test_a_large_load_goes_in_parts_metadata_last(
+    proxy: Proxy, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import kgtransfer.kg._remote as remote
+
+    monkeypatch.setattr(remote, "_UPLOAD_TRIPLES", 4)
+    graph = ZooGraph.connect(proxy.url)
+    proxy.seen.clear()
+    batch = graph.add_records(**_records("big", 5))
+    posts = [line for line in proxy.seen if line.startswith("POST /store")]
+    meta = urllib.parse.quote("https://w3id.org/kgtransfer/id/graph/meta", safe="")
+    assert len(posts) > 3 and meta in posts[-1] and all(meta not in p for p in posts[:-1])
+    assert len(graph.records(limit=None)) == 5
+    assert graph.batch(batch)["n_quads"] > 20
+    # a graph with blank nodes is sent whole: each blank node stays one node
+    store = graph._live
+    node = ox.BlankNode()
+    g = ox.NamedNode("https://example.org/g")
+    p = ox.NamedNode("https://example.org/p")
+    store.extend([ox.Quad(node, p, ox.Literal(i), g) for i in range(9)])
+    rows = store.query(f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ GRAPH {g} {{ ?s {p} ?o }} }}")
+    assert [int(row[0].value) for row in rows] == [1]
