@@ -425,3 +425,48 @@ def test_a_large_load_goes_in_parts_metadata_last(
     store.extend([ox.Quad(node, p, ox.Literal(i), g) for i in range(9)])
     rows = store.query(f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ GRAPH {g} {{ ?s {p} ?o }} }}")
     assert [int(row[0].value) for row in rows] == [1]
+
+
+# ---------------------------------------------------------------------- recommend, report
+def _zoo() -> dict[str, pd.DataFrame]:
+    models = ["m1", "m2", "m3", "m4"]
+    datasets = ["d1", "d2", "d3", "t"]
+    value = {"m1": 0.9, "m2": 0.8, "m3": 0.7, "m4": 0.6}
+    rows = [
+        {"model": m, "dataset": d, "value": value[m] - 0.05 * i, "seed": 0}
+        for i, d in enumerate(datasets)
+        for m in models
+    ]
+    return {
+        "models": pd.DataFrame({"model": models, "trained_on": ["d1", "d1", "d2", "d3"]}),
+        "datasets": pd.DataFrame({"dataset": datasets, "n_classes": [2.0] * 4}),
+        "records": pd.DataFrame(rows),
+        "similarities": pd.DataFrame(
+            {
+                "dataset_a": ["t", "t", "t"],
+                "dataset_b": ["d1", "d2", "d3"],
+                "similarity": [0.9, 0.5, 0.1],
+            }
+        ),
+    }
+
+
+def test_recommend_and_report_read_a_server_graph_like_a_local_one(
+    oxigraph_server: OxigraphServer, tmp_path: Any
+) -> None:
+    from kgtransfer.api import recommend
+    from kgtransfer.report import write_report
+    from kgtransfer.transfer import SimilarityRecommender
+
+    local, remote = ZooGraph(), ZooGraph.connect(oxigraph_server.url)
+    for graph in (local, remote):
+        graph.add_tables(**_zoo())
+    frames = [
+        recommend(g, "t", k=3, recommender=SimilarityRecommender()).to_frame()
+        for g in (local, remote)
+    ]
+    pd.testing.assert_frame_equal(frames[0], frames[1])
+    assert frames[1]["model"].tolist()[:1] == ["m1"]
+    rec = recommend(remote, "t", k=3, recommender=SimilarityRecommender())
+    write_report([rec], tmp_path / "report", formats=("html", "csv"), plots=False)
+    assert "m1" in (tmp_path / "report" / "report.html").read_text(encoding="utf-8")
