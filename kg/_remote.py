@@ -54,6 +54,7 @@ import pyoxigraph as ox
 from kgtransfer.errors import ArgumentError, StoreError, StoreUnavailableError
 from kgtransfer.kg._layout import _META_GRAPH, _TYPE
 from kgtransfer.kg._substitute import substitute
+from kgtransfer.kg.iri import ID_BASE
 from kgtransfer.kg.vocab import KGT
 
 __all__ = [
@@ -83,6 +84,8 @@ _GRAPH_TYPES = {
 _ACCEPT = f"{_JSON}, application/n-triples;q=0.9, text/turtle;q=0.8"
 # A graph is visible to readers when it is the metadata graph or a committed batch.
 _VISIBLE = f"FILTER(?g = {_META} || EXISTS {{ GRAPH {_META} {{ ?g {_TYPE} {_BATCH_TYPE} }} }})"
+# kgtransfer's graphs (metadata, batches, staging) all have IRIs under ID_BASE.
+_OURS = f"FILTER(STRSTARTS(STR(?g), {ox.Literal(ID_BASE)}))"
 _COMMITTED = f"SELECT DISTINCT ?g WHERE {{ GRAPH {_META} {{ ?g {_TYPE} {_BATCH_TYPE} }} }}"
 #: Triples per Graph Store Protocol request of a large load.
 _UPLOAD_TRIPLES = 200_000
@@ -492,10 +495,10 @@ class RemoteStore:
         return self.quads_for_pattern(None, None, None, None)
 
     def __len__(self) -> int:
-        """Quads on the server (every graph, committed or not)."""
+        """Quads in kgtransfer's graphs on the server (committed or not; a shared server's
+        other graphs are not ours and not counted)."""
         rows = self._select(
-            "SELECT (COUNT(*) AS ?n) WHERE { { GRAPH ?g { ?s ?p ?o } } UNION { ?s ?p ?o } }",
-            params=None,
+            f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?s ?p ?o }} {_OURS} }}", params=None
         )
         value = rows[0][0] if rows and rows[0] else None
         return int(value.value) if isinstance(value, ox.Literal) else 0
@@ -642,10 +645,10 @@ class RemoteStore:
 
 
 def init_store(store: RemoteStore, version_quad: ox.Quad) -> None:
-    """Write the store's format version if the server holds no data yet (one update:
-    several clients connecting at once write it once, and never beside foreign data)."""
+    """Write the store's format version if the server holds none of kgtransfer's graphs yet
+    (one update: several clients connecting at once write it once). Other graphs of a
+    shared server are left alone."""
     insert = store._data_block([version_quad])
     store.update(
-        f"INSERT {{ {insert} }} WHERE {{ FILTER NOT EXISTS {{ GRAPH ?g {{ ?s ?p ?o }} }} "
-        "FILTER NOT EXISTS { ?s ?p ?o } }"
+        f"INSERT {{ {insert} }} WHERE {{ FILTER NOT EXISTS {{ GRAPH ?g {{ ?s ?p ?o }} {_OURS} }} }}"
     )
