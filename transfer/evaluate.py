@@ -12,9 +12,14 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import numpy as np
+import torch
+
 from kgtransfer._versions import versions
 from kgtransfer.errors import ArgumentError
+from kgtransfer.kg import ZooGraph
 from kgtransfer.models import ZooModel
+from kgtransfer.protocols import LabelledData
 from kgtransfer.transfer.methods import (
     TargetData,
     TransferMethod,
@@ -25,6 +30,7 @@ from kgtransfer.transfer.methods import (
 from kgtransfer.transfer.methods._base import build_target
 from kgtransfer.transfer.training import (
     Budget,
+    BudgetLike,
     accuracy,
     as_arrays,
     as_budget,
@@ -298,17 +304,17 @@ def evaluate_transfer(
     method_or_name: str | TransferMethod,
     source: ZooModel,
     target: str | ZooModel | None = None,
-    train: Any = None,
-    test: Any = None,
+    train: LabelledData | None = None,
+    test: LabelledData | None = None,
     *,
-    budget: Budget | Mapping[str, Any] | Any | None = None,
+    budget: BudgetLike | None = None,
     seed: int = 0,
     scratch: bool = True,
-    graph: Any = None,
+    graph: ZooGraph | None = None,
     target_name: str | None = None,
     source_name: str | None = None,
     tolerance: float = 0.01,
-    unlabeled: Any = None,
+    unlabeled: np.ndarray | torch.Tensor | None = None,
     progress: bool = False,
     target_arch_or_model: str | ZooModel | None = None,
 ) -> TransferResult:

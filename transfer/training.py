@@ -26,7 +26,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, TypeAlias, cast
 
 import numpy as np
 import torch
@@ -35,6 +35,8 @@ from tqdm.auto import tqdm
 
 __all__ = [
     "Budget",
+    "BudgetFields",
+    "BudgetLike",
     "TrainHistory",
     "accuracy",
     "accuracy_of",
@@ -77,7 +79,24 @@ class Budget:
         }
 
 
-def as_budget(budget: Any) -> Budget:
+class BudgetFields(Protocol):
+    """Any object with a budget's fields (e.g. a zoo grid's budget)."""
+
+    @property
+    def epochs(self) -> int: ...
+
+    @property
+    def lr(self) -> float: ...
+
+    @property
+    def batch_size(self) -> int: ...
+
+
+#: What takes a budget: a :class:`Budget`, a mapping of its fields or an object with them.
+BudgetLike: TypeAlias = Budget | Mapping[str, float] | BudgetFields
+
+
+def as_budget(budget: BudgetLike) -> Budget:
     """``budget`` as a :class:`Budget`: a Budget, a mapping of its fields, or any object
     with ``epochs``, ``lr`` and ``batch_size`` (``weight_decay`` optional; e.g. a zoo budget).
 
@@ -88,7 +107,7 @@ def as_budget(budget: Any) -> Budget:
     if isinstance(budget, Budget):
         return budget
     if isinstance(budget, Mapping):
-        return Budget(**budget)
+        return Budget(**cast("dict[str, Any]", budget))
     return Budget(
         epochs=budget.epochs,
         lr=budget.lr,

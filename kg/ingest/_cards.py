@@ -499,7 +499,8 @@ def _percent_per_card(
             and not ((v > 0) & (v < 1)).any()
         ):
             if not pd.api.types.is_float_dtype(records["value"]):
-                records["value"] = records["value"].astype("float64")  # 2 -> 0.02, not int
+                # 2 -> 0.02, not int; other metrics' rows may hold text the validator rejects
+                records["value"] = records["value"].astype(object)
             records.loc[mask, "value"] = v / 100.0
             converted.append((str(metric), [int(r) for r in records.loc[mask, ROW_COLUMN]]))
     return records

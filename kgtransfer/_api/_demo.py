@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from kgtransfer._api._recommend import Recommendation, recommend
 from kgtransfer._api._transfer import Evaluation, evaluate, transfer_from
 from kgtransfer._api._versions import versions
 from kgtransfer.errors import TransferError
+from kgtransfer.zoo import ZooSpec
 
 __all__ = ["DemoResult", "run_demo"]
 
@@ -62,10 +64,10 @@ def run_demo(
     home: str | Path,
     out_dir: str | Path,
     *,
-    spec: Any = None,
+    spec: ZooSpec | None = None,
     seed: int = 0,
     k: int = 5,
-    gnn_params: dict[str, Any] | None = None,
+    gnn_params: Mapping[str, object] | None = None,
     progress: bool = False,
 ) -> DemoResult:
     """Build (or reuse) the built-in zoo and graph, run the grid, and for each target:
@@ -112,7 +114,7 @@ def run_demo(
     with ZooGraph.open(built.graph_path, read_only=True) as graph:
         tables = graph.to_tables()
     targets = zoo_targets(spec)
-    params = {"seed": seed, **(gnn_params or {})}
+    params: dict[str, Any] = {"seed": seed, **(gnn_params or {})}
     recs: list[Recommendation] = []
     evals: list[Evaluation] = []
     seconds["recommend"] = seconds["transfer"] = 0.0

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import inspect
 import math
+import os
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -16,7 +17,16 @@ import pandas as pd
 from kgtransfer._api._target import ResolvedTarget, resolve_target
 from kgtransfer._api._versions import versions
 from kgtransfer.errors import ArgumentError, NotFittedError
-from kgtransfer.kg.tables import ZooTables
+from kgtransfer.kg.tables import ZooTables, as_tables
+from kgtransfer.models import ZooModel
+from kgtransfer.protocols import (
+    DataInput,
+    DatasetLike,
+    FilterValue,
+    GraphLike,
+    RecommenderLike,
+    TablesLike,
+)
 from kgtransfer.transfer.recommend._base import BaseRecommender, metric_bounds
 from kgtransfer.transfer.recommend._checks import (
     check_bool,
@@ -28,10 +38,14 @@ from kgtransfer.transfer.recommend._checks import (
     check_text,
 )
 from kgtransfer.transfer.recommend._data import scratch_accuracies
+from kgtransfer.transfer.recommend._metrics import Z90 as _Z90
 
 __all__ = ["Recommendation", "recommend"]
 
-_Z90 = 1.6448536269514722
+
+#: Where ``recommend(..., rerank=N)`` finds candidate weights: a folder of checkpoint
+#: folders, ``{name: model}`` or a ``name -> model`` loader.
+Checkpoints: TypeAlias = str | os.PathLike[str] | Mapping[str, ZooModel] | Callable[[str], ZooModel]
 #: Columns of :meth:`Recommendation.to_frame` (after ``target``).
 RECOMMENDATION_COLUMNS = (
     "rank",
@@ -110,7 +124,7 @@ class Recommendation:
             return given
         return _recommendation_id(self.target, self.frame, self.metadata)
 
-    def link(self, model: str) -> dict[str, Any]:
+    def link(self, model: str) -> dict[str, object]:
         """What this recommendation said of ``model``: ``id, target, model, rank,
         predicted, predicted_gain, risk, compatible`` (None where it has no row)."""
         out: dict[str, Any] = {"id": self.id, "target": self.target, "model": str(model)}
@@ -147,7 +161,7 @@ class Recommendation:
             raise ValueError(f"No candidate source model for {self.target!r}; relax the filters.")
         return str(self.frame["model"].iloc[0])
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> dict[str, object]:
         """Target-level facts for reports: kind, scratch, neighbours, notes."""
         near = self.neighbours.head(3)
         return {
@@ -265,18 +279,6 @@ def _write_scores(
     )
     datasets = resolved.datasets if resolved.kind == "new" and len(resolved.datasets) else None
     return str(graph.add_tables(datasets=datasets, scores=scores))
-
-
-def _as_tables(graph: Any) -> ZooTables:
-    if isinstance(graph, ZooTables):
-        return graph
-    to_tables = getattr(graph, "to_tables", None)
-    if callable(to_tables):
-        return to_tables()
-    raise ArgumentError(
-        f"recommend() needs a ZooGraph or ZooTables as graph, got {type(graph).__name__!r}; "
-        "open one with ZooGraph.open(path)."
-    )
 
 
 def _fit_recommender(
@@ -586,11 +588,11 @@ def _check_arguments(
 
 
 def recommend(
-    graph: Any,
-    target: Any,
+    graph: GraphLike | TablesLike,
+    target: DataInput,
     k: int | None = 5,
     *,
-    recommender: Any = None,
+    recommender: RecommenderLike | None = None,
     rerank: int = 0,
     rerank_estimator: str = "logme",
     sample: int = 500,
@@ -598,14 +600,14 @@ def recommend(
     exclude_target_records: bool = False,
     name: str | None = None,
     label_column: str | None = None,
-    data: Any = None,
-    checkpoints: Any = None,
-    references: Mapping[str, Any] | None = None,
+    data: DataInput | None = None,
+    checkpoints: Checkpoints | None = None,
+    references: Mapping[str, DatasetLike] | None = None,
     n_neighbours: int = 5,
     progress: bool = False,
     compatible_only: bool = True,
     write: bool = False,
-    **filters: Any,
+    **filters: FilterValue,
 ) -> Recommendation:
     """Rank source models for a target and say how much transfer is expected to help.
 
@@ -717,7 +719,7 @@ def recommend(
             "write=True writes the re-ranking scores back: it needs rerank=N (N > 0) and a "
             f"ZooGraph as graph (got rerank={rerank!r}, graph {type(graph).__name__!r})."
         )
-    tables = _as_tables(graph)
+    tables = as_tables(graph, caller="recommend()")
     if recommender is None or isinstance(recommender, BaseRecommender):
         check_has_records(tables)  # before a new target is fingerprinted and joined
     resolved = resolve_target(

@@ -39,8 +39,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from kgtransfer.errors import ArgumentError, check_error_mode, did_you_mean
+from kgtransfer.errors import ArgumentError, ErrorMode, check_error_mode, did_you_mean
 from kgtransfer.kg.tables import ZooTables
+from kgtransfer.protocols import DataInput, GraphLike, RecommenderLike, TablesLike
 from kgtransfer.transfer.recommend._checks import (
     check_bool,
     check_int,
@@ -49,10 +50,11 @@ from kgtransfer.transfer.recommend._checks import (
     check_text,
 )
 from kgtransfer.transfer.recommend._data import as_tables, metric_directions, truth_table
+from kgtransfer.transfer.recommend._metrics import Z90 as _Z90
+from kgtransfer.transfer.training import BudgetLike
 
 __all__ = ["STRATEGIES", "Selection", "select_source"]
 
-_Z90 = 1.6448536269514722
 #: Selection rules: ``ei`` expected improvement over the best value so far (the
 #: one-step Bayes-optimal rule for "the best model tried"), ``ucb`` posterior mean
 #: + 1 sd, ``thompson`` a seeded posterior draw.
@@ -471,22 +473,22 @@ def _product_trial(
 
 # ----------------------------------------------------------------------- the search
 def select_source(
-    graph: Any,
+    graph: GraphLike | TablesLike,
     target: str,
     *,
     n_trials: int,
     trial: Callable[[str], float] | None = None,
     candidates: Iterable[str] | None = None,
-    recommender: Any = None,
+    recommender: RecommenderLike | str | None = None,
     batch_size: int = 1,
     seed: int = 0,
     strategy: str = "ei",
-    data: Any = None,
+    data: DataInput | None = None,
     home: str | Path | None = None,
-    budget: Any = None,
+    budget: BudgetLike | None = None,
     label_column: str | None = None,
     progress: bool = False,
-    errors: str = "raise",
+    errors: ErrorMode = "raise",
 ) -> Selection:
     """Choose which candidate to fine-tune next, learn from each trial, stop after ``n_trials``.
 

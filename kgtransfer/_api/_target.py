@@ -11,18 +11,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
 
+from kgtransfer.data import ArrayDataset
 from kgtransfer.errors import did_you_mean
 from kgtransfer.kg.tables import COLUMNS, ZooTables
+from kgtransfer.protocols import DataInput, DatasetLike
 
 __all__ = ["ResolvedTarget", "as_dataset", "join_dataset", "resolve_target", "user_tabular"]
 
 #: Fingerprint comparison used for a new dataset's similarity edges (as the zoo's).
-SIMILARITY_METHOD = "stats"
+SIMILARITY_METHOD: Final = "stats"
 
 
 @dataclass
@@ -72,13 +74,13 @@ def _guess_modality(sample_ndim: int) -> str:
 
 
 def as_dataset(
-    data: Any,
+    data: DataInput,
     *,
     name: str | None = None,
     label_column: str | None = None,
     modality: str | None = None,
     seed: int = 0,
-) -> Any:
+) -> ArrayDataset:
     """Turn user data into a :class:`kgtransfer.data.ArrayDataset`.
 
     Accepts an ``ArrayDataset``, a pair ``(x, y)`` of arrays, a CSV path (needs
@@ -168,11 +170,11 @@ def _reference_datasets(
 
 def join_dataset(
     tables: ZooTables,
-    data: Any,
+    data: DataInput,
     *,
     name: str,
     n_neighbours: int = 5,
-    references: Mapping[str, Any] | None = None,
+    references: Mapping[str, DatasetLike] | None = None,
     seed: int = 0,
 ) -> ResolvedTarget:
     """Fingerprint a new dataset and link it to its ``n_neighbours`` nearest known datasets.
@@ -210,7 +212,7 @@ def join_dataset(
         >>> joined.similarities[["dataset_a", "dataset_b"]].values.tolist()[0]
         ['mine', 'near']
     """
-    from kgtransfer.data import dataset_similarity, fingerprint
+    from kgtransfer.data import dataset_metadata_table, dataset_similarity, fingerprint
 
     known = sorted(set(tables.datasets["dataset"].dropna().astype(str)))
     if name in known:
@@ -243,15 +245,6 @@ def join_dataset(
             "method": SIMILARITY_METHOD,
         }
     ).astype(COLUMNS["similarities"])
-    row = {
-        "dataset": name,
-        "task": ds.task,
-        "domain": ds.domain,
-        "modality": ds.modality,
-        "language": None,
-        "n_samples": float(len(ds)),
-        "n_classes": float(ds.n_classes),
-    }
     notes = [f"joined through {len(near)} similarity edge(s) ({SIMILARITY_METHOD} fingerprints)"]
     if skipped:
         notes.append(
@@ -262,7 +255,7 @@ def join_dataset(
         name=name,
         kind="new",
         dataset=ds,
-        datasets=pd.DataFrame([row]).astype(COLUMNS["datasets"]),
+        datasets=dataset_metadata_table({name: ds}),
         similarities=similarities,
         neighbours=pd.DataFrame(
             {"dataset": [d for d, _ in near], "similarity": [s for _, s in near]}

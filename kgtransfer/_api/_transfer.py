@@ -12,13 +12,21 @@ import numpy as np
 import pandas as pd
 import torch
 
+from kgtransfer._api._recommend import Recommendation
 from kgtransfer._api._target import as_dataset, user_tabular
 from kgtransfer.errors import TransferError
+from kgtransfer.kg import ZooGraph
+from kgtransfer.models import ZooModel
+from kgtransfer.protocols import DataInput, GraphLike, TablesLike
+from kgtransfer.transfer.evaluate import TransferResult
+from kgtransfer.transfer.training import BudgetLike
 
 __all__ = ["Evaluation", "choose_method", "evaluate", "load_source", "transfer_from"]
 
 
-def load_source(source: Any, *, home: str | Path | None = None) -> tuple[Any, str]:
+def load_source(
+    source: ZooModel | str | Path, *, home: str | Path | None = None
+) -> tuple[ZooModel, str]:
     """``(model, id)`` of a source: a ZooModel, a folder, a zoo name or a cached hub id.
 
     A folder is a kgtransfer checkpoint, a timm folder or a Hugging Face
@@ -98,7 +106,9 @@ def _fresh_target(target: Any, source: Any, x: np.ndarray, n_classes: int, seed:
         return create_model(arch, n_classes=n_classes, input_shape=tuple(x.shape[1:]), **kwargs)
 
 
-def choose_method(source: Any, target: Any, x: np.ndarray, n_classes: int) -> tuple[str, str]:
+def choose_method(
+    source: ZooModel, target: ZooModel, x: np.ndarray, n_classes: int
+) -> tuple[str, str]:
     """``(method, reason)`` for ``method="auto"``.
 
     Same architecture and some tensors transferable → ``finetune`` (weights copied,
@@ -219,15 +229,15 @@ _UNSET: Any = object()
 
 
 def transfer_from(
-    source: Any,
-    target: Any = None,
-    data: Any = _UNSET,
+    source: ZooModel | str | Path | Recommendation,
+    target: str | ZooModel | None = None,
+    data: DataInput | None = _UNSET,
     *,
     method: str = "auto",
-    graph: Any = None,
+    graph: ZooGraph | None = None,
     seed: int = 0,
-    budget: Any = None,
-    test: Any = None,
+    budget: BudgetLike | None = None,
+    test: DataInput | None = None,
     test_size: float = 0.25,
     home: str | Path | None = None,
     source_name: str | None = None,
@@ -235,10 +245,10 @@ def transfer_from(
     label_column: str | None = None,
     scratch: bool = True,
     progress: bool = False,
-    target_model_or_arch: Any = _UNSET,
-    recommendation: Any = None,
+    target_model_or_arch: str | ZooModel | None = _UNSET,
+    recommendation: Recommendation | None = None,
     standardize: bool = True,
-) -> Any:
+) -> TransferResult:
     """Transfer a source model to a target, compare with scratch, write the record back.
 
     With ``method="auto"`` the method is chosen from the two models (see
@@ -458,11 +468,11 @@ class Evaluation:
     notes: list[str] = field(default_factory=list)
     recommendation_id: str | None = None
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         """All fields as a JSON-ready dict."""
         return asdict(self)
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> dict[str, object]:
         """Per-target fields for :func:`kgtransfer.report.write_report` ``summaries``."""
         return {
             "target": self.target,
@@ -524,12 +534,12 @@ def _result_regime(result: Any) -> str | None:
 
 
 def evaluate(
-    result: Any,
-    graph: Any = None,
+    result: TransferResult,
+    graph: GraphLike | TablesLike | None = None,
     *,
-    recommendation: Any = None,
+    recommendation: Recommendation | None = None,
     exclude_record: str | None = None,
-    regime: str | Mapping[str, Any] | None = None,
+    regime: str | Mapping[str, object] | None = None,
 ) -> Evaluation:
     """Judge a transfer against scratch and, where the graph has ground truth for the
     target, against the best source in hindsight.

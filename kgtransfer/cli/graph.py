@@ -20,12 +20,12 @@ import json
 import os
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
 from kgtransfer.cli._app import app, fail, progress_enabled
-from kgtransfer.errors import KGTransferError
+from kgtransfer.errors import ErrorMode, KGTransferError, check_error_mode
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -167,8 +167,8 @@ def ingest(
             "nothing to ingest: give --models/--datasets/--records/..., --cards, "
             "--transfergraph or --source"
         )
-    mode = errors.value if errors is not None else "raise"
-    write = "replace" if replace else "merge"
+    mode: ErrorMode = check_error_mode(errors.value) if errors is not None else "raise"
+    write: Literal["merge", "replace"] = "replace" if replace else "merge"
     renames = _column_map(column_map or [])
     try:
         with ZooGraph.open(_store(store), create=True) as graph:
@@ -198,7 +198,7 @@ def ingest(
                     graph.add_transfergraph(
                         transfergraph,
                         zoo=zoo.value,
-                        errors=errors.value if errors is not None else "warn",
+                        errors=mode if errors is not None else "warn",
                         mode=write,
                     )
                 )

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from kgtransfer.cli._app import app, fail, progress_enabled
+from kgtransfer.cli._app import HomeOption, QuietOption, app, fail, progress_enabled
 from kgtransfer.cli._output import Format, FormatOption, emit_frame, emit_json, note, records
 from kgtransfer.errors import KGTransferError
 
@@ -27,14 +27,6 @@ __all__ = ["demo", "recommend_cmd", "report_cmd", "transfer_cmd"]
 
 _EXPECTED = (KGTransferError, ValueError, KeyError, OSError, RuntimeError)
 
-HomeOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--home",
-        help="kgtransfer home folder (default: $KGTRANSFER_HOME or ~/.cache/kgtransfer).",
-        file_okay=False,
-    ),
-]
 StoreOption = Annotated[
     Path | None,
     typer.Option(
@@ -44,7 +36,6 @@ StoreOption = Annotated[
     ),
 ]
 SeedOption = Annotated[int, typer.Option("--seed", help="Seed of every random choice.")]
-QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
 KOption = Annotated[int, typer.Option("--k", help="Candidates shown per target.", min=1)]
 ThreadsOption = Annotated[
     int,

@@ -13,13 +13,11 @@ from typing import Annotated, Any
 
 import typer
 
-from kgtransfer.cli._app import app, fail, progress_enabled
+from kgtransfer.cli._app import HomeOption, QuietOption, app, fail, progress_enabled
 from kgtransfer.cli.product import (
     _EXPECTED,
     EnsembleOption,
     GnnEpochsOption,
-    HomeOption,
-    QuietOption,
     SeedOption,
     StoreOption,
     ThreadsOption,

@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from kgtransfer.cli._app import app, fail, progress_enabled
+from kgtransfer.cli._app import HomeOption, QuietOption, app, fail, progress_enabled
 from kgtransfer.errors import KGTransferError
 
 __all__ = ["default_home", "zoo_app"]
@@ -33,18 +33,9 @@ def default_home() -> Path:
     return Path(env).expanduser() if env else Path.home() / ".cache" / "kgtransfer"
 
 
-HomeOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--home",
-        help="kgtransfer home folder (default: $KGTRANSFER_HOME or ~/.cache/kgtransfer).",
-        file_okay=False,
-    ),
-]
 SpecOption = Annotated[str, typer.Option("--spec", help="Built-in zoo spec: default or tiny.")]
 SeedOption = Annotated[int, typer.Option("--seed", help="Global seed of training and splits.")]
 ForceOption = Annotated[bool, typer.Option("--force", help="Recompute even what is cached.")]
-QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
 ErrorsOption = Annotated[
     str,
     typer.Option(

@@ -15,7 +15,7 @@ import jinja2
 import pandas as pd
 from markupsafe import Markup
 
-from kgtransfer.report._rows import ReportData
+from kgtransfer.report._rows import ReportData, labelled
 
 __all__ = ["NEGATIVE_BADGE", "baseline_note", "render_html"]
 
@@ -25,36 +25,15 @@ _NEGATIVE_TITLE = "below the scratch baseline: this transfer lost to training fr
 #: Columns whose negative value is a negative transfer (flagged with a badge).
 _GAIN_COLUMNS = frozenset({"transfer_gain", "actual_gain"})
 
-_CANDIDATE_HEAD = [
-    ("rank", "rank"),
-    ("model", "model"),
-    ("predicted", "predicted"),
-    ("low", "low"),
-    ("high", "high"),
-    ("predicted_gain", "pred. gain"),
-    ("risk", "P(gain<0)"),
-    ("actual", "measured"),
-    ("actual_gain", "measured gain"),
-    ("evidence", "evidence"),
-]
-
-_SUMMARY_HEAD = [
-    ("target", "target"),
-    ("kind", "kind"),
-    ("recommended", "recommended"),
-    ("recommended_predicted", "predicted"),
-    ("recommended_actual", "measured"),
-    ("scratch", "scratch"),
-    ("predicted_gain", "pred. gain"),
-    ("risk", "P(gain<0)"),
-    ("transfer_method", "method"),
-    ("transfer_value", "transferred"),
-    ("transfer_gain", "transfer gain"),
-    ("transfer_source_rank", "source rank"),
-    ("best_in_hindsight", "best in hindsight"),
-    ("best_actual", "best value"),
-    ("regret", "regret"),
-]
+_CANDIDATE_HEAD = labelled(
+    ("rank", "model", "predicted", "low", "high", "predicted_gain", "risk", "actual",
+     "actual_gain", "evidence")
+)  # fmt: skip
+_SUMMARY_HEAD = labelled(
+    ("target", "kind", "recommended", "recommended_predicted", "recommended_actual", "scratch",
+     "predicted_gain", "risk", "transfer_method", "transfer_value", "transfer_gain",
+     "transfer_source_rank", "best_in_hindsight", "best_actual", "regret")
+)  # fmt: skip
 #: Columns of ids (long, hostile text): they may break anywhere to fit the page.
 _ID_COLUMNS = frozenset({"target", "model", "recommended", "best_in_hindsight", "transfer_source"})
 #: Facts listed under each target's heading.

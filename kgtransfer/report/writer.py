@@ -19,7 +19,9 @@ from kgtransfer.report._rows import (
     CANDIDATE_COLUMNS,
     TARGET_FIELDS,
     ReportData,
+    ReportItem,
     collect_report_data,
+    labelled,
     plain,
 )
 
@@ -106,18 +108,10 @@ def _markdown(data: ReportData, *, title: str, meta: dict[str, Any], k: int) -> 
     lines.append("")
     if data.problems:
         lines += ["## Problems", ""] + [f"- {md(p)}" for p in data.problems] + [""]
-    cols = [
-        ("target", "target"),
-        ("recommended", "recommended"),
-        ("recommended_predicted", "predicted"),
-        ("recommended_actual", "measured"),
-        ("scratch", "scratch"),
-        ("predicted_gain", "pred. gain"),
-        ("risk", "P(gain<0)"),
-        ("transfer_gain", "transfer gain"),
-        ("best_in_hindsight", "best in hindsight"),
-        ("regret", "regret"),
-    ]
+    cols = labelled(
+        ("target", "recommended", "recommended_predicted", "recommended_actual", "scratch",
+         "predicted_gain", "risk", "transfer_gain", "best_in_hindsight", "regret")
+    )  # fmt: skip
     cols = [(c, label) for c, label in cols if any(t.get(c) is not None for t in data.targets)]
     lines += ["## Summary", ""]
     lines.append("| " + " | ".join(label for _, label in cols) + " |")
@@ -147,15 +141,15 @@ def _markdown(data: ReportData, *, title: str, meta: dict[str, Any], k: int) -> 
 
 
 def write_report(
-    rows_or_recommendations: Any,
+    rows_or_recommendations: ReportItem | Iterable[ReportItem],
     out_dir: str | Path,
     *,
     formats: Sequence[str] = ("html", "csv", "json", "md"),
     title: str = "kgtransfer recommendations",
-    summaries: Iterable[Mapping[str, Any]] | pd.DataFrame | None = None,
+    summaries: Iterable[Mapping[str, object]] | pd.DataFrame | None = None,
     k: int = 10,
     plots: bool = True,
-    meta: Mapping[str, Any] | None = None,
+    meta: Mapping[str, object] | None = None,
     errors: ErrorMode = "raise",
 ) -> dict[str, Path]:
     """Write a batch report over many targets.

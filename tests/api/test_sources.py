@@ -4,7 +4,6 @@ real on-disk formats; a fake HF cache under a tmp HF_HOME; nothing touches the n
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 from pathlib import Path
 from typing import Any
@@ -46,25 +45,8 @@ def images(name: str, shift: float, n: int = 40, seed: int = 0) -> Any:
     return from_arrays(x, y, name=name, modality="image", task="brightness")
 
 
-def put_in_hf_cache(folder: Path, cache: Path, repo_id: str, card: str | None = None) -> None:
-    repo = cache / ("models--" + repo_id.replace("/", "--"))
-    files = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
-    if card is not None:
-        files["README.md"] = card.encode()
-    commit = hashlib.sha1(b"".join(sorted(files.values()))).hexdigest()
-    snap = repo / "snapshots" / commit
-    (repo / "blobs").mkdir(parents=True)
-    snap.mkdir(parents=True)
-    for name, data in files.items():
-        blob = hashlib.sha256(data).hexdigest()
-        (repo / "blobs" / blob).write_bytes(data)
-        (snap / name).symlink_to(Path("..") / ".." / "blobs" / blob)
-    (repo / "refs").mkdir()
-    (repo / "refs" / "main").write_text(commit)
-
-
 @pytest.fixture()
-def zoo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+def zoo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, put_in_hf_cache) -> dict[str, Any]:
     """An HF ViT in the (fake, offline) HF cache, an HF ViT folder and a timm folder."""
     import huggingface_hub.constants as hub_constants
 

@@ -55,6 +55,20 @@ def test_card_percent_conversion_is_a_warning(tmp_path: Path) -> None:
     assert any("percent" in w for w in graph.last_report.warnings)
 
 
+def test_card_percent_conversion_beside_a_text_value_of_another_metric(tmp_path: Path) -> None:
+    """Found by the fuzz test below: a whole-number percent of one metric beside a text
+    value of another made pandas refuse the float cast of the whole column."""
+    results = [
+        {"dataset": {"type": "cifar10"}, "metrics": [{"type": "accuracy", "value": 2}]},
+        {"dataset": {"type": "cifar10"}, "metrics": [{"type": "f1", "value": ""}]},
+    ]
+    index = [{"name": "org/m", "results": results}]
+    card = _card(tmp_path, "m", {"model_name": "org/m", "model-index": index})
+    tables, report = read_model_cards(card, errors="collect")
+    assert tables.records["value"].tolist() == [pytest.approx(0.02)]
+    assert [r.column for r in report.rejections] == ["value"]
+
+
 def test_card_whole_number_percent_becomes_a_fraction(tmp_path: Path) -> None:
     """Found by the fuzz test below: integer percents (``accuracy: 2``) made pandas refuse
     to write 0.02 into an integer column."""

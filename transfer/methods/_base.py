@@ -20,6 +20,7 @@ from __future__ import annotations
 import copy
 import inspect
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any, ClassVar, TypeVar
@@ -29,7 +30,14 @@ import torch
 from torch import nn
 
 from kgtransfer.errors import ArgumentError, NotFittedError
-from kgtransfer.transfer.training import Budget, as_arrays, as_budget, batched_predict
+from kgtransfer.protocols import LabelledData
+from kgtransfer.transfer.training import (
+    Budget,
+    BudgetLike,
+    as_arrays,
+    as_budget,
+    batched_predict,
+)
 
 __all__ = ["Classifier", "TargetData", "TransferMethod", "build_target"]
 
@@ -48,7 +56,7 @@ class Classifier:
     def _logits(self, x: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
-    def _inputs(self, data: Any) -> torch.Tensor:
+    def _inputs(self, data: object) -> torch.Tensor:
         if hasattr(data, "x") or hasattr(data, "tensors") or isinstance(data, tuple):
             return as_arrays(data, what="data")[0]
         x = torch.as_tensor(np.asarray(data, dtype=np.float32))
@@ -56,17 +64,18 @@ class Classifier:
             raise ValueError("inputs contain NaN or inf; clean them first.")
         return x
 
-    def predict_proba(self, data: Any) -> np.ndarray:
+    def predict_proba(self, data: object) -> np.ndarray:
         """Class probabilities, shape (N, C); ``data`` is a dataset, a pair or inputs."""
         self._check_fitted()
         x = self._inputs(data)
         return batched_predict(lambda b: torch.softmax(self._logits(b), 1), x).numpy()
 
-    def predict(self, data: Any) -> np.ndarray:
+    def predict(self, data: object) -> np.ndarray:
         """Predicted class codes, shape (N,)."""
-        return self.predict_proba(data).argmax(1)
+        codes: np.ndarray = self.predict_proba(data).argmax(1)
+        return codes
 
-    def score(self, data: Any) -> float:
+    def score(self, data: LabelledData) -> float:
         """Accuracy on a labelled dataset (higher is better)."""
         self._check_fitted()
         x, y = as_arrays(data, what="data")
@@ -240,12 +249,12 @@ class TransferMethod(Classifier):
     # -- the one fit -------------------------------------------------------------------
     def fit(
         self: _M,
-        source: Any = None,
-        target: Any = None,
-        data: Any = None,
-        budget: Any = None,
+        source: nn.Module | Sequence[nn.Module] | None = None,
+        target: str | nn.Module | LabelledData | None = None,
+        data: LabelledData | TargetData | None = None,
+        budget: BudgetLike | None = None,
         /,
-        **kwargs: Any,
+        **kwargs: object,
     ) -> _M:
         """Transfer ``source`` to ``target`` on the target ``data``; returns self.
 

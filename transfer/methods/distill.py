@@ -113,7 +113,8 @@ class Distill(TransferMethod):
         return False
 
     def _logits(self, x: torch.Tensor) -> torch.Tensor:
-        return self.model_(x)
+        out: torch.Tensor = self.model_(x)
+        return out
 
     @staticmethod
     def _check(p: SimpleNamespace, teacher: ZooModel, student: ZooModel, y: torch.Tensor) -> None:

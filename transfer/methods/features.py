@@ -98,10 +98,12 @@ class FeatureTransfer(TransferMethod):
 
     def _features(self, x: torch.Tensor) -> torch.Tensor:
         f = self.encoder_.forward_features(x)
-        return (f - self.mean_) / self.std_
+        out: torch.Tensor = (f - self.mean_) / self.std_
+        return out
 
     def _logits(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head_(self._features(x))
+        out: torch.Tensor = self.head_(self._features(x))
+        return out
 
     def _fit(self, source: Any, target: Any, data: TargetData | None, p: SimpleNamespace) -> None:
         if p.head not in HEADS:

@@ -117,7 +117,8 @@ class FineTune(TransferMethod):
         return False if self.train_blocks == "all" else (True if self.train_blocks == 0 else None)
 
     def _logits(self, x: torch.Tensor) -> torch.Tensor:
-        return self.model_(x)
+        out: torch.Tensor = self.model_(x)
+        return out
 
     @staticmethod
     def _check(p: SimpleNamespace) -> None:
@@ -192,7 +193,8 @@ class FineTune(TransferMethod):
 
         def batch_loss(idx: torch.Tensor) -> torch.Tensor:
             xb = x[idx] if augment is None else augment(x[idx], gen)
-            return loss_fn(base(xb), y[idx])
+            loss: torch.Tensor = loss_fn(base(xb), y[idx])
+            return loss
 
         val_fn = None
         if data is not None and data.val is not None:

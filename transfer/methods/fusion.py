@@ -6,17 +6,18 @@ import copy
 import warnings
 from collections.abc import Sequence
 from types import SimpleNamespace
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import numpy as np
 import torch
 from torch import nn
 
 from kgtransfer.errors import ArgumentError, TransferError
+from kgtransfer.protocols import LabelledData
 from kgtransfer.transfer.methods._base import TargetData, TransferMethod, _is_data
 from kgtransfer.transfer.methods._registry import register_method
 from kgtransfer.transfer.methods._report import TensorNote, TransferReport
-from kgtransfer.transfer.training import as_arrays, batched_predict
+from kgtransfer.transfer.training import BudgetLike, as_arrays, batched_predict
 
 __all__ = ["TopKEnsemble", "average_weights"]
 
@@ -121,18 +122,19 @@ class TopKEnsemble(TransferMethod):
 
     def fit(
         self,
-        source: Any = None,
-        target: Any = None,
-        data: Any = None,
-        budget: Any = None,
+        source: nn.Module | Sequence[nn.Module] | LabelledData | None = None,
+        target: str | nn.Module | LabelledData | None = None,
+        data: LabelledData | TargetData | None = None,
+        budget: BudgetLike | None = None,
         /,
-        **kwargs: Any,
+        **kwargs: object,
     ) -> TopKEnsemble:
         """Keep the k models of ``source`` most accurate on ``data`` (the first k without).
 
         The deprecated ``TopKEnsemble(models, k).fit(data)`` form still works for one
         release (with a ``DeprecationWarning``).
         """
+        models: Any = source  # the deprecated form passes the data first
         if self.models is not None and (source is None or _is_data(source)):
             warnings.warn(
                 "TopKEnsemble(models, k).fit(data) is deprecated and will be removed in the "
@@ -143,9 +145,9 @@ class TopKEnsemble(TransferMethod):
             if source is not None:
                 if data is not None or "data" in kwargs:
                     raise ArgumentError("The data was given twice; pass it once as data.")
-                data = source
-            source = self.models
-        super().fit(source, target, data, budget, **kwargs)
+                data = cast("LabelledData", source)
+            models = self.models
+        super().fit(models, target, data, budget, **kwargs)
         return self
 
     def _fit(self, source: Any, target: Any, data: TargetData | None, p: SimpleNamespace) -> None:
