@@ -495,10 +495,12 @@ class RemoteStore:
         return self.quads_for_pattern(None, None, None, None)
 
     def __len__(self) -> int:
-        """Quads in kgtransfer's graphs on the server (committed or not; a shared server's
-        other graphs are not ours and not counted)."""
+        """Quads in kgtransfer's graphs (committed or not) and in the default graph; a
+        shared server's other named graphs are not ours and not counted."""
         rows = self._select(
-            f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?s ?p ?o }} {_OURS} }}", params=None
+            f"SELECT (COUNT(*) AS ?n) WHERE {{ {{ GRAPH ?g {{ ?s ?p ?o }} {_OURS} }} "
+            "UNION { ?s ?p ?o } }",
+            params=None,
         )
         value = rows[0][0] if rows and rows[0] else None
         return int(value.value) if isinstance(value, ox.Literal) else 0

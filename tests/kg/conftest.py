@@ -126,15 +126,15 @@ class ServerPool:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.servers: list[OxigraphServer] = []
+        self.servers: dict[Any, OxigraphServer] = {}
 
-    def get(self, index: int) -> OxigraphServer:
-        while len(self.servers) <= index:
-            self.servers.append(OxigraphServer(self.root / f"server{len(self.servers)}"))
-        return self.servers[index]
+    def get(self, key: Any) -> OxigraphServer:
+        if key not in self.servers:
+            self.servers[key] = OxigraphServer(self.root / f"server{len(self.servers)}")
+        return self.servers[key]
 
     def stop(self) -> None:
-        for server in self.servers:
+        for server in self.servers.values():
             server.stop()
 
 
@@ -151,34 +151,77 @@ def oxigraph_pool(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerPo
 @pytest.fixture
 def oxigraph_server(oxigraph_pool: ServerPool) -> OxigraphServer:
     """An emptied Oxigraph server (the pool's first)."""
-    server = oxigraph_pool.get(0)
+    server = oxigraph_pool.get(("test", 0))
     server.clear()
     return server
 
 
-@pytest.fixture(autouse=True, params=["local", "remote"])
-def store_backend(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+class _Made:
+    """Which server the next ``ZooGraph()`` gets: a test's k-th graph gets the pool's
+    k-th server; a graph of a module-scoped fixture (made before any test runs) gets a
+    server of its own for the module."""
+
+    def __init__(self) -> None:
+        self.in_test = False
+        self.in_test_count = 0
+        self.module_count = 0
+
+    def next_key(self) -> tuple[str, int]:
+        if self.in_test:
+            self.in_test_count += 1
+            return ("test", self.in_test_count - 1)
+        self.module_count += 1
+        return ("module", self.module_count - 1)
+
+
+@pytest.fixture(scope="module", autouse=True, params=["local", "remote"])
+def store_backend(request: pytest.FixtureRequest) -> Iterator[str]:
     """``local`` or ``remote`` (see the module docstring); ``remote`` only for
-    :data:`STORE_MODULES` (the other modules' ``[remote]`` items are deselected)."""
+    :data:`STORE_MODULES` (the other modules' ``[remote]`` items are deselected).
+    Module-scoped, so module-scoped graph fixtures are remote too."""
     backend: str = request.param
-    if backend == "remote":
-        if request.node.originalname in LOCAL_ONLY:
-            pytest.skip("inherently local: runs its own local store in a subprocess")
-        pool: ServerPool = request.getfixturevalue("oxigraph_pool")
-        made = [0]
+    if backend == "local":
+        yield backend
+        return
+    pool: ServerPool = request.getfixturevalue("oxigraph_pool")
+    made = _Made()
 
-        def remote_init(self: ZooGraph) -> None:
-            server = pool.get(made[0])
-            made[0] += 1
-            server.clear()
-            self.__dict__.update(ZooGraph.connect(server.url, retries=1).__dict__)
+    def remote_init(self: ZooGraph) -> None:
+        server = pool.get(made.next_key())
+        server.clear()
+        self.__dict__.update(ZooGraph.connect(server.url, retries=1).__dict__)
 
-        def local_only(*args: Any, **kwargs: Any) -> Any:
-            pytest.skip("inherently local: opens an on-disk store (path, lock, snapshot)")
+    def local_only(*args: Any, **kwargs: Any) -> Any:
+        pytest.skip("inherently local: opens an on-disk store (path, lock, snapshot)")
 
-        monkeypatch.setattr(ZooGraph, "__init__", remote_init)
-        monkeypatch.setattr(ZooGraph, "open", local_only)
-    return backend
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ZooGraph, "__init__", remote_init)
+        patch.setattr(ZooGraph, "open", local_only)
+        _MADE["remote"] = made
+        try:
+            yield backend
+        finally:
+            del _MADE["remote"]
+
+
+#: The remote module's counter while one runs.
+_MADE: dict[str, _Made] = {}
+
+
+@pytest.fixture(autouse=True)
+def _remote_test(store_backend: str, request: pytest.FixtureRequest) -> Iterator[None]:
+    """Counts a test's own graphs from 0 (module fixtures keep their servers)."""
+    made = _MADE.get("remote") if store_backend == "remote" else None
+    if made is None:
+        yield
+        return
+    if request.node.originalname in LOCAL_ONLY:
+        pytest.skip("inherently local: runs its own local store in a subprocess")
+    made.in_test, made.in_test_count = True, 0
+    try:
+        yield
+    finally:
+        made.in_test = False
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
