@@ -312,4 +312,27 @@ class Removal(GraphHost):
                             handed.setdefault(holder, []).append(str(q))
                     continue
             out.append(q)
-        return out, handed
+        # several values of one field restored at once: the newest batch's wins, the older
+        # ones are handed down to it (else the field would hold two values, read in
+        # whatever order the store returns them)
+        newest: dict[tuple[Any, Any], ox.NamedNode] = {}
+        for q in out:
+            graph = q.graph_name
+            if (
+                isinstance(graph, ox.NamedNode)
+                and _batch_of(graph) is not None
+                and isinstance(q.subject, ox.NamedNode)
+                and isinstance(q.predicate, ox.NamedNode)
+                and _field(q.subject, q.predicate) is not None
+            ):
+                key = (q.subject, q.predicate)
+                if key not in newest or graph.value > newest[key].value:
+                    newest[key] = graph
+        kept = []
+        for q in out:
+            newer = newest.get((q.subject, q.predicate))
+            if newer is not None and q.graph_name != newer:
+                handed.setdefault(newer, []).append(str(q))
+            else:
+                kept.append(q)
+        return kept, handed

@@ -153,8 +153,11 @@ class ZooGraph(IngestFront, ImportExport, Removal, GraphQueries):
         still running (or was cut short by a crash) is not shown: the view is then a
         private copy without it.
 
+        A URL (``http://`` or ``https://``) opens the graph on a SPARQL server:
+        :meth:`connect` with its defaults (credentials from the environment).
+
         Args:
-            path: Folder of the store.
+            path: Folder of the store, or the URL of a SPARQL server.
             read_only: Open a read-only view.
             create: Create the store if ``path`` is missing or an empty folder.
 
@@ -167,6 +170,10 @@ class ZooGraph(IngestFront, ImportExport, Removal, GraphQueries):
             StoreVersionError: The store was written by another format version, or not by
                 kgtransfer.
         """
+        from kgtransfer.kg._remote import is_url
+
+        if is_url(path):  # a SPARQL server (the CLI's --store http://...)
+            return cls.connect(str(path), read_only=read_only)
         path = Path(path)
         if read_only and create:
             raise ArgumentError(
@@ -218,13 +225,78 @@ class ZooGraph(IngestFront, ImportExport, Removal, GraphQueries):
         return graph
 
     @classmethod
+    def connect(
+        cls,
+        url: str,
+        *,
+        auth: str | tuple[str, str] | None = None,
+        timeout: float = 30.0,
+        read_only: bool = False,
+        retries: int = 3,
+        backoff: float = 0.2,
+        query_url: str | None = None,
+        update_url: str | None = None,
+        store_url: str | None = None,
+    ) -> Self:
+        """Open the graph on a SPARQL 1.1 server (e.g. ``oxigraph serve``), shared by clients.
+
+        Same API and guarantees as a local store: each batch is written to its own named
+        graph and its provenance (the commit marker) last, and readers see committed
+        batches only (see :mod:`kgtransfer.kg._remote`). Several processes may write at
+        once. The first client writes the format version (once, atomically).
+
+        Args:
+            url: Base URL of the server, e.g. ``http://127.0.0.1:7878``.
+            auth: A bearer token or a ``(user, password)`` pair (HTTP Basic); None reads
+                ``KGTRANSFER_STORE_TOKEN``, or ``KGTRANSFER_STORE_USER`` and
+                ``KGTRANSFER_STORE_PASSWORD``. Never shown in a repr, message or log.
+            timeout: Seconds to wait for each answer of the server.
+            read_only: Refuse writes in this client.
+            retries: Further attempts after a network fault (refused, timeout, 5xx).
+            backoff: Seconds before the first retry (doubled for each next one).
+            query_url: Query endpoint (default ``url + "/query"``, Oxigraph's layout).
+            update_url: Update endpoint (default ``url + "/update"``).
+            store_url: Graph Store Protocol endpoint (default ``url + "/store"``).
+
+        Raises:
+            StoreUnavailableError: The server did not answer after the retries.
+            StoreError: The server refused the credentials.
+            StoreVersionError: The server holds another format version, or foreign RDF.
+        """
+        from kgtransfer.kg._remote import RemoteStore, init_store
+
+        remote = RemoteStore(
+            url,
+            auth=auth,
+            timeout=timeout,
+            retries=retries,
+            backoff=backoff,
+            query_url=query_url,
+            update_url=update_url,
+            store_url=store_url,
+        )
+        graph = cls.__new__(cls)
+        graph._store = remote
+        graph._path = None
+        graph._query_path = None
+        graph._read_only = read_only
+        graph._cleanup = None
+        graph.last_report = None
+        if not read_only:
+            init_store(
+                remote, ox.Quad(_STORE_NODE, _VERSION, ox.Literal(FORMAT_VERSION), _META_GRAPH)
+            )
+        graph._init_meta()
+        return graph
+
+    @classmethod
     def create(cls, path: str | os.PathLike[str]) -> Self:
         """Create (or open) a writable store in ``path``: ``open(path, create=True)``."""
         return cls.open(path, create=True)
 
     def _init_meta(self) -> None:
         store = self._live
-        where = self._path or "the in-memory store"
+        where = self._path or getattr(store, "url", None) or "the in-memory store"
         try:
             found = list(store.quads_for_pattern(_STORE_NODE, _VERSION, None, _META_GRAPH))
             empty = not found and not len(store)
@@ -329,6 +401,9 @@ class ZooGraph(IngestFront, ImportExport, Removal, GraphQueries):
 
     def __repr__(self) -> str:
         where = str(self._path) if self._path else "memory"
+        url = getattr(self._store, "url", None)
+        if url is not None:  # a server: a repr sends no request
+            return f"ZooGraph({url})"
         state = "closed" if self._store is None else f"{len(self)} quads"
         return f"ZooGraph({where}, {state})"
 
@@ -345,9 +420,10 @@ class ZooGraph(IngestFront, ImportExport, Removal, GraphQueries):
     def _writable(self) -> StoreBackend:
         store = self._live
         if self._read_only:
+            where = self._path or getattr(store, "url", None)
             raise StoreLockedError(
-                f"The graph store {self._path} was opened read_only=True; reopen it with "
-                "ZooGraph.open(path) to write."
+                f"The graph store {where} was opened read_only=True; reopen it with "
+                "ZooGraph.open(path) (or ZooGraph.connect(url)) to write."
             )
         return store
 

@@ -26,6 +26,7 @@ __all__ = [
     "ScoreInputError",
     "StoreError",
     "StoreLockedError",
+    "StoreUnavailableError",
     "StoreVersionError",
     "TransferError",
     "UnknownNameError",
@@ -99,6 +100,11 @@ class StoreError(KGTransferError, OSError):
 
 class StoreLockedError(StoreError):
     """The on-disk graph store is open in another process."""
+
+
+class StoreUnavailableError(StoreError):
+    """A graph store on a SPARQL server did not answer (down, timed out, a 5xx error) after
+    the retries; the message names the server (never its credentials) and the fix."""
 
 
 class StoreVersionError(KGTransferError, RuntimeError):

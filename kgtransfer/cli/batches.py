@@ -19,7 +19,7 @@ from typing import Annotated, Any
 import typer
 
 from kgtransfer.cli._app import app, fail
-from kgtransfer.cli.graph import _EXPECTED, StoreOption, _one_line, _store
+from kgtransfer.cli.graph import _EXPECTED, StoreOption, _missing, _one_line, _store
 
 __all__ = ["batches_app"]
 
@@ -34,7 +34,7 @@ BatchArgument = Annotated[str, typer.Argument(metavar="ID", help="A batch id (se
 
 def _existing(store: Path | None) -> Path:
     path = _store(store)
-    if not path.is_dir():
+    if _missing(path):
         fail(f"no graph store at {path}; run `kgtransfer ingest` first or pass --store")
     return path
 

@@ -72,7 +72,11 @@ class RdfFormat(str, Enum):
 StoreOption = Annotated[
     Path | None,
     typer.Option(
-        "--store", help="Graph store folder (default: $KGTRANSFER_HOME/graph).", file_okay=False
+        "--store",
+        help="Graph store folder, or a SPARQL server URL http(s)://... (credentials: "
+        "KGTRANSFER_STORE_TOKEN, or KGTRANSFER_STORE_USER and KGTRANSFER_STORE_PASSWORD) "
+        "(default: $KGTRANSFER_HOME/graph).",
+        file_okay=False,
     ),
 ]
 FileOption = Annotated[Path | None, typer.Option(exists=True, dir_okay=False, help="CSV file.")]
@@ -85,6 +89,13 @@ def _one_line(exc: BaseException) -> str:
 
 def _store(store: Path | None) -> Path:
     return store if store is not None else default_store()
+
+
+def _missing(path: Path) -> bool:
+    """No local store at ``path`` (a SPARQL server URL is never missing here)."""
+    from kgtransfer.kg._remote import is_url
+
+    return not is_url(path) and not path.is_dir()
 
 
 @app.command()
@@ -377,7 +388,7 @@ def query(
         fail(f"unknown query {query_!r}: use one of {', '.join(list_queries())} or a .rq file")
     if path.suffix == ".rq" and not path.is_file():
         fail(f"query file {path} not found")
-    if not _store(store).is_dir():
+    if _missing(_store(store)):
         fail(f"no graph store at {_store(store)}; run `kgtransfer ingest` first or pass --store")
     try:
         entities = {}
@@ -422,7 +433,7 @@ def stats(store: StoreOption = None, output: FormatOption = Format.table) -> Non
     """
     from kgtransfer.kg import ZooGraph
 
-    if not _store(store).is_dir():
+    if _missing(_store(store)):
         fail(f"no graph store at {_store(store)}; run `kgtransfer ingest` first or pass --store")
     try:
         with ZooGraph.open(_store(store), read_only=True) as graph:
@@ -460,7 +471,7 @@ def export(
     """
     from kgtransfer.kg import ZooGraph
 
-    if not _store(store).is_dir():
+    if _missing(_store(store)):
         fail(f"no graph store at {_store(store)}; run `kgtransfer ingest` first or pass --store")
     try:
         with ZooGraph.open(_store(store), read_only=True) as graph:

@@ -30,7 +30,11 @@ _EXPECTED = (KGTransferError, ValueError, KeyError, OSError, RuntimeError)
 
 StoreOption = Annotated[
     Path | None,
-    typer.Option("--store", help="Graph store folder (default: HOME/graph).", file_okay=False),
+    typer.Option(
+        "--store",
+        help="Graph store folder or SPARQL server URL http(s)://... (default: HOME/graph).",
+        file_okay=False,
+    ),
 ]
 SeedOption = Annotated[int, typer.Option("--seed", help="Seed of every random choice.")]
 KOption = Annotated[int, typer.Option("--k", help="Candidates shown per target.", min=1)]
@@ -111,9 +115,10 @@ def _one_line(exc: BaseException) -> str:
 
 def _open_tables(store: Path | None, home: Path | None) -> Any:
     from kgtransfer.kg import ZooGraph
+    from kgtransfer.kg._remote import is_url
 
     path = store or _home(home) / "graph"
-    if not path.is_dir():
+    if not is_url(path) and not path.is_dir():
         raise FileNotFoundError(
             f"No graph store at {path}; run `kgtransfer zoo build` (or `kgtransfer demo`) "
             "first, or pass --store PATH."

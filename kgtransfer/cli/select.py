@@ -105,8 +105,10 @@ def select_cmd(
     try:
         if data is not None and label_column is None:
             raise ValueError("--data needs --label-column (the CSV column holding labels).")
+        from kgtransfer.kg._remote import is_url
+
         path = store or _home(home) / "graph"
-        if not path.is_dir():
+        if not is_url(path) and not path.is_dir():
             raise FileNotFoundError(
                 f"No graph store at {path}; run `kgtransfer zoo build` (or `kgtransfer demo`) "
                 "first, or pass --store PATH."
