@@ -281,7 +281,7 @@ class ZooGraph(IngestFront, ImportExport, Removal, GraphQueries):
         graph._query_path = None
         graph._read_only = read_only
         graph._cleanup = None
-        graph.last_report = None
+        graph._last_report = None
         if not read_only:
             init_store(
                 remote, ox.Quad(_STORE_NODE, _VERSION, ox.Literal(FORMAT_VERSION), _META_GRAPH)
