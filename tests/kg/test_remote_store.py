@@ -411,7 +411,7 @@ def test_a_large_load_goes_in_parts_metadata_last(
     monkeypatch.setattr(remote, "_UPLOAD_TRIPLES", 4)
     graph = ZooGraph.connect(proxy.url)
     proxy.seen.clear()
-    batch = graph.add_records(**_records("big", 5))
+    batch = graph.add_records(**_records("big", 5)).batch
     posts = [line for line in proxy.seen if line.startswith("POST /store")]
     meta = urllib.parse.quote("https://w3id.org/kgtransfer/id/graph/meta", safe="")
     assert len(posts) > 3 and meta in posts[-1] and all(meta not in p for p in posts[:-1])
