@@ -91,7 +91,7 @@ def main() -> None:
     for b in range(args.batches):
         out = run("ingest", lambda g, b=b: g.add_tables(**_tables(b, args.models)))
         for name, batch in out.items():
-            ids[name].append(batch)
+            ids[name].append(batch.batch)  # add_tables returns its IngestReport
     # a merge that overwrites one field of every model of batch 0
     overwrite = _tables(0, args.models)["models"].assign(architecture="cnn")
     run("merge", lambda g: g.add_tables(models=overwrite))
