@@ -12,19 +12,17 @@ import os
 import warnings
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, TypeAlias
+from typing import Any, Literal, TypeAlias
 
 import pandas as pd
 
 from kgtransfer.errors import ArgumentError, ErrorMode, UnknownNameError, check_error_mode
 from kgtransfer.kg import ZooGraph
+from kgtransfer.kg.ingest import IngestReport
 from kgtransfer.models import ZooModel
 
 #: A source model: a loaded ``ZooModel``, a folder, a zoo name or a cached hub id.
 SourceInput: TypeAlias = ZooModel | str | os.PathLike[str]
-
-if TYPE_CHECKING:
-    from kgtransfer.kg.ingest import IngestReport
 
 __all__ = ["add_sources", "load_named_source", "source_id", "source_loader"]
 
