@@ -1,5 +1,6 @@
 """kgtransfer.kg: the model-zoo knowledge graph (vocabulary, IRIs, store, queries)."""
 
+from kgtransfer.kg._graph_queries import BatchInfo
 from kgtransfer.kg._networkx import tables_to_networkx
 from kgtransfer.kg._queries import get_query, list_queries, query_rdflib
 from kgtransfer.kg._removal import Removed
@@ -28,6 +29,7 @@ __all__ = [
     "ID_BASE",
     "KGT",
     "REGIME_COLUMNS",
+    "BatchInfo",
     "IngestReport",
     "Removed",
     "ZooGraph",

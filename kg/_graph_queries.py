@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import warnings
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 import pandas as pd
 import pyoxigraph as ox
@@ -39,6 +39,23 @@ __all__ = ["GraphQueries"]
 
 #: Regime columns of a record besides its method (see kgtransfer.kg.regime).
 _REGIME_PARTS = ("n_train", "shots", "split", "epochs", "steps", "frozen")
+
+
+class BatchInfo(TypedDict):
+    """What :meth:`ZooGraph.batch` tells of one ingest batch."""
+
+    batch: str
+    source: str | None
+    started: str | None
+    ended: str | None
+    #: rows written per table
+    counts: dict[str, int]
+    #: the batch's ingestion report as JSON (None for a restore)
+    report: dict[str, Any] | None
+    #: values it overwrote: dicts with ``kind``, ``id``, ``field``, ``old``, ``new``, ``batch``
+    overwritten: list[dict[str, Any]]
+    #: statements in its graph
+    n_quads: int
 
 
 class GraphQueries(GraphHost):
@@ -89,7 +106,7 @@ class GraphQueries(GraphHost):
         frame["counts"] = [json.loads(c) if c else {} for c in frame["counts"]]
         return frame.drop(columns=["meta"])
 
-    def batch(self, batch_id: str) -> dict[str, Any]:
+    def batch(self, batch_id: str) -> BatchInfo:
         """The provenance of one ingest batch: source, times, counts, report, overwrites.
 
         Returns:
@@ -138,7 +155,7 @@ class GraphQueries(GraphHost):
     def query(
         self,
         sparql: str,
-        bindings: Mapping[str, Any] | None = None,
+        bindings: Mapping[str, object] | None = None,
         *,
         allow_update: bool = False,
         limit: int | None = _runner.DEFAULT_LIMIT,
@@ -242,7 +259,7 @@ class GraphQueries(GraphHost):
         *,
         limit: int | None = 100,
         timeout: float | None = _runner.DEFAULT_TIMEOUT,
-        **params: Any,
+        **params: object,
     ) -> pd.DataFrame:
         """Run a named query from ``kg/queries`` (see :func:`~kgtransfer.kg.list_queries`).
 
@@ -378,7 +395,7 @@ class GraphQueries(GraphHost):
         self,
         dataset: str,
         *,
-        regime: str | Mapping[str, Any] | None = None,
+        regime: str | Mapping[str, object] | None = None,
         include_suspect: bool = False,
         limit: int | None = 100,
     ) -> pd.DataFrame:

@@ -17,12 +17,12 @@ from kgtransfer.errors import ErrorMode, StoreVersionError, check_error_mode
 from kgtransfer.kg._layout import _META_GRAPH, _VERSION, FORMAT_VERSION, _new_batch_id
 from kgtransfer.kg._merge import WriteMode, _check_mode
 from kgtransfer.kg._migrate import _MIGRATIONS, _migrated
+from kgtransfer.kg.ingest import IngestReport
 from kgtransfer.kg.iri import ID_BASE
 from kgtransfer.kg.vocab import PREFIXES
 
 if TYPE_CHECKING:
     from kgtransfer.kg._host import GraphHost
-    from kgtransfer.kg.ingest import IngestReport
 else:  # a mixin of ZooGraph: GraphHost tells type checkers what ZooGraph has
     GraphHost = object
 

@@ -21,6 +21,8 @@ from kgtransfer.kg._layout import _XSD, _json_literal, _new_batch_id
 from kgtransfer.kg._merge import WriteMode, _check_mode
 from kgtransfer.kg._schema import SPECS
 from kgtransfer.kg._writer import term_iri
+from kgtransfer.kg.ingest import IngestReport
+from kgtransfer.kg.ingest._tables import TableInput
 from kgtransfer.kg.iri import to_iri
 from kgtransfer.kg.tables import COLUMNS, ZooTables
 from kgtransfer.kg.vocab import KGT, PROV, RDF
@@ -29,7 +31,6 @@ if TYPE_CHECKING:
     from typing import Self
 
     from kgtransfer.kg._host import GraphHost
-    from kgtransfer.kg.ingest import IngestReport
 else:  # a mixin of ZooGraph: GraphHost tells type checkers what ZooGraph has
     GraphHost = object
 
@@ -115,7 +116,7 @@ class IngestFront(GraphHost):
         datasets: pd.DataFrame | None = None,
         models: pd.DataFrame | None = None,
         source: str = "add_records",
-        provenance: Mapping[str, Any] | Sequence[Mapping[str, Any] | None] | None = None,
+        provenance: Mapping[str, object] | Sequence[Mapping[str, object] | None] | None = None,
         metric_directions: Mapping[str, object] | None = None,
     ) -> IngestReport:
         """Write transfer results (a ``records`` table) as one batch: THE record writer.
@@ -208,7 +209,7 @@ class IngestFront(GraphHost):
         seed: int | None = None,
         run: str | None = None,
         suspect: bool | None = None,
-        provenance: Mapping[str, Any] | None = None,
+        provenance: Mapping[str, object] | None = None,
         attributes: Mapping[str, float] | None = None,
         n_train: int | None = None,
         shots: int | None = None,
@@ -359,13 +360,13 @@ class IngestFront(GraphHost):
 
     def add_tables(
         self,
-        models: Any = None,
-        datasets: Any = None,
-        records: Any = None,
-        similarities: Any = None,
-        scores: Any = None,
+        models: TableInput = None,
+        datasets: TableInput = None,
+        records: TableInput = None,
+        similarities: TableInput = None,
+        scores: TableInput = None,
         *,
-        column_map: Mapping[str, Any] | None = None,
+        column_map: Mapping[str, str | Mapping[str, str]] | None = None,
         errors: ErrorMode = "raise",
         create_missing: bool = False,
         progress: bool = False,

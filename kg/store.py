@@ -76,6 +76,7 @@ from kgtransfer.kg._migrate import _MIGRATIONS, migrate_store
 from kgtransfer.kg._removal import Removal
 from kgtransfer.kg._schema import SPECS
 from kgtransfer.kg._writer import render_tables, string_literal, term_iri
+from kgtransfer.kg.ingest import IngestReport
 from kgtransfer.kg.iri import ID_BASE, to_iri
 from kgtransfer.kg.tables import ZooTables
 from kgtransfer.kg.vocab import DCTERMS, KGT, PROV, RDF
@@ -433,7 +434,7 @@ class ZooGraph(IngestFront, ImportExport, Removal, GraphQueries):
         tables: ZooTables,
         *,
         source: str,
-        report: Any = None,
+        report: IngestReport | None = None,
         progress: bool = False,
         mode: WriteMode = "merge",
     ) -> str:
@@ -723,7 +724,7 @@ class ZooGraph(IngestFront, ImportExport, Removal, GraphQueries):
 
         return tables_to_networkx(self.to_tables())
 
-    def to_hetero_data(self, **kwargs: Any) -> Any:
+    def to_hetero_data(self, **kwargs: object) -> tuple[object, object]:
         """Deprecated: use ``kgtransfer.transfer.recommend.build_hetero_data(graph)``.
 
         The ``HeteroData`` converter lives with the recommender that owns the format; this
@@ -741,4 +742,5 @@ class ZooGraph(IngestFront, ImportExport, Removal, GraphQueries):
         # the one allowed wrong-way import (tools/check_imports.py ALLOWED), gone with the alias
         from kgtransfer.transfer.recommend import build_hetero_data
 
-        return build_hetero_data(self.to_tables(), **kwargs)
+        options: dict[str, Any] = dict(kwargs)
+        return build_hetero_data(self.to_tables(), **options)

@@ -215,7 +215,7 @@ class TransferMethod(Classifier):
             if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
         ]
 
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
+    def get_params(self, deep: bool = True) -> dict[str, object]:
         """Constructor parameters (scikit-learn convention; ``sklearn.clone`` works)."""
         out = {name: getattr(self, name) for name in self._param_names()}
         if deep:
@@ -224,7 +224,7 @@ class TransferMethod(Classifier):
                     out.update({f"{name}__{k}": v for k, v in value.get_params().items()})
         return out
 
-    def set_params(self, **params: Any) -> TransferMethod:
+    def set_params(self, **params: object) -> TransferMethod:
         """Set constructor parameters (scikit-learn convention); returns self."""
         valid = self._param_names()
         for key, value in params.items():

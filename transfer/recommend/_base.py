@@ -382,14 +382,14 @@ class BaseRecommender:
         params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
         return f"{type(self).__name__}({params})"
 
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
+    def get_params(self, deep: bool = True) -> dict[str, object]:
         """Constructor parameters (scikit-learn convention)."""
         import inspect
 
         sig = inspect.signature(type(self).__init__)
         return {p: getattr(self, p) for p in sig.parameters if p != "self"}
 
-    def set_params(self, **params: Any) -> BaseRecommender:
+    def set_params(self, **params: object) -> BaseRecommender:
         """Set constructor parameters (scikit-learn convention)."""
         valid = self.get_params()
         for key, value in params.items():
