@@ -49,6 +49,7 @@ from kgtransfer.errors import (
 from kgtransfer.kg import _lifecycle as _life
 from kgtransfer.kg import _runner
 from kgtransfer.kg._bindings import inline_unprojected
+from kgtransfer.kg._known import StoreIds, StoreLineage, StoreNClasses
 from kgtransfer.kg._merge import (
     _MERGED_TABLES,
     _OVERWRITTEN,
@@ -978,19 +979,16 @@ class ZooGraph:
         """``normalize_tables(**inputs)`` against what the graph knows: its model and
         dataset ids, declared metrics, lineage and ``n_classes`` (so a result at chance
         level is flagged ``suspect`` whichever path brings it); every path in uses it."""
-        from kgtransfer.kg._reader import _read_table
         from kgtransfer.kg.ingest import normalize_tables
 
-        datasets = _read_table(self._live, SPECS["datasets"]).dropna(subset=["n_classes"])
+        store = self._live  # looked up per id the batch names (kg._known), never listed
         return normalize_tables(
             **inputs,
-            known_models=self.ids("model"),
-            known_datasets=self.ids("dataset"),
+            known_models=StoreIds(store, "model"),
+            known_datasets=StoreIds(store, "dataset"),
             known_metrics=self._declared_metrics(),
-            known_lineage=self._lineage(),
-            known_n_classes=dict(
-                zip(datasets["dataset"], datasets["n_classes"].astype(float), strict=True)
-            ),
+            known_lineage=StoreLineage(store),
+            known_n_classes=StoreNClasses(store),
         )
 
     def add_tables(

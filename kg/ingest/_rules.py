@@ -8,7 +8,7 @@ how to fix it), or ``None``.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ._metrics import KNOWN_METRICS, METRIC_RANGES, MetricSpec, parse_metric_declaration
@@ -128,6 +128,10 @@ def declared_metrics(
 class LineageGraph:
     """``model -> base models`` edges, refusing any edge that closes a cycle.
 
+    ``bases_of`` (optional) gives the base models of a model known elsewhere (e.g. in
+    the graph store); it is asked once per model the cycle search reaches, so only the
+    ancestors of the new edges are ever looked up.
+
     Example:
         >>> g = LineageGraph([("b", "a")])
         >>> g.cycle("a", "b")
@@ -136,10 +140,25 @@ class LineageGraph:
         True
     """
 
-    def __init__(self, edges: Iterable[tuple[str, str]] = ()) -> None:
+    def __init__(
+        self,
+        edges: Iterable[tuple[str, str]] = (),
+        *,
+        bases_of: Callable[[str], Iterable[str]] | None = None,
+    ) -> None:
         self._bases: dict[str, set[str]] = {}
+        self._bases_of = bases_of
+        self._looked_up: set[str] = set()
         for model, base in edges:
             self.add(str(model), str(base))
+
+    def _next(self, node: str) -> set[str]:
+        if self._bases_of is not None and node not in self._looked_up:
+            self._looked_up.add(node)
+            known = {str(b) for b in self._bases_of(node)}
+            if known:
+                self._bases.setdefault(node, set()).update(known)
+        return self._bases.get(node, set())
 
     def add(self, model: str, base: str) -> None:
         """Record that ``model`` derives from ``base``."""
@@ -154,7 +173,7 @@ class LineageGraph:
         stack = [base]
         while stack:
             node = stack.pop()
-            for nxt in self._bases.get(node, ()):
+            for nxt in self._next(node):
                 if nxt in parent:
                     continue
                 parent[nxt] = node
