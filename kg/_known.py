@@ -28,6 +28,7 @@ _TYPE = ox.NamedNode(str(RDF.type))
 _DATASET = ox.NamedNode(str(MLS.Dataset))
 _N_CLASSES = ox.NamedNode(str(KGT.nClasses))
 _DERIVATION = ox.NamedNode(str(PROV.qualifiedDerivation))
+_ENTITY = ox.NamedNode(str(PROV.entity))  # a lineage edge's base model
 _RDF_TYPES = {"model": MLS.Model, "dataset": MLS.Dataset, "metric": MLS.EvaluationMeasure}
 
 
@@ -60,15 +61,26 @@ class StoreIds:
 
 
 class StoreLineage:
-    """``lineage(model)``: the base models the store derives ``model`` from.
+    """The lineage of the store, one model at a time (a
+    :class:`~kgtransfer.kg.ingest._rules.LineageLookup`).
 
-    The edges of ``graph.to_tables().lineage`` whose ``model`` is ``model``.
+    ``bases(model)`` are the ``base_model`` of the rows of ``to_tables().lineage`` whose
+    ``model`` is ``model``; ``is_base(model)`` says whether any row has ``model`` as its
+    ``base_model``.
     """
 
     def __init__(self, store: ox.Store) -> None:
         self._store = store
 
-    def __call__(self, model: str) -> list[str]:
+    def is_base(self, model: str) -> bool:
+        """Whether some stored lineage edge has ``model`` as its base model."""
+        node = _node("model", model)
+        if node is None:
+            return False
+        return next(self._store.quads_for_pattern(None, _ENTITY, node, None), None) is not None
+
+    def bases(self, model: str) -> list[str]:
+        """The base models the store derives ``model`` from (sorted)."""
         node = _node("model", model)
         if node is None:
             return []

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import os
 import re
-from collections.abc import Callable, Container, Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
@@ -19,7 +19,13 @@ from ._cells import CellError, as_bool, as_float, as_int, as_str, is_missing
 from ._csv import read_csv_text
 from ._metrics import CHANCE_METRICS, FRACTION_METRICS, KNOWN_METRICS, MetricSpec, metric_spec
 from ._report import Flag, IngestReport, Rejection
-from ._rules import LineageGraph, column_problem, declared_metrics, extra_problem
+from ._rules import (
+    LineageGraph,
+    LineageLookup,
+    column_problem,
+    declared_metrics,
+    extra_problem,
+)
 
 __all__ = ["RELATIONS", "ROW_COLUMN", "TableInput", "normalize_tables"]
 
@@ -27,9 +33,9 @@ TableInput: TypeAlias = str | os.PathLike[str] | pd.DataFrame | None
 #: Ids known elsewhere: a list or set, or a container answering ``id in known`` (looked
 #: up on demand, e.g. :class:`kgtransfer.kg._known.StoreIds`; never listed).
 KnownIds: TypeAlias = Iterable[str] | Container[str]
-#: Lineage known elsewhere: ``(model, base_model)`` edges, or a function giving the base
-#: models of a model (looked up on demand while checking for cycles; never listed).
-KnownLineage: TypeAlias = Iterable[tuple[str, str]] | Callable[[str], Iterable[str]]
+#: Lineage known elsewhere: ``(model, base_model)`` edges, or a
+#: :class:`~kgtransfer.kg.ingest._rules.LineageLookup` asked per model (never listed).
+KnownLineage: TypeAlias = Iterable[tuple[str, str]] | LineageLookup
 
 #: Optional column of an input DataFrame holding the row number to report
 #: (adapters that reshape a file keep the file's own row numbers this way).
@@ -213,8 +219,9 @@ def normalize_tables(
             direction keeps a built-in metric's range.
         known_lineage: ``(model, base_model)`` edges that exist elsewhere (e.g.
             in the graph): a new edge closing a cycle with them is rejected. Or a
-            function ``model -> base models``, called only for the ancestors of the
-            new edges.
+            lookup with ``bases(model)`` and ``is_base(model)``
+            (:class:`~kgtransfer.kg.ingest._rules.LineageLookup`), asked only about
+            the models of the new edges and their ancestors.
 
     Returns:
         The normalised tables and the :class:`IngestReport`.
@@ -440,8 +447,9 @@ def _parse(table: _Table, ctx: _Ctx) -> None:
     spec.update(_INPUT_ONLY.get(table.name, {}))
     required = set(_REQUIRED[table.name])
     cols = [c for c in table.frame.columns if c in spec]
-    records = table.frame.to_dict("records")
-    for row, raw in zip(table.rows, records, strict=True):
+    for row, raw in zip(
+        table.rows, _records(table.frame, [*cols, *table.numeric_extras]), strict=True
+    ):
         values, problem = _parse_values(table.name, raw, cols, spec, required)
         if problem is None:
             extras, problem = _parse_extras(raw, table.numeric_extras)
@@ -471,6 +479,18 @@ def _parse(table: _Table, ctx: _Ctx) -> None:
                 )
                 continue
         table.parsed.append(_Row(row, values, extras))
+
+
+def _records(frame: pd.DataFrame, columns: list[str]) -> Iterable[dict[str, Any]]:
+    """The rows of ``frame`` as dicts of the given columns (what ``to_dict("records")``
+    gives, without boxing every cell of every other column)."""
+    if not frame.columns.is_unique:
+        return frame.to_dict("records")  # type: ignore[no-any-return]
+    names = list(dict.fromkeys(columns))
+    if not names:
+        return ({} for _ in range(len(frame)))
+    data = [frame[c].tolist() for c in names]
+    return (dict(zip(names, cells, strict=True)) for cells in zip(*data, strict=True))
 
 
 def _parse_values(
@@ -636,8 +656,8 @@ def _finish_models(
     known_lineage: KnownLineage,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     _dedupe(table, ctx)
-    if callable(known_lineage):
-        graph = LineageGraph(bases_of=known_lineage)
+    if isinstance(known_lineage, LineageLookup):
+        graph = LineageGraph(known=known_lineage)
     else:
         graph = LineageGraph(known_lineage)
     _reject_cycles(table, ctx, graph)
