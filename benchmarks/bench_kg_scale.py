@@ -257,7 +257,8 @@ def hub_batches(plan: dict[str, Any], chunk: int) -> Iterator[tuple[str, dict[st
         if start + chunk >= n_datasets:  # the last dataset batch: similarity edges
             a = np.repeat(np.arange(n_targets), 8)
             b = rng.integers(0, n_datasets, len(a))
-            keep = a != b
+            pair = np.minimum(a, b) * n_datasets + np.maximum(a, b)
+            keep = (a != b) & ~pd.Series(pair).duplicated().to_numpy()
             kwargs["similarities"] = pd.DataFrame(
                 {
                     "dataset_a": _names(hub_dataset, a[keep]),

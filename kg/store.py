@@ -1668,7 +1668,7 @@ class ZooGraph:
         from kgtransfer.kg.regime import select_regime
 
         limit = _runner.check_limit(limit)
-        if not isinstance(dataset, str) or dataset not in self.ids("dataset"):
+        if not isinstance(dataset, str) or dataset not in StoreIds(self._live, "dataset"):
             raise did_you_mean(
                 str(dataset), self.ids("dataset"), what="dataset", hint="See graph.ids('dataset')."
             )
