@@ -2,6 +2,7 @@
 
 from kgtransfer.kg._networkx import tables_to_networkx
 from kgtransfer.kg._queries import get_query, list_queries, query_rdflib
+from kgtransfer.kg._removal import Removed
 from kgtransfer.kg.ingest import (
     IngestReport,
     normalize_tables,
@@ -28,6 +29,7 @@ __all__ = [
     "KGT",
     "REGIME_COLUMNS",
     "IngestReport",
+    "Removed",
     "ZooGraph",
     "ZooTables",
     "dataset_regime",

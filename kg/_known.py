@@ -19,6 +19,7 @@ from collections.abc import Iterator, Mapping
 
 import pyoxigraph as ox
 
+from kgtransfer.kg._backend import StoreBackend
 from kgtransfer.kg.iri import from_iri, id_of, to_iri
 from kgtransfer.kg.vocab import KGT, MLS, PROV, RDF
 
@@ -45,7 +46,7 @@ class StoreIds:
     The same answer as ``id in graph.ids(kind)``, from one index lookup.
     """
 
-    def __init__(self, store: ox.Store, kind: str) -> None:
+    def __init__(self, store: StoreBackend, kind: str) -> None:
         self._store = store
         self._kind = kind
         self._type = ox.NamedNode(str(_RDF_TYPES[kind]))
@@ -69,7 +70,7 @@ class StoreLineage:
     ``base_model``.
     """
 
-    def __init__(self, store: ox.Store) -> None:
+    def __init__(self, store: StoreBackend) -> None:
         self._store = store
 
     def is_base(self, model: str) -> bool:
@@ -103,7 +104,7 @@ class StoreNClasses(Mapping[str, float]):
     reading one entry is an index lookup (iterating reads them all).
     """
 
-    def __init__(self, store: ox.Store) -> None:
+    def __init__(self, store: StoreBackend) -> None:
         self._store = store
 
     def __getitem__(self, dataset: str) -> float:

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pyoxigraph as ox
 
+from kgtransfer.kg._backend import StoreBackend
 from kgtransfer.kg._schema import RELATIONS, SPECS, TableSpec
 from kgtransfer.kg.iri import ID_BASE, decode_id, from_iri
 from kgtransfer.kg.tables import COLUMNS, ZooTables
@@ -30,14 +31,14 @@ def _subjects_query(spec: TableSpec) -> str:
     return f"SELECT DISTINCT ?s WHERE {{ ?s a <{spec.types[0]}> }}"
 
 
-def _column(store: ox.Store, predicate: str, subjects: pd.Index) -> pd.Series:
+def _column(store: StoreBackend, predicate: str, subjects: pd.Index) -> pd.Series:
     """Values of one predicate for the given subjects (first value when several)."""
     pairs = _csv(store, f"SELECT ?s ?o WHERE {{ ?s <{predicate}> ?o }}")
     pairs = pairs.drop_duplicates("s")
     return pd.Series(pairs["o"].to_numpy(), index=pairs["s"].to_numpy()).reindex(subjects)
 
 
-def _csv(store: ox.Store, query: str) -> pd.DataFrame:
+def _csv(store: StoreBackend, query: str) -> pd.DataFrame:
     result = store.query(query, use_default_graph_as_union=True)
     assert isinstance(result, ox.QuerySolutions)
     data = result.serialize(format=ox.QueryResultsFormat.CSV)
@@ -73,7 +74,7 @@ def _convert(table: pd.DataFrame, spec_term: str, column: str) -> pd.Series:
     return values
 
 
-def _attributes(store: ox.Store, table: str) -> pd.DataFrame:
+def _attributes(store: StoreBackend, table: str) -> pd.DataFrame:
     # the table name is a constant of ours, passed as a substitution all the same
     query = (
         "SELECT DISTINCT ?s ?col ?v ?table WHERE { "
@@ -94,7 +95,7 @@ def _attributes(store: ox.Store, table: str) -> pd.DataFrame:
     return long.pivot_table(index="s", columns="col", values="v", aggfunc="first")
 
 
-def _read_table(store: ox.Store, spec: TableSpec) -> pd.DataFrame:
+def _read_table(store: StoreBackend, spec: TableSpec) -> pd.DataFrame:
     subjects = pd.Index(_csv(store, _subjects_query(spec))["s"].drop_duplicates())
     raw = pd.DataFrame({"s": subjects.to_numpy()})
     for col in spec.columns:
@@ -130,6 +131,6 @@ def _read_table(store: ox.Store, spec: TableSpec) -> pd.DataFrame:
     return pd.DataFrame({**typed, **extras})
 
 
-def read_tables(store: ox.Store) -> ZooTables:
+def read_tables(store: StoreBackend) -> ZooTables:
     """Everything in ``store`` as a :class:`ZooTables` (rows sorted by id, or ingestion order)."""
     return ZooTables(**{name: _read_table(store, spec) for name, spec in SPECS.items()})

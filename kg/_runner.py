@@ -40,6 +40,7 @@ from typing import Any, cast
 import pyoxigraph as ox
 
 from kgtransfer.errors import ArgumentError, QueryTimeoutError, StoreError
+from kgtransfer.kg._backend import StoreBackend
 from kgtransfer.kg._query_worker import execute
 
 __all__ = [
@@ -111,7 +112,7 @@ def check_timeout(timeout: object) -> float | None:
 
 
 def run_query(
-    store: ox.Store,
+    store: StoreBackend,
     path: Path | None,
     sparql: str,
     *,
@@ -278,7 +279,9 @@ atexit.register(_POOL.kill)
 
 
 # ---------------------------------------------------------------------- in-process thread
-def _run_in_thread(store: ox.Store, request: dict[str, Any], timeout: float | None) -> QueryResult:
+def _run_in_thread(
+    store: StoreBackend, request: dict[str, Any], timeout: float | None
+) -> QueryResult:
     replies: queue.Queue[tuple[str, Any]] = queue.Queue()
     cancel = threading.Event()
 
@@ -308,7 +311,7 @@ def _run_in_thread(store: ox.Store, request: dict[str, Any], timeout: float | No
         cancel.set()  # a streaming query stops at its next row
 
 
-def _evaluate(store: ox.Store, request: dict[str, Any], cancel: threading.Event) -> QueryResult:
+def _evaluate(store: StoreBackend, request: dict[str, Any], cancel: threading.Event) -> QueryResult:
     result = execute(store, request)
     if isinstance(result, ox.QueryBoolean):
         return QueryResult("boolean", boolean=bool(result))

@@ -134,12 +134,12 @@ def remove(batch: BatchArgument, store: StoreOption = None) -> None:
     error = None
     try:
         with ZooGraph.open(_existing(store)) as graph:
-            n = graph.remove_batch(batch)
+            removed = graph.remove_batch(batch)
     except _EXPECTED as exc:
         error = _one_line(exc)  # fail outside: the traceback may hold the store's lock
     if error is not None:
         fail(error)
-    typer.echo(f"removed batch {batch} ({n} statements)")
+    typer.echo(f"removed batch {batch} ({removed.quads} statements, {removed.records} records)")
 
 
 @app.command()

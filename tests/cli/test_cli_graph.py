@@ -175,6 +175,7 @@ def test_ingest_merges_and_batches_list_show_remove(csvs: dict[str, Path], tmp_p
 
     removed = runner.invoke(app, ["batches", "remove", batch, "--store", str(store)])
     assert removed.exit_code == 0, removed.output
+    assert "statements, 0 records)" in removed.output
     with ZooGraph.open(store) as graph:
         assert graph.to_tables().models.set_index("model").loc["ft", "architecture"] == "vit"
         assert len(graph.batches()) == 1

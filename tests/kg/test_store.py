@@ -22,7 +22,7 @@ from kgtransfer.errors import (
     StoreVersionError,
     UnknownNameError,
 )
-from kgtransfer.kg import FORMAT_VERSION, KGT, ZooGraph, ZooTables
+from kgtransfer.kg import FORMAT_VERSION, KGT, Removed, ZooGraph, ZooTables
 from kgtransfer.kg._example import example_tables, typed
 from kgtransfer.kg.iri import to_iri
 
@@ -110,13 +110,26 @@ def test_remove_model_record_and_batch() -> None:
     with pytest.raises(UnknownNameError, match="Did you mean 'vit-ft-ft'"):
         graph.remove_model("vit-ft-fft")
 
-    assert graph.remove_records(dataset="cifar10") == 1
+    assert graph.remove_records(dataset="cifar10").records == 1
     graph.remove_batch(first)
     assert graph.stats()["models"] == 0
     assert graph.stats()["batches"] == 1  # the add_record batch (now empty) remains
     assert list(graph._live.quads_for_pattern(None, None, None, graph.iri("batch", first))) == []
     with pytest.raises(UnknownNameError, match="Unknown batch"):
         graph.remove_batch(first)
+
+
+def test_every_removal_returns_its_quads_and_records() -> None:
+    graph = ZooGraph()
+    first = graph.add_zoo_tables(example_tables(), source="v1")  # 6 records
+    rid = graph.add_record("bert base", "sst2", 0.7, provenance={"a": 1})
+    assert graph.remove_record(rid) == Removed(quads=9, records=1)  # with its run node
+    several = graph.remove_records(dataset="数据集 #1")
+    assert several.records == 4 and several.quads > 4 * 5
+    assert graph.remove_model("bert base").records == 1  # its record on sst2
+    whole = graph.remove_batch(first)
+    assert whole.records == 1 and whole.quads > 100  # the cifar10 record was left
+    assert len(graph.records(limit=None)) == 0
 
 
 def test_remove_batch_is_exact() -> None:
