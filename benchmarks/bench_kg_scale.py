@@ -146,7 +146,7 @@ def hub_plan(n_models: int, seed: int = 0) -> dict[str, Any]:
 
     Sizes scale with ``n_models`` from :data:`HUB` (datasets, lineage edges; 52 tasks).
     Lineage: derived models come in chains (a user's successive fine-tunes) whose lengths
-    are Zipf-distributed (``a = 2``, capped at 200: mostly depth 1, a few long chains); a
+    are Zipf-distributed (``a = 3``, capped at 200: mostly depth 1-2, a few chains of tens); a
     chain's first model derives from an earlier model drawn with a Pareto popularity weight
     (``alpha = 1``: a few bases with tens of thousands of children). Every base model comes
     earlier in the order than its children, so the lineage is a DAG and each chunk only
@@ -164,7 +164,7 @@ def hub_plan(n_models: int, seed: int = 0) -> dict[str, Any]:
     edge_share = HUB["lineage_edges"] / HUB["models"]
     n_derived = min(n - 1, round(n * edge_share / (1 + HUB_RELATIONS["merge"])))
     derived = np.sort(rng.choice(np.arange(1, n), size=n_derived, replace=False))
-    lengths = np.minimum(rng.zipf(2.0, size=n_derived), 200)
+    lengths = np.minimum(rng.zipf(3.0, size=n_derived), 200)
     starts = np.cumsum(np.concatenate([[0], lengths]))
     starts = starts[starts < n_derived]
     is_root = np.zeros(n_derived, dtype=bool)
