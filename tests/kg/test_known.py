@@ -130,7 +130,7 @@ def test_best_sources_looks_the_dataset_up(monkeypatch: pytest.MonkeyPatch) -> N
     g.add_tables(
         records=pd.DataFrame({"model": ["a", "b"], "dataset": ["d"] * 2, "value": [0.8, 0.9]})
     )
-    with pytest.raises(UnknownNameError, match="Did you mean .d.?"):
+    with pytest.raises(UnknownNameError, match=r"Did you mean 'd'\?"):
         g.best_sources("dd")
     monkeypatch.setattr(ZooGraph, "ids", lambda self, kind: pytest.fail("listed every id"))
     assert g.best_sources("d")["model"].tolist() == ["b", "a"]
