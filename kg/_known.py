@@ -113,7 +113,8 @@ class StoreNClasses(Mapping[str, float]):
             self._store.quads_for_pattern(node, _TYPE, _DATASET, None), None
         ):
             for quad in self._store.quads_for_pattern(node, _N_CLASSES, None, None):
-                return float(quad.object.value)
+                if isinstance(quad.object, ox.Literal):
+                    return float(quad.object.value)
         raise KeyError(dataset)
 
     def __iter__(self) -> Iterator[str]:
