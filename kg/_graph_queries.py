@@ -420,7 +420,7 @@ class GraphQueries(GraphHost):
         from kgtransfer.kg.regime import select_regime
 
         limit = _runner.check_limit(limit)
-        if not isinstance(dataset, str) or dataset not in StoreIds(self._live, "dataset"):
+        if not isinstance(dataset, str) or dataset not in StoreIds(self, "dataset"):
             raise did_you_mean(
                 str(dataset), self.ids("dataset"), what="dataset", hint="See graph.ids('dataset')."
             )

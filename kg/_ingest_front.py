@@ -342,14 +342,14 @@ class IngestFront(GraphHost):
         level is flagged ``suspect`` whichever path brings it); every path in uses it."""
         from kgtransfer.kg.ingest import normalize_tables
 
-        store = self._live  # looked up per id the batch names (kg._known), never listed
+        # looked up per id the batch names (kg._known), never listed
         return normalize_tables(
             **inputs,
-            known_models=StoreIds(store, "model"),
-            known_datasets=StoreIds(store, "dataset"),
+            known_models=StoreIds(self, "model"),
+            known_datasets=StoreIds(self, "dataset"),
             known_metrics=self._declared_metrics(),
-            known_lineage=StoreLineage(store),
-            known_n_classes=StoreNClasses(store),
+            known_lineage=StoreLineage(self),
+            known_n_classes=StoreNClasses(self),
         )
 
     def add_tables(

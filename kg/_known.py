@@ -16,6 +16,7 @@ Each view is what :func:`~kgtransfer.kg.ingest.normalize_tables` accepts for its
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from typing import Protocol
 
 import pyoxigraph as ox
 
@@ -33,6 +34,17 @@ _ENTITY = ox.NamedNode(str(PROV.entity))  # a lineage edge's base model
 _RDF_TYPES = {"model": MLS.Model, "dataset": MLS.Dataset, "metric": MLS.EvaluationMeasure}
 
 
+class GraphOf(Protocol):
+    """What a view reads through: the graph's live store (``ZooGraph._live``).
+
+    The views keep the graph, never its store: a closed graph releases its store (and a
+    local store's lock) even while an exception's traceback still holds a view.
+    """
+
+    @property
+    def _live(self) -> StoreBackend: ...
+
+
 def _node(kind: str, id_: object) -> ox.NamedNode | None:
     """The IRI of ``id_`` as a kgtransfer entity, or ``None`` when it cannot be one."""
     if not isinstance(id_, str) or not id_:
@@ -46,8 +58,8 @@ class StoreIds:
     The same answer as ``id in graph.ids(kind)``, from one index lookup.
     """
 
-    def __init__(self, store: StoreBackend, kind: str) -> None:
-        self._store = store
+    def __init__(self, graph: GraphOf, kind: str) -> None:
+        self._graph = graph
         self._kind = kind
         self._type = ox.NamedNode(str(_RDF_TYPES[kind]))
 
@@ -55,7 +67,10 @@ class StoreIds:
         node = _node(self._kind, id_)
         if node is None:
             return False
-        return next(self._store.quads_for_pattern(node, _TYPE, self._type, None), None) is not None
+        return (
+            next(self._graph._live.quads_for_pattern(node, _TYPE, self._type, None), None)
+            is not None
+        )
 
     def __repr__(self) -> str:
         return f"StoreIds({self._kind!r})"
@@ -70,15 +85,17 @@ class StoreLineage:
     ``base_model``.
     """
 
-    def __init__(self, store: StoreBackend) -> None:
-        self._store = store
+    def __init__(self, graph: GraphOf) -> None:
+        self._graph = graph
 
     def is_base(self, model: str) -> bool:
         """Whether some stored lineage edge has ``model`` as its base model."""
         node = _node("model", model)
         if node is None:
             return False
-        return next(self._store.quads_for_pattern(None, _ENTITY, node, None), None) is not None
+        return (
+            next(self._graph._live.quads_for_pattern(None, _ENTITY, node, None), None) is not None
+        )
 
     def bases(self, model: str) -> list[str]:
         """The base models the store derives ``model`` from (sorted)."""
@@ -86,7 +103,7 @@ class StoreLineage:
         if node is None:
             return []
         bases: set[str] = set()
-        for quad in self._store.quads_for_pattern(node, _DERIVATION, None, None):
+        for quad in self._graph._live.quads_for_pattern(node, _DERIVATION, None, None):
             if isinstance(quad.object, ox.NamedNode):
                 parts = from_iri(quad.object.value)
                 if len(parts) == 3:
@@ -104,26 +121,26 @@ class StoreNClasses(Mapping[str, float]):
     reading one entry is an index lookup (iterating reads them all).
     """
 
-    def __init__(self, store: StoreBackend) -> None:
-        self._store = store
+    def __init__(self, graph: GraphOf) -> None:
+        self._graph = graph
 
     def __getitem__(self, dataset: str) -> float:
         node = _node("dataset", dataset)
         if node is not None and next(
-            self._store.quads_for_pattern(node, _TYPE, _DATASET, None), None
+            self._graph._live.quads_for_pattern(node, _TYPE, _DATASET, None), None
         ):
-            for quad in self._store.quads_for_pattern(node, _N_CLASSES, None, None):
+            for quad in self._graph._live.quads_for_pattern(node, _N_CLASSES, None, None):
                 if isinstance(quad.object, ox.Literal):
                     return float(quad.object.value)
         raise KeyError(dataset)
 
     def __iter__(self) -> Iterator[str]:
         seen: set[str] = set()
-        for quad in self._store.quads_for_pattern(None, _N_CLASSES, None, None):
+        for quad in self._graph._live.quads_for_pattern(None, _N_CLASSES, None, None):
             subject = quad.subject
             if isinstance(subject, ox.NamedNode) and subject.value not in seen:
                 seen.add(subject.value)
-                if next(self._store.quads_for_pattern(subject, _TYPE, _DATASET, None), None):
+                if next(self._graph._live.quads_for_pattern(subject, _TYPE, _DATASET, None), None):
                     yield id_of(subject.value, "dataset")
 
     def __len__(self) -> int:

@@ -63,17 +63,17 @@ def _zoo() -> ZooGraph:
 
 def test_store_views_answer_like_the_listings() -> None:
     g = _zoo()
-    models, datasets = StoreIds(g._live, "model"), StoreIds(g._live, "dataset")
+    models, datasets = StoreIds(g, "model"), StoreIds(g, "dataset")
     assert all(m in models for m in g.ids("model")) and "d" not in models and "" not in models
     assert "d" in datasets and "a" not in datasets and 3 not in datasets
-    lineage = StoreLineage(g._live)
+    lineage = StoreLineage(g)
     assert isinstance(lineage, LineageLookup)
     edges = g.to_tables().lineage
     assert [(m, b) for m in "abc" for b in lineage.bases(m)] == list(
         zip(edges["model"], edges["base_model"], strict=True)
     )
     assert [lineage.is_base(m) for m in "abc"] == [True, True, False]
-    n_classes = StoreNClasses(g._live)
+    n_classes = StoreNClasses(g)
     assert dict(n_classes) == {"d": 10.0} and n_classes.get("e") is None and len(n_classes) == 1
 
 
