@@ -121,8 +121,8 @@ def plain(folder: Path, zoos: list[str] | None, methods: list[str], seed: int) -
             if (folder / zoo / f"{t}.csv").is_file()
         }
         start = time.perf_counter()
-        graph = ZooGraph.from_tables(**files)
-        report = graph.last_report
+        graph = ZooGraph()
+        report = graph.add_tables(**files)  # what from_tables does, keeping the report
         res = run_benchmark(graph, methods, params={"gnn": {"seed": seed}})
         seconds = time.perf_counter() - start
         runs[f"{zoo}/all"] = res

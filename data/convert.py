@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -118,6 +119,7 @@ def from_csv(
     feature_columns: list[str] | None = None,
     task: str = "classification",
     domain: str | None = None,
+    column_map: Mapping[str, str] | None = None,
     **read_csv_kwargs: Any,
 ) -> ArrayDataset:
     """Build a tabular dataset from a CSV file (one row per sample).
@@ -129,17 +131,28 @@ def from_csv(
         feature_columns: Columns used as features (default: all but the label).
         task: What is predicted.
         domain: Where inputs come from (default: ``name``).
+        column_map: ``{old: new}`` column renames applied right after reading (so
+            ``label_column`` and ``feature_columns`` use the new names); CLI
+            ``--column-map OLD=NEW``.
         **read_csv_kwargs: Passed to :func:`pandas.read_csv`.
 
     Raises:
         FileNotFoundError: no such file.
-        ValueError: a named column is missing or a feature column is not numeric.
+        ValueError: a named or renamed column is missing, or a feature column is not numeric.
     """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"No CSV file at {str(path)!r}.")
     name = name or path.stem
     frame = pd.read_csv(path, **read_csv_kwargs)
+    if column_map:
+        unknown = [c for c in column_map if c not in frame.columns]
+        if unknown:
+            raise ValueError(
+                f"{str(path)!r}: column_map renames column(s) {unknown} it does not have; "
+                f"its columns are {list(frame.columns)}."
+            )
+        frame = frame.rename(columns=dict(column_map))
     wanted = [label_column, *(feature_columns or [])]
     missing = [c for c in wanted if c not in frame.columns]
     if missing:

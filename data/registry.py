@@ -144,7 +144,7 @@ def load_dataset(
     split: Literal["train", "test", "all"] = "train",
     seed: int = 0,
     test_size: float | None = None,
-    **kwargs: Any,
+    **kwargs: object,
 ) -> ArrayDataset:
     """Load a registered dataset's seeded, stratified train or test split (or all of it).
 

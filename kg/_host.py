@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
     from kgtransfer.kg._backend import StoreBackend
     from kgtransfer.kg._merge import WriteMode
+    from kgtransfer.kg.ingest import IngestReport
     from kgtransfer.kg.tables import ZooTables
 
 __all__ = ["GraphHost"]
@@ -36,7 +37,7 @@ class GraphHost(Protocol):
     _path: Path | None
     _query_path: Path | None
     _read_only: bool
-    last_report: Any
+    _last_report: Any
 
     @classmethod
     def open(
@@ -54,16 +55,6 @@ class GraphHost(Protocol):
     def iri(kind: str, id_: str) -> ox.NamedNode: ...
 
     # -- batches (kgtransfer.kg.store)
-    def add_zoo_tables(
-        self,
-        tables: ZooTables,
-        *,
-        source: str,
-        report: Any = None,
-        progress: bool = False,
-        mode: WriteMode = "merge",
-    ) -> str: ...
-
     def _write_batch(
         self,
         tables: ZooTables,
@@ -99,4 +90,4 @@ class GraphHost(Protocol):
     def _lineage(self) -> list[tuple[str, str]]: ...
 
     # -- ingestion (kgtransfer.kg._ingest_front)
-    def _normalized(self, **inputs: Any) -> tuple[ZooTables, Any]: ...
+    def _normalized(self, **inputs: Any) -> tuple[ZooTables, IngestReport]: ...

@@ -22,6 +22,7 @@ from kgtransfer.kg.vocab import PREFIXES
 
 if TYPE_CHECKING:
     from kgtransfer.kg._host import GraphHost
+    from kgtransfer.kg.ingest import IngestReport
 else:  # a mixin of ZooGraph: GraphHost tells type checkers what ZooGraph has
     GraphHost = object
 
@@ -93,21 +94,21 @@ class ImportExport(GraphHost):
         *,
         errors: ErrorMode = "raise",
         mode: WriteMode = "merge",
-    ) -> str | None:
+    ) -> IngestReport:
         """Load an RDF file or stream written by :meth:`export` (or any RDF).
 
         Triple formats (ttl, nt, jsonld) become one new ingest batch (its id is
-        returned), through the same validator and writer as tables: the statements are
+        the returned report's ``batch``), through the same validator and writer as tables: the statements are
         read back as tables (:meth:`to_tables`' reader), checked by
         :func:`~kgtransfer.kg.ingest.normalize_tables` against what the graph knows (ids,
         declared metrics, lineage) and merged like :meth:`add_tables` (``errors``,
-        ``mode``; the report, overwritten values included, is in ``self.last_report``).
+        ``mode``; the returned report lists overwritten values).
         Statements outside the kgtransfer vocabulary are kept as they are in the
         batch's graph (queries see them; kgtransfer does not use them; the report's
         notes count them). A statement in our vocabulary that the reader does not take
         (e.g. a second value of a single-valued field) is a rejection.
 
-        N-Quads restores every named graph as it was (returns None); the
+        N-Quads restores every named graph as it was (the report's ``batch`` is None); the
         format-version triple is checked, not copied. The union of its data graphs
         is validated the same way first, and the whole load is refused if anything
         is rejected.
@@ -184,7 +185,8 @@ class ImportExport(GraphHost):
                     "load its data as Turtle with errors='collect' to keep the rest)."
                 )
             store.extend(quads)
-            return None
+            self._last_report = report
+            return report
         read = read_rdf(ox.parse(data, format=rdf_format), label)
         sources = {name: f"{label} ({name})" for name in read.inputs()}
         tables, report = self._normalized(**read.inputs(), errors=errors, source=sources)
@@ -199,7 +201,9 @@ class ImportExport(GraphHost):
                 "as they are in the batch's graph (not used by kgtransfer)"
                 + (f"; {dangling} name a row that was not written" if dangling else "")
             )
-        self.last_report = report
-        return self._write_batch(
+        report.batch = batch_id
+        self._write_batch(
             tables, source=label, report=report, batch_id=batch_id, extra=lines, mode=mode
         )
+        self._last_report = report
+        return report

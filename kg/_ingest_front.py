@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from typing import Self
 
     from kgtransfer.kg._host import GraphHost
+    from kgtransfer.kg.ingest import IngestReport
 else:  # a mixin of ZooGraph: GraphHost tells type checkers what ZooGraph has
     GraphHost = object
 
@@ -116,7 +117,7 @@ class IngestFront(GraphHost):
         source: str = "add_records",
         provenance: Mapping[str, Any] | Sequence[Mapping[str, Any] | None] | None = None,
         metric_directions: Mapping[str, object] | None = None,
-    ) -> str:
+    ) -> IngestReport:
         """Write transfer results (a ``records`` table) as one batch: THE record writer.
 
         Every path that stores a transfer result goes through here (``add_record``,
@@ -146,8 +147,8 @@ class IngestFront(GraphHost):
                 the graph, e.g. ``{"bleu": "higher"}``.
 
         Returns:
-            The batch id; record ``i`` of the batch has the id ``<batch id>/<i>``. The
-            ingestion report is in ``self.last_report``.
+            The ingestion report; ``report.batch`` is the batch id, and record ``i`` of
+            the batch has the id ``<batch id>/<i>``.
 
         Raises:
             IngestError: A row fails validation (unknown model or dataset, missing or
@@ -191,10 +192,10 @@ class IngestFront(GraphHost):
         for i, prov in enumerate(details or []):
             if prov is not None:
                 lines += _run_lines(batch_id, i, prov)
-        self.last_report = report
-        return self._write_batch(
-            tables, source=source, report=report, batch_id=batch_id, extra=lines
-        )
+        report.batch = batch_id
+        self._write_batch(tables, source=source, report=report, batch_id=batch_id, extra=lines)
+        self._last_report = report
+        return report
 
     def add_record(
         self,
@@ -286,14 +287,14 @@ class IngestFront(GraphHost):
             dtype=object,
         )
         records = records.assign(**{k: [v] for k, v in extra.items()})
-        batch_id = self.add_records(
+        report = self.add_records(
             records,
             models=models,
             datasets=datasets,
             source=source or f"add_record({model!r}, {dataset!r})",
             provenance=[dict(provenance or {})],
         )
-        return f"{batch_id}/0"
+        return f"{report.batch}/0"
 
     @classmethod
     def from_tables(
@@ -313,9 +314,10 @@ class IngestFront(GraphHost):
     ) -> Self:
         """Build a graph from CSV files or DataFrames (normalised by ``kgtransfer.kg.ingest``).
 
-        The :class:`~kgtransfer.kg.ingest.IngestReport` is kept in ``graph.last_report``.
         ``path`` makes the graph persistent on disk; ``mode`` is ``"merge"`` or
-        ``"replace"`` (see :meth:`add_zoo_tables`).
+        ``"replace"`` (see :meth:`add_zoo_tables`). The ingestion report is stored on the
+        graph's batch (:meth:`batch`); for the report object, build the graph first and
+        call :meth:`add_tables`, which returns it.
         """
         graph = cls.open(path, create=True) if path is not None else cls()
         try:
@@ -336,7 +338,7 @@ class IngestFront(GraphHost):
             raise
         return graph
 
-    def _normalized(self, **inputs: Any) -> tuple[ZooTables, Any]:
+    def _normalized(self, **inputs: Any) -> tuple[ZooTables, IngestReport]:
         """``normalize_tables(**inputs)`` against what the graph knows: its model and
         dataset ids, declared metrics, lineage and ``n_classes`` (so a result at chance
         level is flagged ``suspect`` whichever path brings it); every path in uses it."""
@@ -365,7 +367,7 @@ class IngestFront(GraphHost):
         create_missing: bool = False,
         progress: bool = False,
         mode: WriteMode = "merge",
-    ) -> str:
+    ) -> IngestReport:
         """Normalise tables (CSV paths or DataFrames) and write them as one batch.
 
         Ids already in the graph count as known, so references to them resolve;
@@ -374,8 +376,8 @@ class IngestFront(GraphHost):
         ``"merge"`` or ``"replace"`` (see :meth:`add_zoo_tables`).
 
         Returns:
-            The batch id; the ingestion report (overwritten values included) is in
-            ``self.last_report``.
+            The ingestion report (overwritten values included); ``report.batch`` is the
+            batch id (for :meth:`remove_batch`).
         """
         _check_mode(mode)
         tables, report = self._normalized(
@@ -393,14 +395,17 @@ class IngestFront(GraphHost):
             for x in (models, datasets, records, similarities, scores)
             if isinstance(x, (str, os.PathLike))
         ]
-        self.last_report = report
-        return self.add_zoo_tables(
+        report.batch = batch_id = _new_batch_id()  # stored with the report
+        self._write_batch(
             tables,
             source=", ".join(sources) or "tables",
             report=report,
+            batch_id=batch_id,
             progress=progress,
             mode=mode,
         )
+        self._last_report = report
+        return report
 
     def add_model_cards(
         self,
@@ -408,14 +413,17 @@ class IngestFront(GraphHost):
         *,
         errors: ErrorMode = "raise",
         mode: WriteMode = "merge",
-    ) -> str:
+    ) -> IngestReport:
         """Ingest model cards (YAML front matter) from a file or folder as one batch.
 
         A card's fields update what is known about its model and datasets (``mode``:
         see :meth:`add_zoo_tables`); fields a card lacks keep their stored values. Cards
         are validated against the graph's declared metrics and lineage (a ``base_model``
         closing a cycle with stored lineage is rejected); percent conversions are listed
-        in ``self.last_report.warnings``.
+        in the report's ``warnings``.
+
+        Returns:
+            The ingestion report; ``report.batch`` is the batch id.
         """
         from kgtransfer.kg.ingest import read_model_cards
 
@@ -426,8 +434,10 @@ class IngestFront(GraphHost):
             known_metrics=self._declared_metrics(),
             known_lineage=self._lineage(),
         )
-        self.last_report = report
-        return self.add_zoo_tables(tables, source=str(path), report=report, mode=mode)
+        report.batch = batch_id = _new_batch_id()
+        self._write_batch(tables, source=str(path), report=report, batch_id=batch_id, mode=mode)
+        self._last_report = report
+        return report
 
     def add_transfergraph(
         self,
@@ -436,17 +446,23 @@ class IngestFront(GraphHost):
         zoo: Literal["image", "text"] = "image",
         errors: ErrorMode = "warn",
         mode: WriteMode = "merge",
-    ) -> str:
+    ) -> IngestReport:
         """Ingest a TransferGraph benchmark folder (``zoo`` = image or text) as one batch.
 
         The public tables hold a few malformed rows (truncated score lines, text
         runs whose dataset is ``0.1`` or ``lora``), so the default ``errors="warn"``
-        rejects those with a warning each and keeps the rest; ``last_report`` lists them.
+        rejects those with a warning each and keeps the rest; the report lists them.
         ``mode`` is ``"merge"`` or ``"replace"`` (see :meth:`add_zoo_tables`).
+
+        Returns:
+            The ingestion report; ``report.batch`` is the batch id.
         """
         from kgtransfer.kg.ingest import read_transfergraph
 
         _check_mode(mode)
         tables, report = read_transfergraph(folder, zoo=zoo, errors=errors)
-        self.last_report = report
-        return self.add_zoo_tables(tables, source=f"{folder} ({zoo})", report=report, mode=mode)
+        report.batch = batch_id = _new_batch_id()
+        source = f"{folder} ({zoo})"
+        self._write_batch(tables, source=source, report=report, batch_id=batch_id, mode=mode)
+        self._last_report = report
+        return report

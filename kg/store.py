@@ -128,7 +128,7 @@ class ZooGraph(IngestFront, ImportExport, Removal, GraphQueries):
         self._path: Path | None = None
         self._query_path: Path | None = None
         self._read_only = False
-        self.last_report: Any = None
+        self._last_report: Any = None
         self._init_meta()
 
     # ------------------------------------------------------------------ lifecycle
@@ -192,7 +192,7 @@ class ZooGraph(IngestFront, ImportExport, Removal, GraphQueries):
         graph._store = None
         graph._cleanup = None
         graph._query_path = path  # the folder a query worker opens (a view: its snapshot)
-        graph.last_report = None
+        graph._last_report = None
         try:
             if read_only:
                 graph._store, graph._cleanup, graph._query_path = _life.open_read_only(path, graph)
@@ -269,6 +269,23 @@ class ZooGraph(IngestFront, ImportExport, Removal, GraphQueries):
     def path(self) -> Path | None:
         """Folder of the on-disk store, or None in memory."""
         return self._path
+
+    @property
+    def last_report(self) -> Any:
+        """Deprecated: the report of the last ingestion; use the report it returns.
+
+        ``add_tables``, ``add_records``, ``add_model_cards``, ``add_transfergraph`` and
+        ``load_rdf`` return their :class:`~kgtransfer.kg.ingest.IngestReport`; this
+        attribute is kept for one release and warns (``DeprecationWarning``).
+        """
+        warnings.warn(
+            "ZooGraph.last_report is deprecated and will be removed in the next release; use "
+            "the IngestReport that add_tables / add_records / add_model_cards / "
+            "add_transfergraph / load_rdf return.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self._last_report
 
     @property
     def read_only(self) -> bool:

@@ -8,13 +8,16 @@ names and dtypes are fixed here so those three never disagree.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 
 import pandas as pd
 
 from kgtransfer._schema import COLUMNS
+from kgtransfer.errors import ArgumentError
+from kgtransfer.protocols import GraphLike, TablesLike
 
-__all__ = ["COLUMNS", "ZooTables", "empty_table"]
+__all__ = ["COLUMNS", "ZooTables", "as_tables", "empty_table"]
 
 
 def empty_table(name: str) -> pd.DataFrame:
@@ -37,7 +40,7 @@ class ZooTables:
     scores: pd.DataFrame = field(default_factory=lambda: empty_table("scores"))
     metrics: pd.DataFrame = field(default_factory=lambda: empty_table("metrics"))
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[tuple[str, pd.DataFrame]]:
         """Yield ``(name, table)`` pairs."""
         for f in fields(self):
             yield f.name, getattr(self, f.name)
@@ -45,3 +48,35 @@ class ZooTables:
     def __repr__(self) -> str:
         sizes = ", ".join(f"{name}={len(t)}" for name, t in self)
         return f"ZooTables({sizes})"
+
+
+def as_tables(graph: GraphLike | TablesLike, *, caller: str | None = None) -> ZooTables:
+    """The zoo as :class:`ZooTables`: a ``ZooTables`` itself, or ``graph.to_tables()``.
+
+    Any other :class:`~kgtransfer.protocols.TablesLike` (seven DataFrames under the
+    table names) is copied into a ``ZooTables``.
+
+    Raises:
+        ArgumentError: ``graph`` is neither (a ``TypeError``; the message names
+            ``caller``, e.g. ``"recommend()"``, and the type received).
+
+    Example:
+        >>> as_tables(ZooTables()) is not None
+        True
+        >>> as_tables(3, caller="recommend()")
+        Traceback (most recent call last):
+        ...
+        kgtransfer.errors.ArgumentError: recommend() needs a ZooGraph or ZooTables as graph, got 'int'; open one with ZooGraph.open(path) or build one with ZooGraph.from_tables(...).
+    """
+    tables: object = graph
+    if not isinstance(tables, ZooTables) and isinstance(graph, GraphLike):
+        tables = graph.to_tables()
+    if isinstance(tables, ZooTables):
+        return tables
+    if isinstance(tables, TablesLike):
+        return ZooTables(**{f.name: getattr(tables, f.name) for f in fields(ZooTables)})
+    head = f"{caller} needs" if caller else "Expected"
+    raise ArgumentError(
+        f"{head} a ZooGraph or ZooTables as graph, got {type(graph).__name__!r}; "
+        "open one with ZooGraph.open(path) or build one with ZooGraph.from_tables(...)."
+    )

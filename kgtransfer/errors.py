@@ -17,6 +17,7 @@ __all__ = [
     "CardParseError",
     "CheckpointError",
     "ErrorMode",
+    "ExecutorError",
     "IngestError",
     "KGTransferError",
     "NotFittedError",
@@ -102,6 +103,11 @@ class StoreLockedError(StoreError):
 
 class StoreVersionError(KGTransferError, RuntimeError):
     """The on-disk graph store was written by an incompatible format version."""
+
+
+class ExecutorError(KGTransferError, RuntimeError):
+    """A distributed executor cannot start or reach its cluster, or lost a task (its worker
+    died more often than its retries allow)."""
 
 
 class TransferError(KGTransferError, ValueError):

@@ -11,6 +11,12 @@ another room's class (``kgtransfer.transfer`` accepts any :class:`GraphLike`, no
 - :class:`DatasetLike`: an in-memory labelled dataset (``kgtransfer.data.ArrayDataset``).
 - :class:`RecommenderLike`: a source-model recommender (every entry of
   ``kgtransfer.transfer.recommend.list_recommenders()``).
+- :class:`LabelledArrays`, :class:`TensorsLike` and the alias :data:`LabelledData`:
+  labelled data as the transfer methods and the API take it (an object with ``x`` and
+  ``y``, a ``TensorDataset``, or an ``(x, y)`` pair); :data:`DataInput` adds what the
+  product layer also reads (a CSV path or dataset name, an indexable torch dataset).
+- :data:`FilterValue`: the value of one candidate filter (``license="mit"``,
+  ``max_params=1e8``).
 
 Example:
     >>> from kgtransfer.kg import ZooTables
@@ -20,14 +26,26 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+import os
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, runtime_checkable
 
 if TYPE_CHECKING:  # type names only; the core imports no third-party package at run time
     import numpy as np
     import pandas as pd
 
-__all__ = ["DatasetLike", "GraphLike", "RecommenderLike", "TablesLike"]
+__all__ = [
+    "DataInput",
+    "DatasetLike",
+    "FilterValue",
+    "GraphLike",
+    "IndexedDataset",
+    "LabelledArrays",
+    "LabelledData",
+    "RecommenderLike",
+    "TablesLike",
+    "TensorsLike",
+]
 
 
 @runtime_checkable
@@ -110,3 +128,48 @@ class RecommenderLike(Protocol):
     def set_params(self, **params: Any) -> RecommenderLike:
         """Set constructor parameters; returns self."""
         ...
+
+
+@runtime_checkable
+class LabelledArrays(Protocol):
+    """Anything with inputs ``x`` (N, ...) and labels ``y`` (N,) (``ArrayDataset``)."""
+
+    @property
+    def x(self) -> object:
+        """Inputs, shape (N, *input_shape)."""
+        ...
+
+    @property
+    def y(self) -> object:
+        """Labels, shape (N,)."""
+        ...
+
+
+@runtime_checkable
+class TensorsLike(Protocol):
+    """A ``torch.utils.data.TensorDataset``: ``tensors`` is ``(inputs, labels)``."""
+
+    @property
+    def tensors(self) -> tuple[object, ...]:
+        """The dataset's tensors, inputs first."""
+        ...
+
+
+@runtime_checkable
+class IndexedDataset(Protocol):
+    """A map-style dataset (``torch.utils.data.Dataset`` with ``__len__``)."""
+
+    def __len__(self) -> int: ...
+
+    def __getitem__(self, index: int, /) -> object: ...
+
+
+#: Labelled data: an object with ``x``/``y``, a ``TensorDataset`` or an ``(x, y)`` pair.
+LabelledData: TypeAlias = LabelledArrays | TensorsLike | tuple[object, object]
+
+#: Target data as the product layer reads it: labelled data, an indexable dataset, or
+#: a registered dataset name / CSV file path.
+DataInput: TypeAlias = LabelledData | IndexedDataset | str | os.PathLike[str]
+
+#: One candidate filter's value: text or a list of text, a number, or None (no filter).
+FilterValue: TypeAlias = str | Sequence[str] | float | None

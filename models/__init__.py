@@ -11,6 +11,7 @@ Example:
 # first: with a CUDA torchvision beside CPU torch, keeps timm / transformers importable
 from kgtransfer.models import _compat  # noqa: F401
 from kgtransfer.models import architectures as _architectures  # registers the built-ins
+from kgtransfer.models._device import DEVICE_NAMES, Device, resolve_device
 from kgtransfer.models.base import BlockModel, ZooModel
 from kgtransfer.models.card import read_card, write_card
 from kgtransfer.models.checkpoint import load_checkpoint, load_state_dict_file, save_checkpoint
@@ -38,8 +39,10 @@ from kgtransfer.models.wrap import WrappedModel, output_features, wrap_module
 del _architectures
 
 __all__ = [
+    "DEVICE_NAMES",
     "INPUT_CONTRACT_FIELDS",
     "BlockModel",
+    "Device",
     "HFModel",
     "ModelConfig",
     "TextEncoderModel",
@@ -65,6 +68,7 @@ __all__ = [
     "predict_proba",
     "read_card",
     "register_model",
+    "resolve_device",
     "resolve_pretrained",
     "save_checkpoint",
     "source_metadata",

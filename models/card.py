@@ -31,7 +31,11 @@ def write_card(path: str | os.PathLike[str], meta: dict[str, Any], body: str = "
 
 
 def read_card(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """The YAML front matter of a model card as a dict (``yaml.safe_load``; no network).
+    """The YAML front matter of a model card as a dict (no network).
+
+    Read by huggingface_hub's ``metadata_load`` (the front-matter pattern of
+    ``ModelCard`` and ``yaml.safe_load``); a missing or unclosed front matter, which it
+    reads as "no metadata", is an error here.
 
     Raises:
         CardParseError: No front matter, malformed YAML (file and line named), or not a mapping.
@@ -55,16 +59,17 @@ def read_card(path: str | os.PathLike[str]) -> dict[str, Any]:
             f"Model card {str(path)!r}: the YAML front matter opened on line 1 is never "
             "closed by a '---' line."
         ) from None
+    from huggingface_hub import metadata_load  # the front matter as ModelCard reads it
+
     try:
-        meta = yaml.safe_load("\n".join(lines[1:end]))
+        meta = metadata_load(path)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 2}" if mark is not None else ""
         raise CardParseError(f"Malformed YAML in model card {str(path)!r}{where}: {exc}") from exc
-    if meta is None:
-        return {}
-    if not isinstance(meta, dict):
+    except ValueError:  # huggingface_hub: "repo card metadata block should be a dict"
+        got = type(yaml.safe_load("\n".join(lines[1:end]))).__name__
         raise CardParseError(
-            f"Model card {str(path)!r}: front matter must be a mapping, got {type(meta).__name__}."
-        )
-    return meta
+            f"Model card {str(path)!r}: front matter must be a mapping, got {got}."
+        ) from None
+    return dict(meta) if meta else {}

@@ -11,6 +11,8 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 from tqdm.auto import tqdm
 
+from kgtransfer.models._device import resolve_device
+
 __all__ = ["extract_features", "predict_proba"]
 
 
@@ -37,7 +39,7 @@ def _batches(data: Any, batch_size: int) -> Iterator[torch.Tensor]:
 
 
 def _check_device(model: nn.Module, device: str | torch.device) -> torch.device:
-    device = torch.device(device)
+    device = resolve_device(device)
     where = {p.device for p in model.parameters()}
     if where and where != {device}:
         found = ", ".join(sorted(str(d) for d in where))
@@ -76,7 +78,8 @@ def extract_features(
             (of a tuple / ``ModelOutput``, the tensor :func:`output_features` picks).
         batch_size: Samples per forward pass.
         progress: Show a progress bar on stderr.
-        device: Device the batches are moved to; the model must already be there.
+        device: Device the batches are moved to (``"cpu"``, ``"auto"``, ``"cuda"``, ...;
+            see :func:`resolve_device`); the model must already be there.
 
     Returns:
         float32 array of shape (N, D).

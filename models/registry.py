@@ -9,7 +9,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from kgtransfer.errors import ArgumentError
 from kgtransfer.models.base import ZooModel
@@ -121,7 +121,7 @@ def create_model(
     n_classes: int,
     input_shape: tuple[int, ...] | None = None,
     in_chans: int | None = None,
-    **kwargs: Any,
+    **kwargs: object,
 ) -> ZooModel:
     """Build a freshly initialised ``name`` model (seed with ``torch.manual_seed`` first).
 

@@ -119,3 +119,29 @@ def test_regular_install_has_every_nested_subpackage(tmp_path: Path) -> None:
     for data_file in ("py.typed",):
         for name in SUBPACKAGES:
             assert (target / "kgtransfer" / name / data_file).exists()
+
+
+def test_pytest_is_a_dev_dependency_and_the_package_never_imports_it() -> None:
+    import ast
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # Python 3.10: mypy depends on tomli
+        import tomli as tomllib
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    runtime = [req.split(">")[0].split("=")[0].strip() for req in project["dependencies"]]
+    assert "pytest" not in runtime
+    assert any(req.startswith("pytest") for req in project["optional-dependencies"]["dev"])
+    importers = []
+    for folder in ("kgtransfer", "kg", "transfer", "models", "data"):
+        for path in sorted((REPO / folder).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                names = []
+                if isinstance(node, ast.Import):
+                    names = [alias.name for alias in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                    names = [node.module or ""]
+                if any(n.split(".")[0] in {"pytest", "_pytest"} for n in names):
+                    importers.append(f"{path.relative_to(REPO)}:{node.lineno}")
+    assert importers == []

@@ -12,9 +12,14 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import numpy as np
+import torch
+
 from kgtransfer._versions import versions
 from kgtransfer.errors import ArgumentError
-from kgtransfer.models import ZooModel
+from kgtransfer.kg import ZooGraph
+from kgtransfer.models import Device, ZooModel, resolve_device
+from kgtransfer.protocols import LabelledData
 from kgtransfer.transfer.methods import (
     TargetData,
     TransferMethod,
@@ -25,6 +30,7 @@ from kgtransfer.transfer.methods import (
 from kgtransfer.transfer.methods._base import build_target
 from kgtransfer.transfer.training import (
     Budget,
+    BudgetLike,
     accuracy,
     as_arrays,
     as_budget,
@@ -298,19 +304,20 @@ def evaluate_transfer(
     method_or_name: str | TransferMethod,
     source: ZooModel,
     target: str | ZooModel | None = None,
-    train: Any = None,
-    test: Any = None,
+    train: LabelledData | None = None,
+    test: LabelledData | None = None,
     *,
-    budget: Budget | Mapping[str, Any] | Any | None = None,
+    budget: BudgetLike | None = None,
     seed: int = 0,
     scratch: bool = True,
-    graph: Any = None,
+    graph: ZooGraph | None = None,
     target_name: str | None = None,
     source_name: str | None = None,
     tolerance: float = 0.01,
-    unlabeled: Any = None,
+    unlabeled: np.ndarray | torch.Tensor | None = None,
     progress: bool = False,
     target_arch_or_model: str | ZooModel | None = None,
+    device: Device | None = None,
 ) -> TransferResult:
     """Transfer ``source`` to a target and compare with training that target from scratch.
 
@@ -342,6 +349,10 @@ def evaluate_transfer(
         unlabeled: Extra unlabeled target inputs for distillation methods only.
         progress: Show tqdm bars on stderr.
         target_arch_or_model: Deprecated name of ``target`` (one release).
+        device: Where the transfer and the scratch baseline compute (``"cpu"``,
+            ``"auto"``, ``"cuda"``, ...; see :func:`kgtransfer.models.resolve_device`).
+            None: the method's own ``device`` (``"cpu"`` for a method built by name).
+            With a method instance, pass its device on the instance instead.
 
     Returns:
         The :class:`TransferResult` (with ``record_id`` when written to ``graph``).
@@ -389,14 +400,29 @@ def evaluate_transfer(
             "Writing to a graph needs ids: pass source_name=... and target_name=... "
             f"(got source_name={source_name!r}, target_name={target_name!r})."
         )
+    if device is not None:
+        resolve_device(device)  # a bad device fails before any training
     b = _budget(budget, method_or_name)
     fresh = build_target(target, x, n_classes, seed)
     if isinstance(method_or_name, str):
         method = get_method(method_or_name)
         own = method.get_params(deep=False)
-        method.set_params(**{k: v for k, v in (("seed", seed), ("progress", progress)) if k in own})
+        if device is not None and "device" not in own and resolve_device(device).type != "cpu":
+            raise ArgumentError(
+                f"The transfer method {method_or_name!r} takes no device (it runs on the "
+                f"CPU), got device={device!r}; add a device parameter to its class or "
+                "leave device=None."
+            )
+        given = (("seed", seed), ("progress", progress), ("device", device))
+        method.set_params(**{k: v for k, v in given if k in own and v is not None})
         name, fit_budget = method_or_name, b
     else:
+        own_device = getattr(method_or_name, "device", "cpu")
+        if device is not None and resolve_device(device) != resolve_device(own_device):
+            raise ArgumentError(
+                f"device={device!r} but the method instance has device={own_device!r}; set "
+                "it on the instance (e.g. FineTune(device=...)) and leave device=None."
+            )
         method, fit_budget = method_or_name, None  # an instance keeps its own settings
         found = method_name(method)
         if found is None:
@@ -415,7 +441,8 @@ def evaluate_transfer(
     scratch_acc = scratch_wall = gain = None
     if scratch:
         t1 = time.perf_counter()
-        model = train_from_scratch(fresh, (x, y), b, seed=seed, progress=progress)
+        on = getattr(method, "device", "cpu") if device is None else device
+        model = train_from_scratch(fresh, (x, y), b, seed=seed, progress=progress, device=on)
         scratch_acc = accuracy(model, (xt, yt))
         scratch_wall = time.perf_counter() - t1
         gain = acc - scratch_acc

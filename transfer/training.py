@@ -26,7 +26,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, TypeAlias, cast
 
 import numpy as np
 import torch
@@ -35,6 +35,8 @@ from tqdm.auto import tqdm
 
 __all__ = [
     "Budget",
+    "BudgetFields",
+    "BudgetLike",
     "TrainHistory",
     "accuracy",
     "accuracy_of",
@@ -77,7 +79,24 @@ class Budget:
         }
 
 
-def as_budget(budget: Any) -> Budget:
+class BudgetFields(Protocol):
+    """Any object with a budget's fields (e.g. a zoo grid's budget)."""
+
+    @property
+    def epochs(self) -> int: ...
+
+    @property
+    def lr(self) -> float: ...
+
+    @property
+    def batch_size(self) -> int: ...
+
+
+#: What takes a budget: a :class:`Budget`, a mapping of its fields or an object with them.
+BudgetLike: TypeAlias = Budget | Mapping[str, float] | BudgetFields
+
+
+def as_budget(budget: BudgetLike) -> Budget:
     """``budget`` as a :class:`Budget`: a Budget, a mapping of its fields, or any object
     with ``epochs``, ``lr`` and ``batch_size`` (``weight_decay`` optional; e.g. a zoo budget).
 
@@ -88,7 +107,7 @@ def as_budget(budget: Any) -> Budget:
     if isinstance(budget, Budget):
         return budget
     if isinstance(budget, Mapping):
-        return Budget(**budget)
+        return Budget(**cast("dict[str, Any]", budget))
     return Budget(
         epochs=budget.epochs,
         lr=budget.lr,
@@ -294,6 +313,13 @@ def accuracy_of(logits: torch.Tensor, y: torch.Tensor) -> float:
     return float((logits.argmax(1) == y).double().mean())  # exact: float32 rounds k/n
 
 
+def _model_device(model: nn.Module) -> torch.device:
+    """The device of ``model``'s first parameter (the CPU for a model without any)."""
+    for t in model.parameters():
+        return t.device
+    return torch.device("cpu")
+
+
 def train_classifier(
     model: nn.Module,
     data: Any,
@@ -302,6 +328,7 @@ def train_classifier(
     seed: int = 0,
     progress: bool = False,
     desc: str = "train",
+    device: Any = "cpu",
 ) -> TrainHistory:
     """Train every parameter of ``model`` in place with cross-entropy on ``data``.
 
@@ -315,12 +342,18 @@ def train_classifier(
         seed: Seeds the batch order and torch's (forked) global RNG.
         progress: Show a tqdm bar on stderr.
         desc: Label of the bar and of error messages about ``data``.
+        device: Where to train (``"cpu"``, ``"auto"``, ``"cuda"``, ...; see
+            :func:`kgtransfer.models.resolve_device`); the model is moved there in place.
 
     Returns:
         The :class:`TrainHistory`.
     """
+    from kgtransfer.models import resolve_device
+
+    dev = resolve_device(device)
     b = Budget() if budget is None else as_budget(budget)
-    x, y = as_arrays(data, what=desc)
+    x, y = (t.to(dev) for t in as_arrays(data, what=desc))
+    model.to(dev)
     loss_fn = nn.CrossEntropyLoss()
     return train_loop(
         model,
@@ -344,6 +377,7 @@ def train_from_scratch(
     seed: int = 0,
     n_classes: int | None = None,
     progress: bool = False,
+    device: Any = "cpu",
 ) -> nn.Module:
     """The from-scratch baseline: a fresh model trained on ``data`` alone.
 
@@ -359,6 +393,7 @@ def train_from_scratch(
         n_classes: Classes of a named architecture (default ``data.n_classes`` or the
             largest label + 1).
         progress: Show a tqdm bar on stderr.
+        device: Where to train (see :func:`train_classifier`); the model stays there.
 
     Returns:
         The trained model (in eval mode).
@@ -374,7 +409,9 @@ def train_from_scratch(
             fresh = create_model(model, n_classes=n, input_shape=tuple(x.shape[1:]))
     else:
         fresh = copy.deepcopy(model)
-    train_classifier(fresh, data, budget, seed=seed, progress=progress, desc="scratch")
+    train_classifier(
+        fresh, data, budget, seed=seed, progress=progress, desc="scratch", device=device
+    )
     return fresh
 
 
@@ -382,18 +419,22 @@ def train_from_scratch(
 def predict(model: nn.Module, inputs: Any, *, batch_size: int = 512) -> np.ndarray:
     """Predicted class codes of ``model`` (eval mode) on ``inputs``, shape (N,).
 
-    ``inputs`` is an array/tensor of inputs or labelled data (its inputs are used).
+    ``inputs`` is an array/tensor of inputs or labelled data (its inputs are used);
+    they are moved to the model's device.
     """
     if hasattr(inputs, "x") or hasattr(inputs, "tensors") or isinstance(inputs, tuple):
         x = as_arrays(inputs, what="inputs")[0]
     else:
         x = torch.as_tensor(np.asarray(inputs, dtype=np.float32))
     model.eval()
-    return batched_predict(model, x, batch_size).argmax(1).numpy()
+    dev = _model_device(model)
+    return batched_predict(lambda b: model(b.to(dev)).cpu(), x, batch_size).argmax(1).numpy()
 
 
 def accuracy(model: nn.Module, data: Any) -> float:
-    """Test accuracy of ``model`` (eval mode) on labelled ``data`` (higher is better)."""
+    """Test accuracy of ``model`` (eval mode, on its own device) on labelled ``data``
+    (higher is better)."""
     x, y = as_arrays(data, what="data")
     model.eval()
-    return accuracy_of(batched_predict(model, x), y)
+    dev = _model_device(model)
+    return accuracy_of(batched_predict(lambda b: model(b.to(dev)).cpu(), x), y)

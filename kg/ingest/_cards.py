@@ -1,4 +1,21 @@
-"""Read Hugging Face style model cards (README.md with YAML front matter)."""
+"""Read Hugging Face style model cards (README.md with YAML front matter).
+
+The card format is huggingface_hub's: its ``metadata_load`` splits the front matter
+(``REGEX_YAML_BLOCK``, the one ``ModelCard`` uses) and reads it with
+``yaml.safe_load``; its ``ModelCardData`` types the standard fields (``base_model``,
+``datasets``, ``license``, ``library_name``, ``pipeline_tag``, ``model_name``) and
+its ``model_index_to_eval_results`` turns ``model-index`` into ``EvalResult``
+objects, from which the records are made.
+
+A thin layer stays here, for what huggingface_hub does not give: line numbers (it
+keeps no positions, so the same YAML block is composed once more for the line of
+each field, and YAML errors are moved to file lines), the errors a card gets
+(huggingface_hub reads a card without or with an unclosed front matter as "no
+metadata", and refuses a whole ``model-index`` when one result lacks a ``task`` or
+``dataset.name``, which cards here may leave out: those are filled in before its
+parser runs), and the card's own ``model_name`` (``ModelCard`` replaces it by the
+``model-index`` name, so the index is parsed apart from ``ModelCardData``).
+"""
 
 from __future__ import annotations
 
@@ -214,14 +231,14 @@ def _cache_snapshot(cache: Path) -> Path | None:
     return max(snaps, key=lambda p: (p.stat().st_mtime, p.name)) if snaps else None
 
 
-def _model_id(file: Path, meta: Mapping[str, Any]) -> str:
+def _model_id(file: Path, meta: Mapping[str, Any], model_name: Any = None) -> str:
     cache = _cache_root(file)
     if cache is not None:
         match = _CACHE_DIR.match(cache.name)
         assert match is not None  # checked by _cache_root
         return match.group(1).replace("--", "/")
-    if not is_missing(meta.get("model_name")):
-        return str(meta["model_name"]).strip()
+    if not is_missing(model_name):
+        return str(model_name).strip()
     index = meta.get("model-index")
     if isinstance(index, list) and index and isinstance(index[0], Mapping) and index[0].get("name"):
         return str(index[0]["name"]).strip()
@@ -236,10 +253,14 @@ class _LineError(CardParseError):
 
 
 class _Card:
-    def __init__(self, meta: dict[str, Any], node: yaml.Node, offset: int) -> None:
+    """A parsed card: the front matter as huggingface_hub read it (``meta``, typed as
+    ``data``, a ``ModelCardData``) and its YAML node for line numbers."""
+
+    def __init__(self, meta: dict[str, Any], node: yaml.Node, offset: int, data: Any) -> None:
         self.meta = meta
         self.node = node
         self.offset = offset  # file line of the first YAML line, minus one
+        self.data = data
 
     def line(self, *keys: str | int) -> int:
         """File line (1-based) of the node at ``keys`` (falls back to its parent)."""
@@ -263,6 +284,9 @@ def _child(node: yaml.Node, key: str | int) -> yaml.Node | None:
 
 
 def _parse_card(file: Path, *, required: bool) -> _Card | None:
+    from huggingface_hub import ModelCardData, metadata_load
+    from huggingface_hub.repocard import REGEX_YAML_BLOCK
+
     source = os.fspath(file)
     text = file.read_text(encoding="utf-8-sig")
     lines = text.splitlines()
@@ -274,19 +298,20 @@ def _parse_card(file: Path, *, required: bool) -> _Card | None:
                 1,
             )
         return None
-    end = next((i for i in range(1, len(lines)) if lines[i].strip() in ("---", "...")), None)
-    if end is None:
+    match = REGEX_YAML_BLOCK.search(text)
+    if match is None:  # huggingface_hub reads this as "no metadata": here it is an error
         raise _LineError(
             f"{source}, line 1: the YAML front matter is never closed; add a '---' line after it.",
             1,
         )
-    block = "\n".join(lines[1:end])
+    block = match.group(2)
+    offset = len(match.group(1).splitlines())  # the lines up to and with the opening '---'
     try:
-        meta = yaml.safe_load(block)
-        node = yaml.compose(block, Loader=yaml.SafeLoader)
+        meta = metadata_load(file)  # huggingface_hub: the front matter, yaml.safe_load
+        node = yaml.compose(block, Loader=yaml.SafeLoader)  # only for line numbers
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        line = None if mark is None else mark.line + 2  # +1 for 1-based, +1 for '---'
+        line = None if mark is None else mark.line + 1 + offset
         where = source if line is None else f"{source}, line {line}"
         problem = getattr(exc, "problem", None) or str(exc)
         raise _LineError(
@@ -294,15 +319,25 @@ def _parse_card(file: Path, *, required: bool) -> _Card | None:
             "or pass errors='warn'/'collect' to skip this card.",
             line,
         ) from None
-    if meta is None:
-        meta, node = {}, yaml.MappingNode("tag:yaml.org,2002:map", [])
-    if not isinstance(meta, dict):
+    except ValueError:  # huggingface_hub: "repo card metadata block should be a dict"
+        loaded = yaml.safe_load(block)
         raise _LineError(
-            f"{source}, line 2: the front matter must be a mapping of fields, "
-            f"got a {type(meta).__name__}.",
-            2,
-        )
-    return _Card(meta, node, offset=1)
+            f"{source}, line {offset + 1}: the front matter must be a mapping of fields, "
+            f"got a {type(loaded).__name__}.",
+            offset + 1,
+        ) from None
+    if meta is None or node is None:
+        meta, node = {}, yaml.MappingNode("tag:yaml.org,2002:map", [])
+    fields = {str(k): v for k, v in meta.items() if k != "model-index"}
+    try:
+        data = ModelCardData(**fields)
+    except (TypeError, ValueError) as exc:
+        raise _LineError(
+            f"{source}, line {offset + 1}: the front matter's fields cannot be read as a "
+            f"Hugging Face model card ({exc}).",
+            offset + 1,
+        ) from None
+    return _Card(meta, node, offset=offset, data=data)
 
 
 def _card_tables(
@@ -310,28 +345,27 @@ def _card_tables(
 ) -> dict[str, pd.DataFrame]:
     meta = card.meta
     source = os.fspath(file)
-    model = _model_id(file, meta)
+    model = _model_id(file, meta, card.data.model_name)
     row: dict[str, Any] = {
         ROW_COLUMN: card.line("model_name") if "model_name" in meta else 1,
         "model": model,
     }
+    data = card.data  # huggingface_hub's ModelCardData (kgtransfer extras as attributes)
     for key in _MODEL_FIELDS:
         if key in meta:
-            row[key] = _scalar(meta[key], key, card, source)
+            row[key] = _scalar(data.get(key), key, card, source)
     if "task" not in row and "pipeline_tag" in meta:
-        row["task"] = _scalar(meta["pipeline_tag"], "pipeline_tag", card, source)
+        row["task"] = _scalar(data.pipeline_tag, "pipeline_tag", card, source)
     datasets = list(
-        dict.fromkeys(
-            _dataset_id(d) for d in _str_list(meta.get("datasets"), "datasets", card, source)
-        )
+        dict.fromkeys(_dataset_id(d) for d in _str_list(data.datasets, "datasets", card, source))
     )
     if datasets and "trained_on" not in row:
         row["trained_on"] = datasets[0]
-    bases = _str_list(meta.get("base_model"), "base_model", card, source)
+    bases = _str_list(data.base_model, "base_model", card, source)
     if bases:
         row["base_model"] = bases
         row["base_model_relation"] = _scalar(
-            meta.get("base_model_relation"), "base_model_relation", card, source
+            data.get("base_model_relation"), "base_model_relation", card, source
         )
     for key, value in meta.items():
         name = str(key)
@@ -420,6 +454,14 @@ def _dataset_id(name: Any, config: Any = None, listed: list[str] | tuple[str, ..
 def _model_index(
     index: Any, model: str, card: _Card, source: str, listed: list[str] | None = None
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Records and datasets of ``model-index``, read by huggingface_hub as ``EvalResult``s.
+
+    Each entry is checked here first (the line of a bad one named); a result without
+    ``task`` or ``dataset.name`` (optional here, required by huggingface_hub's parser)
+    gets them filled in (no task; the dataset's ``type``) before it runs.
+    """
+    from huggingface_hub.repocard_data import model_index_to_eval_results
+
     if index is None:
         return [], []
     line = card.line("model-index")
@@ -429,13 +471,15 @@ def _model_index(
             f"{{name, results}} entries, got a {type(index).__name__}.",
             line,
         )
-    records: list[dict[str, Any]] = []
-    datasets: list[dict[str, Any]] = []
+    complete: list[dict[str, Any]] = []  # the index as huggingface_hub's parser needs it
+    lines: list[int] = []  # file line of each metric, in the parser's (flat) order
+    empty: list[dict[str, Any]] = []  # datasets of results without metrics
     for i, entry in enumerate(index):
         results = entry.get("results") if isinstance(entry, dict) else None
         if not isinstance(results, list):
             ln = card.line("model-index", i)
             raise _LineError(f"{source}, line {ln}: model-index[{i}] needs a 'results' list.", ln)
+        filled = []
         for j, result in enumerate(results):
             ln = card.line("model-index", i, "results", j)
             ds = result.get("dataset") if isinstance(result, dict) else None
@@ -446,11 +490,6 @@ def _model_index(
                     "with a 'type' and a 'metrics' list.",
                     ln,
                 )
-            name = _dataset_id(ds["type"], ds.get("config"), listed or ())
-            task = (
-                result.get("task", {}).get("type") if isinstance(result.get("task"), dict) else None
-            )
-            datasets.append({"dataset": name, "task": task})
             for k, metric in enumerate(metrics):
                 mln = card.line("model-index", i, "results", j, "metrics", k)
                 if not isinstance(metric, dict) or not metric.get("type"):
@@ -459,18 +498,56 @@ def _model_index(
                         f"'value', got {metric!r}.",
                         mln,
                     )
-                split = ds.get("split")
-                records.append(
+                lines.append(mln)
+            if not metrics:  # no EvalResult comes of it; the dataset is still named
+                raw_task = result.get("task")
+                empty.append(
                     {
-                        ROW_COLUMN: mln,
-                        "model": model,
-                        "dataset": name,
-                        "metric": str(metric["type"]).strip().lower(),
-                        "value": metric.get("value"),
-                        "run": None if split is None else str(split),
+                        "dataset": _dataset_id(ds["type"], ds.get("config"), listed or ()),
+                        "task": raw_task.get("type") if isinstance(raw_task, dict) else None,
                     }
                 )
-    return records, datasets
+            task = result.get("task")
+            filled.append(
+                {
+                    **result,
+                    "task": task if isinstance(task, dict) and "type" in task else {"type": None},
+                    "dataset": {**ds, "name": ds.get("name") or ds["type"]},
+                    "metrics": [{**m, "value": m.get("value")} for m in metrics],
+                    "source": result.get("source")
+                    if isinstance(result.get("source"), dict)
+                    else None,
+                }
+            )
+        complete.append({"name": entry.get("name") or model, "results": filled})
+    try:
+        _, evals = model_index_to_eval_results(complete) if lines else ("", [])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise _LineError(
+            f"{source}, line {line}: 'model-index' cannot be read as Hugging Face eval "
+            f"results ({type(exc).__name__}: {exc}).",
+            line,
+        ) from None
+    records: list[dict[str, Any]] = []
+    datasets: list[dict[str, Any]] = []
+    seen: set[tuple[str, Any]] = set()
+    for ev, mln in zip(evals, lines, strict=True):
+        name = _dataset_id(ev.dataset_type, ev.dataset_config, listed or ())
+        task = ev.task_type if isinstance(ev.task_type, str) else None
+        if (name, task) not in seen:
+            seen.add((name, task))
+            datasets.append({"dataset": name, "task": task})
+        records.append(
+            {
+                ROW_COLUMN: mln,
+                "model": model,
+                "dataset": name,
+                "metric": str(ev.metric_type).strip().lower(),
+                "value": ev.metric_value,
+                "run": None if ev.dataset_split is None else str(ev.dataset_split),
+            }
+        )
+    return records, datasets + empty
 
 
 #: The percent rule of a card (one result per metric is common, so one value may decide).
@@ -499,7 +576,9 @@ def _percent_per_card(
             and not ((v > 0) & (v < 1)).any()
         ):
             if not pd.api.types.is_float_dtype(records["value"]):
-                records["value"] = records["value"].astype("float64")  # 2 -> 0.02, not int
+                # 2 -> 0.02, not int; a non-number of another metric stays (it is rejected later)
+                numeric = (values.notna() | records["value"].isna()).all()
+                records["value"] = records["value"].astype("float64" if numeric else object)
             records.loc[mask, "value"] = v / 100.0
             converted.append((str(metric), [int(r) for r in records.loc[mask, ROW_COLUMN]]))
     return records

@@ -103,6 +103,8 @@ class IngestReport:
         flagged: Suspect records that were kept and marked ``suspect=True``.
         overwritten: Stored values the batch replaced (filled in when the tables are
             written to a graph).
+        batch: Id of the batch the ingestion wrote (for ``ZooGraph.remove_batch``);
+            None until written, and for an N-Quads restore.
 
     Example:
         >>> r = IngestReport()
@@ -120,6 +122,7 @@ class IngestReport:
     notes: list[str] = field(default_factory=list)
     flagged: list[Flag] = field(default_factory=list)
     overwritten: list[Overwrite] = field(default_factory=list)
+    batch: str | None = None
 
     # -- building -------------------------------------------------------------
     def count(self, source: str, *, read: int = 0, accepted: int = 0) -> None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,8 @@ from kgtransfer._api._recommend import Recommendation, recommend
 from kgtransfer._api._transfer import Evaluation, evaluate, transfer_from
 from kgtransfer._api._versions import versions
 from kgtransfer.errors import TransferError
+from kgtransfer.executor import Executor, executor_scope
+from kgtransfer.zoo import ZooSpec
 
 __all__ = ["DemoResult", "run_demo"]
 
@@ -62,11 +66,12 @@ def run_demo(
     home: str | Path,
     out_dir: str | Path,
     *,
-    spec: Any = None,
+    spec: ZooSpec | None = None,
     seed: int = 0,
     k: int = 5,
-    gnn_params: dict[str, Any] | None = None,
+    gnn_params: Mapping[str, object] | None = None,
     progress: bool = False,
+    executor: str | Executor | None = None,
 ) -> DemoResult:
     """Build (or reuse) the built-in zoo and graph, run the grid, and for each target:
     recommend sources with a GNN fitted without that target's records
@@ -81,6 +86,11 @@ def run_demo(
         k: Candidates shown per target.
         gnn_params: ``GNNRecommender`` parameters (default its own).
         progress: Progress bars on stderr.
+        executor: Where the grid's runs and the per-target jobs (recommend, then
+            fine-tune) execute: ``"serial"`` (default), ``"ray"`` or an
+            :class:`~kgtransfer.executor.Executor`. The results come back to this
+            process, which alone writes the graph and the report; a target's job reads
+            the checkpoints under ``home`` (on a remote cluster, a shared folder).
 
     Returns:
         A :class:`DemoResult`.
@@ -91,71 +101,44 @@ def run_demo(
         >>> result.summary[["target", "recommended", "gain", "regret"]]  # doctest: +SKIP
     """
     from kgtransfer.kg import ZooGraph
-    from kgtransfer.transfer import GNNRecommender
-    from kgtransfer.zoo import (
-        DEFAULT_ZOO,
-        build_zoo,
-        load_target,
-        load_zoo_model,
-        run_grid,
-        zoo_targets,
-    )
+    from kgtransfer.zoo import DEFAULT_ZOO, build_zoo, run_grid, zoo_targets
 
     spec = DEFAULT_ZOO if spec is None else spec
     seconds: dict[str, float] = {}
-    t0 = time.perf_counter()
-    built = build_zoo(home, spec=spec, seed=seed, progress=progress)
-    seconds["build"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    run_grid(home, spec=spec, seed=seed, progress=progress)
-    seconds["grid"] = time.perf_counter() - t0
-    with ZooGraph.open(built.graph_path, read_only=True) as graph:
-        tables = graph.to_tables()
-    targets = zoo_targets(spec)
-    params = {"seed": seed, **(gnn_params or {})}
+    with executor_scope(executor) as ex:
+        t0 = time.perf_counter()
+        built = build_zoo(home, spec=spec, seed=seed, progress=progress)
+        seconds["build"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        run_grid(home, spec=spec, seed=seed, progress=progress, executor=ex)
+        seconds["grid"] = time.perf_counter() - t0
+        with ZooGraph.open(built.graph_path, read_only=True) as graph:
+            tables = graph.to_tables()
+        targets = zoo_targets(spec)
+        params: dict[str, Any] = {"seed": seed, **(gnn_params or {})}
+        tasks = [
+            partial(_demo_target, tables, target, home=home, spec=spec, seed=seed, params=params)
+            for target in targets
+        ]
+        outcomes: list[Any] = [None] * len(targets)
+        bar = tqdm(total=len(targets), desc="demo targets", disable=not progress)
+        for done in ex.map(tasks):
+            outcomes[done.index] = done.get()
+            bar.update()
+        bar.close()
     recs: list[Recommendation] = []
     evals: list[Evaluation] = []
     seconds["recommend"] = seconds["transfer"] = 0.0
-    for target in tqdm(targets, desc="demo targets", disable=not progress):
-        t0 = time.perf_counter()
-        rec = recommend(
-            tables,
-            target,
-            k=None,
-            recommender=GNNRecommender(**params),
-            exclude_target_records=True,
-            seed=seed,
-        )
-        seconds["recommend"] += time.perf_counter() - t0
-        t0 = time.perf_counter()
-        train, test = load_target(spec, target, seed)
-        result, skipped = None, []
-        for source in rec.frame["model"].astype(str):  # the best that can take the target
-            try:
-                result = transfer_from(
-                    load_zoo_model(home, source),
-                    None,
-                    (train, test),
-                    method="finetune",
-                    budget=spec.grid_budget,
-                    seed=seed,
-                    source_name=source,
-                    target_name=target,
-                )
-                break
-            except (TransferError, ValueError, RuntimeError) as exc:
-                skipped.append(f"{source}: {str(exc).splitlines()[0] if str(exc) else exc!r}")
-        if result is None:
-            raise TransferError(
-                f"No recommended source could be fine-tuned on {target!r}: {skipped[0]}"
-            )
+    for rec, result, skipped, timing in outcomes:
         if skipped:
             rec.metadata["notes"].append(
                 f"{len(skipped)} higher-ranked source(s) could not be fine-tuned: "
                 + "; ".join(skipped)
             )
+        t0 = time.perf_counter()
         evals.append(evaluate(result, tables, recommendation=rec))
-        seconds["transfer"] += time.perf_counter() - t0
+        seconds["recommend"] += timing["recommend"]
+        seconds["transfer"] += timing["transfer"] + time.perf_counter() - t0
         recs.append(rec)
     t0 = time.perf_counter()
     summary = pd.DataFrame([_summary_row(r, e) for r, e in zip(recs, evals, strict=True)])
@@ -164,6 +147,50 @@ def run_demo(
     return DemoResult(
         recommendations=recs, evaluations=evals, summary=summary, report=report, seconds=seconds
     )
+
+
+def _demo_target(
+    tables: Any, target: str, *, home: str | Path, spec: Any, seed: int, params: dict[str, Any]
+) -> tuple[Recommendation, Any, list[str], dict[str, float]]:
+    """One target of the demo, wherever it runs: recommend with a GNN fitted without the
+    target's records, then fine-tune the best source that can take the target (loaded
+    from ``home``). Nothing is written; the caller evaluates and reports."""
+    from kgtransfer.transfer import GNNRecommender
+    from kgtransfer.zoo import load_target, load_zoo_model
+
+    t0 = time.perf_counter()
+    rec = recommend(
+        tables,
+        target,
+        k=None,
+        recommender=GNNRecommender(**params),
+        exclude_target_records=True,
+        seed=seed,
+    )
+    t1 = time.perf_counter()
+    train, test = load_target(spec, target, seed)
+    result, skipped = None, []
+    for source in rec.frame["model"].astype(str):  # the best that can take the target
+        try:
+            result = transfer_from(
+                load_zoo_model(home, source),
+                None,
+                (train, test),
+                method="finetune",
+                budget=spec.grid_budget,
+                seed=seed,
+                source_name=source,
+                target_name=target,
+            )
+            break
+        except (TransferError, ValueError, RuntimeError) as exc:
+            skipped.append(f"{source}: {str(exc).splitlines()[0] if str(exc) else exc!r}")
+    if result is None:
+        raise TransferError(
+            f"No recommended source could be fine-tuned on {target!r}: {skipped[0]}"
+        )
+    timing = {"recommend": t1 - t0, "transfer": time.perf_counter() - t1}
+    return rec, result, skipped, timing
 
 
 def _write(

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import inspect
 import math
+import os
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -16,7 +17,16 @@ import pandas as pd
 from kgtransfer._api._target import ResolvedTarget, resolve_target
 from kgtransfer._api._versions import versions
 from kgtransfer.errors import ArgumentError, NotFittedError
-from kgtransfer.kg.tables import ZooTables
+from kgtransfer.kg.tables import ZooTables, as_tables
+from kgtransfer.models import Device, ZooModel
+from kgtransfer.protocols import (
+    DataInput,
+    DatasetLike,
+    FilterValue,
+    GraphLike,
+    RecommenderLike,
+    TablesLike,
+)
 from kgtransfer.transfer.recommend._base import BaseRecommender, metric_bounds
 from kgtransfer.transfer.recommend._checks import (
     check_bool,
@@ -28,10 +38,14 @@ from kgtransfer.transfer.recommend._checks import (
     check_text,
 )
 from kgtransfer.transfer.recommend._data import scratch_accuracies
+from kgtransfer.transfer.recommend._metrics import Z90 as _Z90
 
 __all__ = ["Recommendation", "recommend"]
 
-_Z90 = 1.6448536269514722
+
+#: Where ``recommend(..., rerank=N)`` finds candidate weights: a folder of checkpoint
+#: folders, ``{name: model}`` or a ``name -> model`` loader.
+Checkpoints: TypeAlias = str | os.PathLike[str] | Mapping[str, ZooModel] | Callable[[str], ZooModel]
 #: Columns of :meth:`Recommendation.to_frame` (after ``target``).
 RECOMMENDATION_COLUMNS = (
     "rank",
@@ -110,7 +124,7 @@ class Recommendation:
             return given
         return _recommendation_id(self.target, self.frame, self.metadata)
 
-    def link(self, model: str) -> dict[str, Any]:
+    def link(self, model: str) -> dict[str, object]:
         """What this recommendation said of ``model``: ``id, target, model, rank,
         predicted, predicted_gain, risk, compatible`` (None where it has no row)."""
         out: dict[str, Any] = {"id": self.id, "target": self.target, "model": str(model)}
@@ -147,7 +161,7 @@ class Recommendation:
             raise ValueError(f"No candidate source model for {self.target!r}; relax the filters.")
         return str(self.frame["model"].iloc[0])
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> dict[str, object]:
         """Target-level facts for reports: kind, scratch, neighbours, notes."""
         near = self.neighbours.head(3)
         return {
@@ -264,19 +278,7 @@ def _write_scores(
         }
     )
     datasets = resolved.datasets if resolved.kind == "new" and len(resolved.datasets) else None
-    return str(graph.add_tables(datasets=datasets, scores=scores))
-
-
-def _as_tables(graph: Any) -> ZooTables:
-    if isinstance(graph, ZooTables):
-        return graph
-    to_tables = getattr(graph, "to_tables", None)
-    if callable(to_tables):
-        return to_tables()
-    raise ArgumentError(
-        f"recommend() needs a ZooGraph or ZooTables as graph, got {type(graph).__name__!r}; "
-        "open one with ZooGraph.open(path)."
-    )
+    return str(graph.add_tables(datasets=datasets, scores=scores).batch)
 
 
 def _fit_recommender(
@@ -453,9 +455,12 @@ def _rerank(
     sample: int,
     seed: int,
     notes: list[str],
+    device: Any = "cpu",
 ) -> pd.DataFrame:
-    """Re-order the top ``n`` rows by a content-based estimator on a seeded sample."""
+    """Re-order the top ``n`` rows by a content-based estimator on a seeded sample
+    (the candidates' forward pass on ``device``)."""
     from kgtransfer.models import extract_features, predict_proba
+    from kgtransfer.models._device import on_device
     from kgtransfer.transfer.scores import get_score, score_input
 
     score_fn = get_score(estimator)
@@ -483,10 +488,11 @@ def _rerank(
     for model_name in head["model"]:
         try:
             model = load(str(model_name))
+            model = on_device(model, device)  # a caller's model is copied, never moved
             if kind == "features":
-                inputs = extract_features(model, x)
+                inputs = extract_features(model, x, device=device)
             else:
-                probs = predict_proba(model, x)
+                probs = predict_proba(model, x, device=device)
                 inputs = probs if kind == "probs" else probs.argmax(axis=1)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)
@@ -586,11 +592,11 @@ def _check_arguments(
 
 
 def recommend(
-    graph: Any,
-    target: Any,
+    graph: GraphLike | TablesLike,
+    target: DataInput,
     k: int | None = 5,
     *,
-    recommender: Any = None,
+    recommender: RecommenderLike | None = None,
     rerank: int = 0,
     rerank_estimator: str = "logme",
     sample: int = 500,
@@ -598,14 +604,16 @@ def recommend(
     exclude_target_records: bool = False,
     name: str | None = None,
     label_column: str | None = None,
-    data: Any = None,
-    checkpoints: Any = None,
-    references: Mapping[str, Any] | None = None,
+    data: DataInput | None = None,
+    checkpoints: Checkpoints | None = None,
+    references: Mapping[str, DatasetLike] | None = None,
     n_neighbours: int = 5,
     progress: bool = False,
     compatible_only: bool = True,
     write: bool = False,
-    **filters: Any,
+    device: Device = "cpu",
+    column_map: Mapping[str, str] | None = None,
+    **filters: FilterValue,
 ) -> Recommendation:
     """Rank source models for a target and say how much transfer is expected to help.
 
@@ -664,6 +672,10 @@ def recommend(
             writable ``ZooGraph``) as ``scores`` through ``ZooGraph.add_tables``, the
             validated writer (one batch; a new target's dataset row comes with
             them). ``metadata["score_batch"]`` is the batch id. Needs ``rerank``.
+        column_map: ``{old: new}`` renames of a CSV target's columns, applied before
+            ``label_column`` is looked up (CLI ``--column-map OLD=NEW``).
+        device: Where the re-ranking estimator's forward pass runs (``"cpu"``,
+            ``"auto"``, ``"cuda"``, ...; see :func:`kgtransfer.models.resolve_device`).
         **filters: Candidate filters of the recommender's ``rank`` (``license=``,
             ``max_params=``, ``task=``, ``modality=``, ``architecture=``, ...).
             ``modality`` defaults to the target's own modality when some candidate
@@ -712,12 +724,20 @@ def recommend(
     )
     check_bool(compatible_only, "compatible_only")
     check_bool(write, "write")
+    if column_map is not None and not isinstance(column_map, Mapping):
+        raise ArgumentError(
+            f"column_map must be a mapping {{old: new}} of CSV column names, got "
+            f"{type(column_map).__name__!r}."
+        )
+    from kgtransfer.models import resolve_device
+
+    device = resolve_device(device)  # a bad device fails before any fit
     if write and (not rerank or not callable(getattr(graph, "add_tables", None))):
         raise ArgumentError(
             "write=True writes the re-ranking scores back: it needs rerank=N (N > 0) and a "
             f"ZooGraph as graph (got rerank={rerank!r}, graph {type(graph).__name__!r})."
         )
-    tables = _as_tables(graph)
+    tables = as_tables(graph, caller="recommend()")
     if recommender is None or isinstance(recommender, BaseRecommender):
         check_has_records(tables)  # before a new target is fingerprinted and joined
     resolved = resolve_target(
@@ -728,6 +748,7 @@ def recommend(
         n_neighbours=n_neighbours,
         references=references,
         seed=seed,
+        column_map=column_map,
     )
     tables = resolved.augment(tables)
     exclude = [resolved.name] if exclude_target_records else []
@@ -775,6 +796,7 @@ def recommend(
             sample=sample,
             seed=seed,
             notes=notes,
+            device=device,
         )
     score_batch = _write_scores(graph, ranked, rerank_estimator, resolved) if write else None
     metric = _target_metric(tables, resolved.name)

@@ -33,14 +33,17 @@ import math
 import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from kgtransfer.errors import ArgumentError, check_error_mode, did_you_mean
+from kgtransfer.errors import ArgumentError, ErrorMode, check_error_mode, did_you_mean
+from kgtransfer.executor import Executor, executor_scope
 from kgtransfer.kg.tables import ZooTables
+from kgtransfer.protocols import DataInput, GraphLike, RecommenderLike, TablesLike
 from kgtransfer.transfer.recommend._checks import (
     check_bool,
     check_int,
@@ -49,10 +52,11 @@ from kgtransfer.transfer.recommend._checks import (
     check_text,
 )
 from kgtransfer.transfer.recommend._data import as_tables, metric_directions, truth_table
+from kgtransfer.transfer.recommend._metrics import Z90 as _Z90
+from kgtransfer.transfer.training import BudgetLike
 
 __all__ = ["STRATEGIES", "Selection", "select_source"]
 
-_Z90 = 1.6448536269514722
 #: Selection rules: ``ei`` expected improvement over the best value so far (the
 #: one-step Bayes-optimal rule for "the best model tried"), ``ucb`` posterior mean
 #: + 1 sd, ``thompson`` a seeded posterior draw.
@@ -414,8 +418,9 @@ def _product_trial(
     label_column: str | None,
     seed: int,
     progress: bool,
-) -> Callable[[str], float]:
-    """``transfer_from`` on the user's data, each result written back to ``graph``."""
+) -> _Trial:
+    """``transfer_from`` on the user's data, each result written back to ``graph`` by the
+    driver (the trial itself runs with ``graph=None``, in any executor)."""
     if not callable(getattr(graph, "add_records", None)) or isinstance(graph, ZooTables):
         raise ArgumentError(
             f"trial=None fine-tunes each candidate and writes the result into the graph, but "
@@ -448,45 +453,85 @@ def _product_trial(
             "home> (CLI: --home) or your own trial=."
         )
 
-    def run(model: str) -> float:
-        from kgtransfer._api._transfer import transfer_from
+    task = partial(
+        _transfer_trial,
+        target=target,
+        data=data,
+        home=home,
+        budget=budget,
+        label_column=label_column,
+        seed=seed,
+        progress=progress,
+    )
 
-        result = transfer_from(
-            model,
-            None,
-            data,
-            graph=graph,
-            seed=seed,
-            budget=budget,
-            home=home,
-            source_name=model,
-            target_name=target,
-            label_column=label_column,
-            progress=progress,
-        )
+    def finish(model: str, result: Any) -> float:
+        """In the driver: write the result through the record writer, return its accuracy."""
+        from kgtransfer._api._transfer import _write_back, load_source
+
+        source_model, _ = load_source(model, home=home)
+        result.record_id = _write_back(graph, result, source_model, None)
         return float(result.accuracy)
 
-    return run
+    return _Trial(task, finish)
+
+
+def _transfer_trial(
+    model: str,
+    *,
+    target: str,
+    data: Any,
+    home: str | Path | None,
+    budget: Any,
+    label_column: str | None,
+    seed: int,
+    progress: bool,
+) -> Any:
+    """The product trial's work, wherever it runs: ``transfer_from`` without writing."""
+    from kgtransfer._api._transfer import transfer_from
+
+    return transfer_from(
+        model,
+        None,
+        data,
+        graph=None,
+        seed=seed,
+        budget=budget,
+        home=home,
+        source_name=model,
+        target_name=target,
+        label_column=label_column,
+        progress=progress,
+    )
+
+
+@dataclass(frozen=True)
+class _Trial:
+    """A trial split where it runs: ``task(model)`` anywhere (an executor's worker),
+    ``finish(model, got)`` in the driver (the only place that writes), giving the value."""
+
+    task: Callable[[str], Any]
+    finish: Callable[[str, Any], float]
 
 
 # ----------------------------------------------------------------------- the search
 def select_source(
-    graph: Any,
+    graph: GraphLike | TablesLike,
     target: str,
     *,
     n_trials: int,
     trial: Callable[[str], float] | None = None,
     candidates: Iterable[str] | None = None,
-    recommender: Any = None,
+    recommender: RecommenderLike | str | None = None,
     batch_size: int = 1,
     seed: int = 0,
     strategy: str = "ei",
-    data: Any = None,
+    data: DataInput | None = None,
     home: str | Path | None = None,
-    budget: Any = None,
+    budget: BudgetLike | None = None,
     label_column: str | None = None,
     progress: bool = False,
-    errors: str = "raise",
+    errors: ErrorMode = "raise",
+    executor: str | Executor | None = None,
 ) -> Selection:
     """Choose which candidate to fine-tune next, learn from each trial, stop after ``n_trials``.
 
@@ -529,6 +574,14 @@ def select_source(
             (default; the trials so far are lost), ``"warn"`` or ``"collect"`` (it
             counts as a trial with value NaN, the reason in ``why`` and in
             ``metadata["failed"]``; nothing is learned from it and the search goes on).
+        executor: Where a round's trials run: ``"serial"`` (default, one after
+            another in this process), ``"ray"`` (the ``batch_size`` trials of a round
+            in parallel on a local Ray) or an :class:`~kgtransfer.executor.Executor`.
+            Each trial runs with this process's torch threads; the values are
+            conditioned on in pick order, so a seeded search gives the same
+            :class:`Selection` on every executor. With ``trial=None`` only this process
+            writes, each result as it arrives. A custom ``trial`` must be picklable
+            for Ray (cloudpickle: lambdas and closures are).
 
     Returns:
         A :class:`Selection` (``.best``, ``.trials``, ``.frame``).
@@ -571,8 +624,9 @@ def select_source(
             hint="Add it to the graph (a datasets row, with similarities) first.",
         )
     metric, hib = _target_metric(tables, target)
-    run = trial
-    if run is None:
+    if trial is not None:
+        run = _Trial(trial, _as_value)
+    else:
         run = _product_trial(
             graph,
             target,
@@ -643,47 +697,62 @@ def select_source(
     failed: list[dict[str, Any]] = []
     rows: list[dict[str, Any]] = []
     step = 0
-    while len(rows) < n_trials:
-        step += 1
-        picks: list[tuple[int, str, float, float]] = []
-        for b in range(min(batch_size, n_trials - len(rows))):
-            i, why = _choose(post, untried, measured, strategy, rng, sign, models, metric)
-            mu, s = post.mean[i], math.sqrt(post.var[i])
-            if b:
-                why += f" (pick {b + 1} of the round: earlier picks assumed at their prediction)"
-            picks.append((i, why, mu, s))
-            untried[i] = False
-            post.observe(i, mu)  # believer: fantasise its predicted value
-        post.forget(len(picks))
-        for i, why, mu, s in picks:
-            model = str(models[i])
-            step_of[i] = step
-            try:
-                value = _measure(run, model)
-            except Exception as exc:
-                if errors == "raise":
-                    raise
-                text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-                reason = f"trial({model!r}) failed: {type(exc).__name__}: {text}".rstrip(": ")
-                failed.append({"step": step, "model": model, "error": reason})
-                if errors == "warn":
-                    warnings.warn(reason, UserWarning, stacklevel=2)
-                value, why = math.nan, f"{why}; FAILED: {reason}"
-            else:
-                post.observe(i, sign * value)
-                measured[i] = value
-            lo, hi = sorted((sign * (mu - _Z90 * s), sign * (mu + _Z90 * s)))
-            rows.append(
-                {
-                    "step": step,
-                    "model": model,
-                    "value": value,
-                    "predicted": sign * mu,
-                    "low": lo,
-                    "high": hi,
-                    "why": why,
-                }
-            )
+    with executor_scope(executor) as ex:
+        while len(rows) < n_trials:
+            step += 1
+            picks: list[tuple[int, str, float, float]] = []
+            for b in range(min(batch_size, n_trials - len(rows))):
+                i, why = _choose(post, untried, measured, strategy, rng, sign, models, metric)
+                mu, s = post.mean[i], math.sqrt(post.var[i])
+                if b:
+                    why += (
+                        f" (pick {b + 1} of the round: earlier picks assumed at their prediction)"
+                    )
+                picks.append((i, why, mu, s))
+                untried[i] = False
+                post.observe(i, mu)  # believer: fantasise its predicted value
+            post.forget(len(picks))
+            tasks = [partial(run.task, str(models[i])) for i, *_ in picks]
+            got: dict[int, tuple[float, BaseException | None]] = {}
+            nxt = 0
+            # results arrive in any order; the posterior takes them in pick order
+            for result in ex.map(tasks):
+                model = str(models[picks[result.index][0]])
+                try:
+                    got[result.index] = (run.finish(model, result.get()), None)
+                except Exception as err:
+                    got[result.index] = (math.nan, err)
+                while nxt in got:
+                    i, why, mu, s = picks[nxt]
+                    value, error = got.pop(nxt)
+                    model = str(models[i])
+                    step_of[i] = step
+                    if error is not None:
+                        if errors == "raise":
+                            raise error
+                        text = str(error).strip().splitlines()[0] if str(error).strip() else ""
+                        kind = type(error).__name__
+                        reason = f"trial({model!r}) failed: {kind}: {text}".rstrip(": ")
+                        failed.append({"step": step, "model": model, "error": reason})
+                        if errors == "warn":
+                            warnings.warn(reason, UserWarning, stacklevel=2)
+                        why = f"{why}; FAILED: {reason}"
+                    else:
+                        post.observe(i, sign * value)
+                        measured[i] = value
+                    lo, hi = sorted((sign * (mu - _Z90 * s), sign * (mu + _Z90 * s)))
+                    rows.append(
+                        {
+                            "step": step,
+                            "model": model,
+                            "value": value,
+                            "predicted": sign * mu,
+                            "low": lo,
+                            "high": hi,
+                            "why": why,
+                        }
+                    )
+                    nxt += 1
     trials = pd.DataFrame(
         rows, columns=["step", "model", "value", "predicted", "low", "high", "why"]
     )
@@ -713,8 +782,8 @@ def select_source(
     )
 
 
-def _measure(run: Callable[[str], Any], model: str) -> float:
-    got = run(model)
+def _as_value(model: str, got: Any) -> float:
+    """A user trial's return value as the measured value (a finite number), else raise."""
     try:
         value = float(got)
     except (TypeError, ValueError):

@@ -10,13 +10,21 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import pandas as pd
 
-from kgtransfer.errors import ArgumentError, UnknownNameError, check_error_mode
+from kgtransfer.errors import ArgumentError, ErrorMode, UnknownNameError, check_error_mode
+from kgtransfer.kg import ZooGraph
+from kgtransfer.models import ZooModel
+
+#: A source model: a loaded ``ZooModel``, a folder, a zoo name or a cached hub id.
+SourceInput: TypeAlias = ZooModel | str | os.PathLike[str]
+
+if TYPE_CHECKING:
+    from kgtransfer.kg.ingest import IngestReport
 
 __all__ = ["add_sources", "load_named_source", "source_id", "source_loader"]
 
@@ -39,7 +47,7 @@ def load_named_source(
     *,
     home: str | Path | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
-) -> tuple[Any, str]:
+) -> tuple[ZooModel, str]:
     """``(model, id)`` of a folder, a zoo name (with ``home``) or a cached hub id.
 
     A folder with a ``config.json`` is a kgtransfer checkpoint, a timm folder or a
@@ -87,11 +95,11 @@ def load_named_source(
 
 
 def source_loader(
-    sources: Mapping[str, Any] | None = None,
+    sources: Mapping[str, ZooModel | str | os.PathLike[str]] | None = None,
     *,
     home: str | Path | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
-) -> Any:
+) -> Callable[[str], ZooModel]:
     """A ``name -> model`` loader for ``recommend(..., checkpoints=...)`` re-ranking.
 
     Names in ``sources`` map to a loaded model or to what :func:`load_named_source`
@@ -99,9 +107,9 @@ def source_loader(
     ids. Each model is loaded once.
     """
     given = dict(sources or {})
-    cache: dict[str, Any] = {}
+    cache: dict[str, ZooModel] = {}
 
-    def load(name: str) -> Any:
+    def load(name: str) -> ZooModel:
         if name not in cache:
             value = given.get(name, name)
             if isinstance(value, (str, os.PathLike)):
@@ -113,13 +121,17 @@ def source_loader(
 
 
 def _rows(
-    sources: Iterable[Any] | Mapping[str, Any], names: Iterable[str] | None, cache_dir: Any
+    sources: SourceInput | Iterable[SourceInput] | Mapping[str, SourceInput],
+    names: Iterable[str] | None,
+    cache_dir: object,
 ) -> list[tuple[str, Any]]:
     if isinstance(sources, Mapping):
         if names is not None:
             raise ArgumentError("add_sources: pass names= only with a list of sources.")
         return [(str(k), v) for k, v in sources.items()]
-    items = [sources] if isinstance(sources, (str, os.PathLike)) else list(sources)
+    items: list[SourceInput] = (
+        [sources] if isinstance(sources, (str, os.PathLike, ZooModel)) else list(sources)
+    )
     labels = list(names) if names is not None else [None] * len(items)
     if len(labels) != len(items):
         raise ArgumentError(
@@ -129,14 +141,14 @@ def _rows(
 
 
 def add_sources(
-    graph: Any,
-    sources: Iterable[Any] | Mapping[str, Any],
+    graph: ZooGraph,
+    sources: SourceInput | Iterable[SourceInput] | Mapping[str, SourceInput],
     *,
     names: Iterable[str] | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
-    errors: str = "raise",
-    mode: str = "merge",
-) -> str:
+    errors: ErrorMode = "raise",
+    mode: Literal["merge", "replace"] = "merge",
+) -> IngestReport:
     """Describe local pretrained models in ``graph`` as one ingest batch.
 
     Each source (a loaded ZooModel, a folder, or a hub id in the local Hugging Face
@@ -155,12 +167,13 @@ def add_sources(
         names: Graph ids, one per source (default: the hub id, folder name or arch).
         cache_dir: Hugging Face cache for hub ids (default: huggingface_hub's).
         errors: ``"raise"``, ``"warn"`` or ``"collect"`` for a source that cannot be
-            loaded (skipped with a ``UserWarning`` / silently listed in
-            ``graph.last_report``; never dropped unreported).
+            loaded (skipped with a ``UserWarning`` / silently listed in the returned
+            report's ``notes``; never dropped unreported).
         mode: ``"merge"`` or ``"replace"`` (see ``ZooGraph.add_zoo_tables``).
 
     Returns:
-        The batch id.
+        The ingestion report of ``ZooGraph.add_tables``; ``report.batch`` is the batch
+        id.
 
     Raises:
         ArgumentError: Bad ``names`` / ``errors``, or nothing left to write.
@@ -199,12 +212,10 @@ def add_sources(
         models.append({"model": label or default, **row})
     if not models:
         raise ArgumentError(f"add_sources: no source could be loaded ({'; '.join(failed)}).")
-    batch = graph.add_tables(
+    report: IngestReport = graph.add_tables(
         models=pd.DataFrame(models),
         datasets=pd.DataFrame(list(datasets.values())) if datasets else None,
         mode=mode,
     )
-    report = getattr(graph, "last_report", None)
-    if failed and report is not None and hasattr(report, "notes"):
-        report.notes.extend(f"source skipped: {f}" for f in failed)
-    return str(batch)
+    report.notes.extend(f"source skipped: {f}" for f in failed)
+    return report

@@ -11,18 +11,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
 
+from kgtransfer.data import ArrayDataset
 from kgtransfer.errors import did_you_mean
 from kgtransfer.kg.tables import COLUMNS, ZooTables
+from kgtransfer.protocols import DataInput, DatasetLike
 
 __all__ = ["ResolvedTarget", "as_dataset", "join_dataset", "resolve_target", "user_tabular"]
 
 #: Fingerprint comparison used for a new dataset's similarity edges (as the zoo's).
-SIMILARITY_METHOD = "stats"
+SIMILARITY_METHOD: Final = "stats"
 
 
 @dataclass
@@ -72,18 +74,20 @@ def _guess_modality(sample_ndim: int) -> str:
 
 
 def as_dataset(
-    data: Any,
+    data: DataInput,
     *,
     name: str | None = None,
     label_column: str | None = None,
     modality: str | None = None,
     seed: int = 0,
-) -> Any:
+    column_map: Mapping[str, str] | None = None,
+) -> ArrayDataset:
     """Turn user data into a :class:`kgtransfer.data.ArrayDataset`.
 
     Accepts an ``ArrayDataset``, a pair ``(x, y)`` of arrays, a CSV path (needs
-    ``label_column``), a registered dataset name (its seeded train split) or a
-    map-style torch dataset of ``(input, label)`` pairs.
+    ``label_column``; ``column_map`` ``{old: new}`` renames its columns first), a
+    registered dataset name (its seeded train split) or a map-style torch dataset
+    of ``(input, label)`` pairs.
 
     Raises:
         ValueError: A CSV path without ``label_column``, or data of another kind.
@@ -99,10 +103,26 @@ def as_dataset(
 
     from kgtransfer.data import ArrayDataset, from_arrays, from_csv, from_torch, load_dataset
 
+    if column_map and not (isinstance(data, (str, Path)) and Path(data).is_file()):
+        from kgtransfer.errors import ArgumentError
+
+        raise ArgumentError(
+            f"column_map renames the columns of a CSV file, but the data is a "
+            f"{type(data).__name__}: pass a CSV path, or drop column_map."
+        )
     if isinstance(data, ArrayDataset):
         return data
     if isinstance(data, tuple) and len(data) == 2:
         x = np.asarray(data[0])
+        if x.dtype.kind in "UO" and x.ndim == 1 and all(isinstance(t, str) for t in x.tolist()):
+            from kgtransfer.errors import ArgumentError
+
+            raise ArgumentError(
+                f"The target's inputs are {len(x)} texts: texts become numbers only through "
+                "a source's tokenizer. transfer_from(source, None, (texts, labels)) tokenises "
+                "them with the source's; to rank sources, pass token ids (N, L), e.g. "
+                "load_source(<hf folder>)[0].tokenize(texts)."
+            )
         return from_arrays(
             x,
             np.asarray(data[1]),
@@ -117,7 +137,9 @@ def as_dataset(
                     f"{str(path)!r} is a CSV file: say which column holds the labels "
                     "with label_column=... (CLI: --label-column)."
                 )
-            return from_csv(path, label_column=label_column, name=name or path.stem)
+            return from_csv(
+                path, label_column=label_column, name=name or path.stem, column_map=column_map
+            )
         return load_dataset(str(data), split="train", seed=seed)
     if isinstance(data, Dataset):
         first = data[0]
@@ -168,11 +190,11 @@ def _reference_datasets(
 
 def join_dataset(
     tables: ZooTables,
-    data: Any,
+    data: DataInput,
     *,
     name: str,
     n_neighbours: int = 5,
-    references: Mapping[str, Any] | None = None,
+    references: Mapping[str, DatasetLike] | None = None,
     seed: int = 0,
 ) -> ResolvedTarget:
     """Fingerprint a new dataset and link it to its ``n_neighbours`` nearest known datasets.
@@ -210,7 +232,7 @@ def join_dataset(
         >>> joined.similarities[["dataset_a", "dataset_b"]].values.tolist()[0]
         ['mine', 'near']
     """
-    from kgtransfer.data import dataset_similarity, fingerprint
+    from kgtransfer.data import dataset_metadata_table, dataset_similarity, fingerprint
 
     known = sorted(set(tables.datasets["dataset"].dropna().astype(str)))
     if name in known:
@@ -243,15 +265,6 @@ def join_dataset(
             "method": SIMILARITY_METHOD,
         }
     ).astype(COLUMNS["similarities"])
-    row = {
-        "dataset": name,
-        "task": ds.task,
-        "domain": ds.domain,
-        "modality": ds.modality,
-        "language": None,
-        "n_samples": float(len(ds)),
-        "n_classes": float(ds.n_classes),
-    }
     notes = [f"joined through {len(near)} similarity edge(s) ({SIMILARITY_METHOD} fingerprints)"]
     if skipped:
         notes.append(
@@ -262,7 +275,7 @@ def join_dataset(
         name=name,
         kind="new",
         dataset=ds,
-        datasets=pd.DataFrame([row]).astype(COLUMNS["datasets"]),
+        datasets=dataset_metadata_table({name: ds}),
         similarities=similarities,
         neighbours=pd.DataFrame(
             {"dataset": [d for d, _ in near], "similarity": [s for _, s in near]}
@@ -295,8 +308,10 @@ def resolve_target(
     n_neighbours: int = 5,
     references: Mapping[str, Any] | None = None,
     seed: int = 0,
+    column_map: Mapping[str, str] | None = None,
 ) -> ResolvedTarget:
-    """A dataset id of the graph (``kind="known"``), else new data joined by similarity.
+    """A dataset id of the graph (``kind="known"``), else new data joined by similarity
+    (a CSV file's columns renamed by ``column_map`` first).
 
     Raises:
         UnknownNameError: A string that is no graph dataset, no file and no registered
@@ -338,7 +353,9 @@ def resolve_target(
         default = Path(target).stem if isinstance(target, (str, Path)) else None
     if default is None:
         default = getattr(target, "name", None) or "new_dataset"
-    data = as_dataset(target, name=default, label_column=label_column, seed=seed)
+    data = as_dataset(
+        target, name=default, label_column=label_column, seed=seed, column_map=column_map
+    )
     # no standardisation here: fingerprints compare raw statistics with the references'
     return join_dataset(
         tables,

@@ -12,13 +12,21 @@ import numpy as np
 import pandas as pd
 import torch
 
+from kgtransfer._api._recommend import Recommendation
 from kgtransfer._api._target import as_dataset, user_tabular
 from kgtransfer.errors import TransferError
+from kgtransfer.kg import ZooGraph
+from kgtransfer.models import Device, ZooModel
+from kgtransfer.protocols import DataInput, GraphLike, TablesLike
+from kgtransfer.transfer.evaluate import TransferResult
+from kgtransfer.transfer.training import BudgetLike
 
 __all__ = ["Evaluation", "choose_method", "evaluate", "load_source", "transfer_from"]
 
 
-def load_source(source: Any, *, home: str | Path | None = None) -> tuple[Any, str]:
+def load_source(
+    source: ZooModel | str | Path, *, home: str | Path | None = None
+) -> tuple[ZooModel, str]:
     """``(model, id)`` of a source: a ZooModel, a folder, a zoo name or a cached hub id.
 
     A folder is a kgtransfer checkpoint, a timm folder or a Hugging Face
@@ -76,6 +84,53 @@ def _source_compatibility(model: Any, train: Any) -> Any:
     return compat
 
 
+def is_texts(x: Any) -> bool:
+    """Whether ``x`` is a sequence of strings (a text target's inputs), not token ids."""
+    if isinstance(x, str):
+        return False
+    if isinstance(x, np.ndarray):
+        return x.ndim == 1 and len(x) > 0 and all(isinstance(t, str) for t in x.tolist())
+    return isinstance(x, list | tuple) and len(x) > 0 and all(isinstance(t, str) for t in x)
+
+
+def _text_pair(data: Any) -> bool:
+    return isinstance(data, tuple) and len(data) == 2 and is_texts(data[0])
+
+
+def _tokenized(model: Any, data: Any, test: Any) -> tuple[Any, Any, dict[str, Any] | None]:
+    """``(data, test)`` with texts (``(texts, labels)`` pairs) replaced by text datasets of
+    the source's token ids: both tokenised in one call, so they share one padded length.
+    ``(data, test, note)``; unchanged (note None) when neither holds texts."""
+    if not _text_pair(data) and not (test is not None and _text_pair(test)):
+        return data, test, None
+    if not callable(getattr(model, "tokenize", None)):
+        raise TransferError(
+            f"The target data are texts, but the source {type(model).__name__} has no "
+            "tokenizer to read them: use a Hugging Face text model saved with its tokenizer "
+            "(tokenizer.save_pretrained(folder)), or pass token ids (N, L) instead of texts."
+        )
+    from kgtransfer.data import from_arrays
+
+    pairs = [p for p in (data, test) if p is not None and _text_pair(p)]
+    if len(pairs) != len([p for p in (data, test) if p is not None]):
+        raise ValueError("data and test must both be texts or both be arrays; tokenise them alike.")
+    texts = [str(t) for p in pairs for t in p[0]]
+    ids = np.asarray(model.tokenize(texts), dtype=np.int64)  # the source's own tokenizer
+    out, start = [], 0
+    for p in pairs:
+        n = len(p[0])
+        out.append(from_arrays(ids[start : start + n], np.asarray(p[1]), name="new_dataset",
+                               modality="text"))  # fmt: skip
+        start += n
+    tokenizer = getattr(model, "tokenizer", None)
+    note = {
+        "tokenizer": str(getattr(tokenizer, "name_or_path", "") or type(tokenizer).__name__),
+        "length": int(ids.shape[1]),
+        "n_texts": len(texts),
+    }
+    return out[0], (out[1] if len(out) > 1 else None), note
+
+
 def _fresh_target(target: Any, source: Any, x: np.ndarray, n_classes: int, seed: int) -> Any:
     """The target model: a given ZooModel (copied), an architecture, or the source's own."""
     from kgtransfer.models import ZooModel, create_model
@@ -98,7 +153,9 @@ def _fresh_target(target: Any, source: Any, x: np.ndarray, n_classes: int, seed:
         return create_model(arch, n_classes=n_classes, input_shape=tuple(x.shape[1:]), **kwargs)
 
 
-def choose_method(source: Any, target: Any, x: np.ndarray, n_classes: int) -> tuple[str, str]:
+def choose_method(
+    source: ZooModel, target: ZooModel, x: np.ndarray, n_classes: int
+) -> tuple[str, str]:
     """``(method, reason)`` for ``method="auto"``.
 
     Same architecture and some tensors transferable → ``finetune`` (weights copied,
@@ -172,6 +229,7 @@ def _splits(
     seed: int,
     label_column: str | None,
     standardize: bool = True,
+    column_map: Mapping[str, str] | None = None,
 ) -> tuple[Any, Any, str | None]:
     """(train, test, target id) from what the user passed."""
     from kgtransfer.data import list_datasets, load_dataset, stratified_split
@@ -187,13 +245,16 @@ def _splits(
             load_dataset(data, split="test", seed=seed),
             data,
         )
-    ds = as_dataset(data, label_column=label_column, seed=seed)
+    ds = as_dataset(data, label_column=label_column, seed=seed, column_map=column_map)
     if test is None:
         train, held = stratified_split(ds, test_size, seed=seed)
         # the regime's split identity (see kgtransfer.transfer.split_identity)
         train.metadata.update(split="train", split_seed=seed, test_size=test_size)
     else:
-        train, held = ds, as_dataset(test, label_column=label_column, seed=seed)
+        train, held = (
+            ds,
+            as_dataset(test, label_column=label_column, seed=seed, column_map=column_map),
+        )
     if standardize and user_tabular(data, ds):
         from kgtransfer.data import standardize as standardise
 
@@ -201,7 +262,7 @@ def _splits(
     return train, held, ds.name or None
 
 
-def _write_back(graph: Any, result: Any, model: Any, n_classes: int) -> str:
+def _write_back(graph: Any, result: Any, model: Any, n_classes: int | None) -> str:
     """Write the result through the one record writer; returns the record id."""
     from kgtransfer.transfer import write_transfer_result
 
@@ -219,15 +280,15 @@ _UNSET: Any = object()
 
 
 def transfer_from(
-    source: Any,
-    target: Any = None,
-    data: Any = _UNSET,
+    source: ZooModel | str | Path | Recommendation,
+    target: str | ZooModel | None = None,
+    data: DataInput | None = _UNSET,
     *,
     method: str = "auto",
-    graph: Any = None,
+    graph: ZooGraph | None = None,
     seed: int = 0,
-    budget: Any = None,
-    test: Any = None,
+    budget: BudgetLike | None = None,
+    test: DataInput | None = None,
     test_size: float = 0.25,
     home: str | Path | None = None,
     source_name: str | None = None,
@@ -235,10 +296,12 @@ def transfer_from(
     label_column: str | None = None,
     scratch: bool = True,
     progress: bool = False,
-    target_model_or_arch: Any = _UNSET,
-    recommendation: Any = None,
+    target_model_or_arch: str | ZooModel | None = _UNSET,
+    recommendation: Recommendation | None = None,
     standardize: bool = True,
-) -> Any:
+    device: Device = "cpu",
+    column_map: Mapping[str, str] | None = None,
+) -> TransferResult:
     """Transfer a source model to a target, compare with scratch, write the record back.
 
     With ``method="auto"`` the method is chosen from the two models (see
@@ -267,7 +330,10 @@ def transfer_from(
             source's own architecture (same hyper-parameters).
         data: Target data: a registered dataset name (its train/test splits), an
             ``ArrayDataset``, ``(x, y)``, ``(train, test)`` datasets, a CSV path (with
-            ``label_column``) or a torch dataset. Without ``test`` (and unless the
+            ``label_column``), a torch dataset, or ``(texts, labels)`` with a list of
+            strings for a Hugging Face text source saved with its tokenizer (tokenised
+            with it, padded to one length; ``result.provenance["preprocessing"]
+            ["tokenized"]`` says how). Without ``test`` (and unless the
             name gives one) a seeded stratified ``test_size`` split is held out.
         method: ``"auto"`` or a registered method name
             (:func:`kgtransfer.transfer.list_methods`).
@@ -295,6 +361,15 @@ def transfer_from(
             ["recommendation"]`` (its id, the source's rank, predicted value, gain and
             risk) links the record to it, for :func:`evaluate`.
         standardize: Standardise raw tabular data (see above); False keeps it as is.
+        column_map: ``{old: new}`` renames of a CSV target's columns (``data`` and
+            ``test``), applied before ``label_column`` is looked up (CLI
+            ``--column-map OLD=NEW``).
+        device: Where the transfer and the scratch baseline train: ``"cpu"`` (default),
+            ``"auto"`` (the first CUDA GPU when torch sees one, else the CPU),
+            ``"cuda"``, ``"cuda:<index>"``, ``"mps"`` or a ``torch.device`` (see
+            :func:`kgtransfer.models.resolve_device`). The source is loaded on the CPU
+            and copied there; results do not depend on it beyond floating-point noise.
+            Only the CPU path is tested here.
 
     Returns:
         A :class:`kgtransfer.transfer.TransferResult` (``record_id`` set when written).
@@ -302,6 +377,7 @@ def transfer_from(
     Raises:
         TransferError: Nothing can be transferred between the two models.
         UnknownNameError: Unknown zoo model or method name.
+        ArgumentError: An unknown device, or an accelerator this machine lacks.
         ValueError: Bad data or budget.
 
     Example:
@@ -333,6 +409,9 @@ def transfer_from(
         raise ArgumentError(
             "transfer_from needs the target data: transfer_from(source, target, data)."
         )
+    from kgtransfer.models import resolve_device
+
+    resolve_device(device)  # a bad device fails before loading or splitting anything
     from kgtransfer._api._recommend import Recommendation
 
     if isinstance(source, Recommendation):
@@ -347,6 +426,7 @@ def transfer_from(
             f"{type(recommendation).__name__!r}."
         )
     model, default_name = load_source(source, home=home)
+    data, test, tokenized = _tokenized(model, data, test)
     train, held, data_name = _splits(
         data,
         test,
@@ -354,6 +434,7 @@ def transfer_from(
         seed=seed,
         label_column=label_column,
         standardize=standardize,
+        column_map=column_map,
     )
     x = np.asarray(train.x)
     n_classes = int(train.n_classes)
@@ -394,6 +475,7 @@ def transfer_from(
         target_name=name_tgt,
         source_name=name_src,
         progress=progress,
+        device=device,
     )
     result.provenance["choice"] = {"requested": method, "method": chosen, "reason": reason}
     if compat is not None:
@@ -401,6 +483,8 @@ def transfer_from(
     info = getattr(train, "metadata", {}).get("standardised")
     if info is not None:
         result.provenance["preprocessing"] = {"standardised": info}
+    if tokenized is not None:
+        result.provenance["preprocessing"] = {"tokenized": tokenized}
     if recommendation is not None:
         result.provenance["recommendation"] = recommendation.link(name_src)
     if graph is not None:
@@ -458,11 +542,11 @@ class Evaluation:
     notes: list[str] = field(default_factory=list)
     recommendation_id: str | None = None
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> dict[str, object]:
         """All fields as a JSON-ready dict."""
         return asdict(self)
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> dict[str, object]:
         """Per-target fields for :func:`kgtransfer.report.write_report` ``summaries``."""
         return {
             "target": self.target,
@@ -524,12 +608,12 @@ def _result_regime(result: Any) -> str | None:
 
 
 def evaluate(
-    result: Any,
-    graph: Any = None,
+    result: TransferResult,
+    graph: GraphLike | TablesLike | None = None,
     *,
-    recommendation: Any = None,
+    recommendation: Recommendation | None = None,
     exclude_record: str | None = None,
-    regime: str | Mapping[str, Any] | None = None,
+    regime: str | Mapping[str, object] | None = None,
 ) -> Evaluation:
     """Judge a transfer against scratch and, where the graph has ground truth for the
     target, against the best source in hindsight.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
@@ -17,6 +18,18 @@ app = typer.Typer(
     add_completion=True,
     pretty_exceptions_enable=False,
 )
+
+
+#: Options more than one command group takes (one help text each).
+HomeOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--home",
+        help="kgtransfer home folder (default: $KGTRANSFER_HOME or ~/.cache/kgtransfer).",
+        file_okay=False,
+    ),
+]
+QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
 
 
 def print_version() -> None:
@@ -79,6 +92,22 @@ _LIST_CALL = r"(?P<func>" + "|".join(_LISTS) + r")\(\)"
 
 
 _CLI_WORDS: tuple[tuple[str, str | Callable[[re.Match[str]], str]], ...] = (
+    # select_source's trials (the CLI always runs its own fine-tuning trials)
+    (
+        r"pass data=\.\.\. \(arrays \(x, y\), an ArrayDataset or a CSV path with "
+        r"label_column=\) or your own trial=\.",
+        "pass its examples as a CSV: --data PATH --label-column COLUMN.",
+    ),
+    (r"pass home=<kgtransfer home> \(CLI: --home\) or your own trial=\.", "pass --home PATH."),
+    (
+        r"pass trial=function\(model_id\) -> value in that metric\.",
+        "kgtransfer select measures accuracy only; pick a target scored by accuracy.",
+    ),
+    (
+        r"was opened read_only=True; reopen it with ZooGraph\.open\(path\) or pass trial=\.",
+        "is open read-only; run kgtransfer select on a writable store.",
+    ),
+    (r"\btrial=None (\w+)", lambda m: f"Each trial {m[1]}"),
     (r"run build_zoo\(home\)", "run `kgtransfer zoo build`"),
     (r"build_zoo\(home\)", "`kgtransfer zoo build`"),
     (r"\(" + _LIST_CALL + r"\)", lambda m: _names(m, "({})")),
@@ -95,6 +124,8 @@ _CLI_WORDS: tuple[tuple[str, str | Callable[[re.Match[str]], str]], ...] = (
         lambda m: f"--column-map {m[1]}:{m[2]}={m[3]}",
     ),
     (r"\bcolumn_map\b", "--column-map"),
+    (r"device='([^']*)'", r"--device \1"),
+    (r",? or a torch\.device", ""),
 )
 
 

@@ -44,20 +44,11 @@ def note(message: str) -> None:
 
 
 def _plain(value: Any) -> Any:
-    """JSON-safe cell: NaN/NA -> None, numpy scalars -> Python."""
-    import pandas as pd
+    """JSON-safe cell (:func:`kgtransfer.report._rows.plain`: NaN/NA/inf -> None, numpy
+    scalars -> Python); imported on first use, so ``--help`` loads no pandas."""
+    from kgtransfer.report._rows import plain
 
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    try:
-        if pd.isna(value):
-            return None
-    except (TypeError, ValueError):
-        pass
-    item = getattr(value, "item", None)
-    return item() if callable(item) and not isinstance(value, (str, bytes)) else value
+    return plain(value)
 
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:

@@ -24,6 +24,8 @@ import typer
 
 from kgtransfer._io import atomic_write_text
 from kgtransfer.cli._app import app, fail, progress_enabled
+from kgtransfer.cli._output import Format, FormatOption, emit_frame, emit_json
+from kgtransfer.cli._output import records as row_dicts
 from kgtransfer.errors import KGTransferError
 
 __all__: list[str] = []
@@ -71,14 +73,20 @@ def benchmark(
     ] = None,
     out: Annotated[Path | None, typer.Option(help="Write the full results as JSON here.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")] = False,
+    output: FormatOption = Format.table,
 ) -> None:
     """Leave-one-target-out benchmark; prints a Markdown table of per-method means.
+
+    --format csv|json prints the same means for pipelines (one row per method, and with
+    LogME scores a second set over those models: column ``subset`` in CSV, key
+    ``logme_subset`` in JSON); --out keeps every per-target number.
 
     \b
     Examples:
       kgtransfer benchmark --zoo transfergraph-image --targets stanfordcars,dtd
       kgtransfer benchmark --zoo tllib --methods gnn,popularity,score:logme --out tllib.json
       kgtransfer benchmark --records R.csv --models M.csv --datasets D.csv
+      kgtransfer benchmark --records R.csv --methods gnn,popularity --format csv
     """
     from kgtransfer.transfer.recommend import list_recommenders
     from kgtransfer.transfer.recommend.benchmarks import (
@@ -132,10 +140,25 @@ def benchmark(
             typer.echo(f"note: {method} skipped: {res['error']}", err=True)
         elif "n/a" in res:
             typer.echo(f"note: {method} n/a: {res['n/a']}", err=True)
-    typer.echo(markdown_table(summary_table(results)))
-    if any("mean_logme" in r for r in results.values()):
-        typer.echo("\nOver the models with a LogME score:\n")
-        typer.echo(markdown_table(summary_table(results, subset="logme")))
+    has_logme = any("mean_logme" in r for r in results.values())
+    if output is Format.json:
+        doc: dict[str, object] = {"zoo": zoo, "targets": target_list}
+        doc["summary"] = row_dicts(summary_table(results))
+        if has_logme:
+            doc["logme_subset"] = row_dicts(summary_table(results, subset="logme"))
+        emit_json(doc)
+    elif output is Format.csv:
+        import pandas as pd
+
+        frames = [summary_table(results).assign(subset="all")]
+        if has_logme:
+            frames.append(summary_table(results, subset="logme").assign(subset="logme"))
+        emit_frame(pd.concat(frames, ignore_index=True), output)
+    else:
+        typer.echo(markdown_table(summary_table(results)))
+        if has_logme:
+            typer.echo("\nOver the models with a LogME score:\n")
+            typer.echo(markdown_table(summary_table(results, subset="logme")))
     if out is not None:
         payload = {"zoo": zoo, "targets": target_list, "results": results}
         atomic_write_text(out, json.dumps(payload, indent=2))

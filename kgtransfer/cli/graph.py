@@ -20,12 +20,13 @@ import json
 import os
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
 from kgtransfer.cli._app import app, fail, progress_enabled
-from kgtransfer.errors import KGTransferError
+from kgtransfer.cli._output import Format, FormatOption, emit_frame, emit_json
+from kgtransfer.errors import ErrorMode, KGTransferError, check_error_mode
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -156,14 +157,14 @@ def ingest(
             "nothing to ingest: give --models/--datasets/--records/..., --cards, "
             "--transfergraph or --source"
         )
-    mode = errors.value if errors is not None else "raise"
-    write = "replace" if replace else "merge"
+    mode: ErrorMode = check_error_mode(errors.value) if errors is not None else "raise"
+    write: Literal["merge", "replace"] = "replace" if replace else "merge"
     renames = _column_map(column_map or [])
     try:
         with ZooGraph.open(_store(store), create=True) as graph:
-            batches = []
+            reports = []
             if any(tables.values()):
-                batches.append(
+                reports.append(
                     graph.add_tables(
                         **tables,
                         errors=mode,
@@ -173,38 +174,41 @@ def ingest(
                         mode=write,
                     )
                 )
-                _report(graph.last_report)
+                _report(reports[-1])
             if cards is not None:
-                batches.append(graph.add_model_cards(cards, errors=mode, mode=write))
-                _report(graph.last_report)
+                reports.append(graph.add_model_cards(cards, errors=mode, mode=write))
+                _report(reports[-1])
             if source:
                 from kgtransfer.api import add_sources
 
-                batches.append(add_sources(graph, source, errors=mode, mode=write))
-                _report(graph.last_report)
+                reports.append(add_sources(graph, source, errors=mode, mode=write))
+                _report(reports[-1])
             if transfergraph is not None:
-                batches.append(
+                reports.append(
                     graph.add_transfergraph(
                         transfergraph,
                         zoo=zoo.value,
-                        errors=errors.value if errors is not None else "warn",
+                        errors=mode if errors is not None else "warn",
                         mode=write,
                     )
                 )
-                _report(graph.last_report)
+                _report(reports[-1])
             stats = graph.stats()
     except _EXPECTED as exc:
         fail(_one_line(exc))
-    for batch in batches:
-        typer.echo(f"batch {batch}")
+    for report in reports:
+        typer.echo(f"batch {report.batch}")
     typer.echo(", ".join(f"{k}={v}" for k, v in stats.items()))
 
 
 _TABLES = ("models", "datasets", "records", "similarities", "scores")
 
 
-def _column_map(values: list[str]) -> dict[str, dict[str, str]] | None:
-    """``--column-map OLD=NEW`` / ``TABLE:OLD=NEW`` as add_tables' per-table column_map."""
+def _column_map(
+    values: list[str], *, tables: tuple[str, ...] = _TABLES
+) -> dict[str, dict[str, str]] | None:
+    """``--column-map OLD=NEW`` / ``TABLE:OLD=NEW`` as add_tables' per-table column_map
+    (``tables=()``: a CSV target, where only OLD=NEW applies; see :func:`csv_column_map`)."""
     if not values:
         return None
     out: dict[str, dict[str, str]] = {}
@@ -214,18 +218,27 @@ def _column_map(values: list[str]) -> dict[str, dict[str, str]] | None:
             fail(f"--column-map {item!r} is not OLD=NEW or TABLE:OLD=NEW")
         table, colon, column = old.partition(":")
         targets: tuple[str, ...]
-        if colon and table in _TABLES:
+        if colon and not tables and table in _TABLES:
+            fail(f"--column-map {item!r}: a CSV target has one table; use OLD=NEW")
+        if colon and table in tables:
             targets, old = (table,), column
-        elif colon and table and column:
+        elif colon and table and column and tables:
             from kgtransfer.errors import did_you_mean
 
             hint = f"Tables: {', '.join(_TABLES)} (a column with ':' needs TABLE:OLD=NEW)."
             fail(str(did_you_mean(table, _TABLES, what="table in --column-map", hint=hint)))
         else:
-            targets = _TABLES
+            targets = tables or ("csv",)
         for name in targets:
             out.setdefault(name, {})[old] = new
     return out
+
+
+def csv_column_map(values: list[str]) -> dict[str, str] | None:
+    """``--column-map OLD=NEW`` (repeatable) of ``recommend`` / ``transfer`` as the
+    ``{old: new}`` renames of a ``--data`` CSV file (the parser of ``ingest``'s)."""
+    per_table = _column_map(values, tables=())
+    return None if per_table is None else per_table["csv"]
 
 
 def _report(report: object) -> None:
@@ -398,13 +411,14 @@ def query(
 
 
 @app.command()
-def stats(store: StoreOption = None) -> None:
+def stats(store: StoreOption = None, output: FormatOption = Format.table) -> None:
     """Count models, datasets, records, ... in the graph.
 
     \b
     Examples:
       kgtransfer stats
       kgtransfer stats --store /tmp/kgt/graph
+      kgtransfer stats --format json
     """
     from kgtransfer.kg import ZooGraph
 
@@ -416,6 +430,14 @@ def stats(store: StoreOption = None) -> None:
             counts["quads"] = len(graph)
     except _EXPECTED as exc:
         fail(_one_line(exc))
+    if output is Format.json:
+        emit_json(counts)  # {kind: count}
+        return
+    if output is Format.csv:
+        import pandas as pd
+
+        emit_frame(pd.DataFrame({"kind": list(counts), "count": list(counts.values())}), output)
+        return
     width = max(len(k) for k in counts)
     for kind, n in counts.items():
         typer.echo(f"{kind:<{width}}  {n}")

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from kgtransfer.cli._app import app, fail, progress_enabled
+from kgtransfer.cli._app import HomeOption, QuietOption, app, fail, progress_enabled
+from kgtransfer.cli._executor import AddressOption, ExecutorOption, executor_option
 from kgtransfer.cli._output import Format, FormatOption, emit_frame, emit_json, note, records
 from kgtransfer.errors import KGTransferError
 
@@ -27,20 +28,11 @@ __all__ = ["demo", "recommend_cmd", "report_cmd", "transfer_cmd"]
 
 _EXPECTED = (KGTransferError, ValueError, KeyError, OSError, RuntimeError)
 
-HomeOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--home",
-        help="kgtransfer home folder (default: $KGTRANSFER_HOME or ~/.cache/kgtransfer).",
-        file_okay=False,
-    ),
-]
 StoreOption = Annotated[
     Path | None,
     typer.Option("--store", help="Graph store folder (default: HOME/graph).", file_okay=False),
 ]
 SeedOption = Annotated[int, typer.Option("--seed", help="Seed of every random choice.")]
-QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
 KOption = Annotated[int, typer.Option("--k", help="Candidates shown per target.", min=1)]
 ThreadsOption = Annotated[
     int,
@@ -53,6 +45,31 @@ ThreadsOption = Annotated[
         "load).",
     ),
 ]
+ColumnMapOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--column-map",
+        help="Rename a column of the --data CSV before reading it: OLD=NEW (repeatable); "
+        "--label-column takes the new name.",
+    ),
+]
+DeviceOption = Annotated[
+    str,
+    typer.Option(
+        "--device",
+        help="Where models compute: cpu, auto (a CUDA GPU when torch sees one, else cpu), "
+        "cuda, cuda:N or mps. Only cpu is tested here.",
+    ),
+]
+
+
+def _csv_renames(values: list[str] | None, data: Path | None) -> dict[str, str] | None:
+    """``--column-map`` of a ``--data`` CSV as ``{old: new}`` (ingest's parser)."""
+    from kgtransfer.cli.graph import csv_column_map
+
+    if values and data is None:
+        fail("--column-map renames columns of the --data CSV; pass --data PATH too")
+    return csv_column_map(values or [])
 
 
 def _threads(n: int) -> None:
@@ -144,6 +161,8 @@ def demo(
     ensemble: EnsembleOption = None,
     threads: ThreadsOption = 1,
     quiet: QuietOption = False,
+    executor: ExecutorOption = "serial",
+    address: AddressOption = None,
 ) -> None:
     """Run the whole job on the built-in zoo and write a batch report.
 
@@ -152,12 +171,14 @@ def demo(
     records (leave-one-target-out), recommends sources, fine-tunes the best one
     with the grid's budget, compares it with scratch and with the best source in
     hindsight, and writes the report (HTML, CSV, JSON, Markdown) to --out.
+    With --executor ray the grid's runs and the targets run in parallel on Ray.
 
     \b
     Examples:
       kgtransfer demo
       kgtransfer demo --home /tmp/kgt --out /tmp/reports --quiet
       kgtransfer demo --spec tiny --gnn-epochs 40
+      kgtransfer demo --spec tiny --executor ray
     """
     _threads(threads)
     from kgtransfer.api import run_demo
@@ -173,6 +194,7 @@ def demo(
             k=k,
             gnn_params=params,
             progress=progress_enabled(quiet),
+            executor=executor_option(executor, address),
         )
     except _EXPECTED as exc:
         fail(_one_line(exc))
@@ -213,6 +235,7 @@ def recommend_cmd(
     label_column: Annotated[
         str | None, typer.Option("--label-column", help="Label column of --data.")
     ] = None,
+    column_map: ColumnMapOption = None,
     rerank: Annotated[
         int, typer.Option("--rerank", help="Re-rank the top N with an estimator.", min=0)
     ] = 0,
@@ -232,6 +255,7 @@ def recommend_cmd(
     ensemble: EnsembleOption = None,
     seed: SeedOption = 0,
     threads: ThreadsOption = 1,
+    device: DeviceOption = "cpu",
     quiet: QuietOption = False,
     output: FormatOption = Format.table,
 ) -> None:
@@ -242,6 +266,7 @@ def recommend_cmd(
       kgtransfer recommend digits_blurred --k 3
       kgtransfer recommend digits_blurred --holdout --rerank 5
       kgtransfer recommend mine --data my.csv --label-column label
+      kgtransfer recommend wine --data wine.csv --column-map quality=label --label-column label
       kgtransfer recommend digits_blurred --format csv > ranking.csv
     """
     _threads(threads)
@@ -256,6 +281,7 @@ def recommend_cmd(
         tables = _open_tables(store, home)
         if data is not None and label_column is None:
             raise ValueError("--data needs --label-column (the CSV column holding labels).")
+        renames = _csv_renames(column_map, data)
         rec = recommend(
             tables,
             str(data) if data is not None else target,
@@ -272,6 +298,8 @@ def recommend_cmd(
             ),
             seed=seed,
             progress=progress,
+            device=device,
+            column_map=renames,
         )
     except _EXPECTED as exc:
         fail(_one_line(exc))
@@ -368,6 +396,7 @@ def transfer_cmd(
     label_column: Annotated[
         str | None, typer.Option("--label-column", help="Label column of --data.")
     ] = None,
+    column_map: ColumnMapOption = None,
     epochs: Annotated[int, typer.Option("--epochs", min=1)] = 30,
     lr: Annotated[float, typer.Option("--lr")] = 3e-3,
     batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 32,
@@ -378,6 +407,7 @@ def transfer_cmd(
     home: HomeOption = None,
     seed: SeedOption = 0,
     threads: ThreadsOption = 1,
+    device: DeviceOption = "cpu",
     quiet: QuietOption = False,
     output: FormatOption = Format.table,
 ) -> None:
@@ -388,13 +418,16 @@ def transfer_cmd(
       kgtransfer transfer cnn_small.digits digits_blurred
       kgtransfer transfer cnn_small.digits digits_blurred --arch mlp --write
       kgtransfer transfer ./my_ckpt mine --data my.csv --label-column label
+      kgtransfer transfer ./my_ckpt wine --data wine.csv --column-map quality=label --label-column label
       kgtransfer transfer cnn_small.digits digits_blurred --format json
+      kgtransfer transfer cnn_small.digits digits_blurred --device auto
     """
     _threads(threads)
     from kgtransfer.api import transfer_from
     from kgtransfer.kg import ZooGraph
 
     budget = {"epochs": epochs, "lr": lr, "batch_size": batch_size}
+    renames = _csv_renames(column_map, data)
     try:
         graph = None
         if write:
@@ -412,6 +445,8 @@ def transfer_cmd(
                 target_name=target,
                 label_column=label_column,
                 progress=progress_enabled(quiet),
+                device=device,
+                column_map=renames,
             )
         finally:
             if graph is not None:
@@ -475,6 +510,8 @@ def report_cmd(
     seed: SeedOption = 0,
     threads: ThreadsOption = 1,
     quiet: QuietOption = False,
+    executor: ExecutorOption = "serial",
+    address: AddressOption = None,
     output: Annotated[
         Format,
         typer.Option(
@@ -487,47 +524,38 @@ def report_cmd(
 ) -> None:
     """Recommend sources for many targets and write one batch report.
 
+    With --executor ray the targets are ranked in parallel on Ray (one fit per target
+    with --holdout); this process writes the report.
+
     \b
     Examples:
       kgtransfer report --targets digits_blurred,digits_5to9
       kgtransfer report --targets digits_blurred --store /tmp/graph --out /tmp/r --formats html
       kgtransfer report --targets digits_blurred,digits_5to9 --format json
+      kgtransfer report --targets digits_blurred,digits_5to9 --executor ray
     """
     _threads(threads)
-    from tqdm.auto import tqdm
-
-    from kgtransfer.api import recommend
-    from kgtransfer.report import write_report
-    from kgtransfer.transfer import GNNRecommender
+    from kgtransfer.report.batch import report_targets
 
     names = [t.strip() for t in targets.split(",") if t.strip()]
     if not names:
         fail("--targets is empty; pass dataset ids separated by commas.")
     try:
         tables = _open_tables(store, home)
-        progress = progress_enabled(quiet)
-        params = _gnn_params(seed, gnn_epochs, ensemble)
-        shared = None if holdout else GNNRecommender(**params).fit(tables)
-        recs = []
-        for name in tqdm(names, desc="report targets", disable=not progress):
-            recs.append(
-                recommend(
-                    tables,
-                    name,
-                    k=None,
-                    recommender=shared if shared is not None else GNNRecommender(**params),
-                    exclude_target_records=holdout,
-                    seed=seed,
-                )
-            )
-        paths = write_report(
-            recs,
+        batch = report_targets(
+            tables,
+            names,
             out,
+            recommender_params=_gnn_params(seed, gnn_epochs, ensemble),
+            holdout=holdout,
+            seed=seed,
+            k=k,
             formats=tuple(f.strip() for f in formats.split(",") if f.strip()),
             title=title,
-            k=k,
-            meta={"seed": seed, "holdout": holdout},
+            executor=executor_option(executor, address),
+            progress=progress_enabled(quiet),
         )
+        recs, paths = batch.recommendations, batch.paths
     except _EXPECTED as exc:
         fail(_one_line(exc))
     import pandas as pd

@@ -13,13 +13,13 @@ from typing import Annotated, Any
 
 import typer
 
-from kgtransfer.cli._app import app, fail, progress_enabled
+from kgtransfer.cli._app import HomeOption, QuietOption, app, fail, progress_enabled
+from kgtransfer.cli._executor import AddressOption, ExecutorOption, executor_option
+from kgtransfer.cli._output import Format, FormatOption, emit_frame, emit_json, note, records
 from kgtransfer.cli.product import (
     _EXPECTED,
     EnsembleOption,
     GnnEpochsOption,
-    HomeOption,
-    QuietOption,
     SeedOption,
     StoreOption,
     ThreadsOption,
@@ -69,6 +69,9 @@ def select_cmd(
     seed: SeedOption = 0,
     threads: ThreadsOption = 1,
     quiet: QuietOption = False,
+    executor: ExecutorOption = "serial",
+    address: AddressOption = None,
+    output: FormatOption = Format.table,
 ) -> None:
     """Fine-tune the most promising sources for TARGET, learning from each trial.
 
@@ -77,12 +80,16 @@ def select_cmd(
     the result into the graph store; what it measured updates the belief about every
     other candidate (models that rise and fall together across the zoo's datasets),
     and the next candidate is the one with the largest expected improvement.
+    With --executor ray the --batch-size trials of a round run in parallel; this
+    process writes each result into the store.
 
     \b
     Examples:
       kgtransfer select digits_blurred --trials 5
       kgtransfer select digits_blurred --trials 6 --batch-size 3 --recommender popularity
       kgtransfer select mine --trials 3 --data my.csv --label-column label --keep-going
+      kgtransfer select digits_blurred --trials 6 --batch-size 2 --executor ray
+      kgtransfer select digits_blurred --trials 3 --format json | jq .best
     """
     _threads(threads)
     from kgtransfer.api import select_source
@@ -119,9 +126,13 @@ def select_cmd(
                 label_column=label_column,
                 progress=progress,
                 errors="collect" if keep_going else "raise",
+                executor=executor_option(executor, address),
             )
     except _EXPECTED as exc:
         fail(_one_line(exc))
+    if output is not Format.table:
+        _emit_selection(sel, output, path)
+        return
     typer.echo(f"target {sel.target} ({sel.metric}); {len(sel.trials)} trials written to {path}")
     typer.echo(f"{'step':>4}  {'model':<30} {'measured':>8} {'predicted':>9} {'interval':>15}")
     for row in sel.trials.to_dict("records"):
@@ -142,3 +153,28 @@ def select_cmd(
             f"{m} ({_fmt(p)})" for m, p in zip(untried["model"], untried["predicted"], strict=True)
         )
         typer.echo(f"most promising untried: {nxt}")
+
+
+def _emit_selection(sel: Any, output: Format, path: Path) -> None:
+    """``select --format csv|json``: the trials on stdout, failures and notes on stderr."""
+    for failure in sel.metadata["failed"]:
+        note(f"failed: {failure['error']}")
+    measured = bool(sel.trials["value"].notna().any())
+    if output is Format.csv:
+        emit_frame(sel.trials, output)
+    else:
+        untried = sel.frame.loc[sel.frame["measured"].isna()]
+        emit_json(
+            {
+                "target": sel.target,
+                "metric": sel.metric,
+                "store": str(path),
+                "best": sel.best if measured else None,
+                "best_value": sel.best_value if measured else None,
+                "trials": records(sel.trials),
+                "untried": records(untried[["model", "predicted"]].head(10)),
+                "failed": list(sel.metadata["failed"]),
+            }
+        )
+    if not measured:
+        fail("no trial measured a value (see the failures above).")

@@ -15,7 +15,9 @@ from typing import Annotated
 
 import typer
 
-from kgtransfer.cli._app import app, fail, progress_enabled
+from kgtransfer.cli._app import HomeOption, QuietOption, app, fail, progress_enabled
+from kgtransfer.cli._executor import AddressOption, ExecutorOption, executor_option
+from kgtransfer.cli._output import Format, FormatOption, emit_frame
 from kgtransfer.errors import KGTransferError
 
 __all__ = ["default_home", "zoo_app"]
@@ -33,18 +35,9 @@ def default_home() -> Path:
     return Path(env).expanduser() if env else Path.home() / ".cache" / "kgtransfer"
 
 
-HomeOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--home",
-        help="kgtransfer home folder (default: $KGTRANSFER_HOME or ~/.cache/kgtransfer).",
-        file_okay=False,
-    ),
-]
 SpecOption = Annotated[str, typer.Option("--spec", help="Built-in zoo spec: default or tiny.")]
 SeedOption = Annotated[int, typer.Option("--seed", help="Global seed of training and splits.")]
 ForceOption = Annotated[bool, typer.Option("--force", help="Recompute even what is cached.")]
-QuietOption = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
 ErrorsOption = Annotated[
     str,
     typer.Option(
@@ -111,15 +104,21 @@ def grid(
     quiet: QuietOption = False,
     spec: SpecOption = "default",
     errors: ErrorsOption = "raise",
+    executor: ExecutorOption = "serial",
+    address: AddressOption = None,
 ) -> None:
     """Fine-tune every source on every few-shot target, versus scratch; write the results.
 
     Needs `kgtransfer zoo build` first. Results: HOME/zoo/grid.csv and the graph.
+    With --executor ray the runs execute in parallel on Ray; this process writes each
+    result as it arrives (an interrupted grid resumes where it stopped).
 
     \b
     Examples:
       kgtransfer zoo grid
       kgtransfer zoo grid --home /tmp/kgt --spec tiny --quiet
+      kgtransfer zoo grid --executor ray
+      kgtransfer zoo grid --executor ray --address 127.0.0.1:6379
     """
     from kgtransfer.zoo import get_zoo_spec, run_grid
 
@@ -132,6 +131,7 @@ def grid(
             force=force,
             progress=progress_enabled(quiet),
             errors=errors,  # type: ignore[arg-type]  # checked by run_grid
+            executor=executor_option(executor, address),
         )
     except _EXPECTED as exc:
         fail(_one_line(exc))
@@ -169,6 +169,7 @@ def list_(
     home: HomeOption = None,
     seed: SeedOption = 0,
     spec: SpecOption = "default",
+    output: FormatOption = Format.table,
 ) -> None:
     """List the zoo's models with their status (built, stale, missing) and test accuracy.
 
@@ -176,6 +177,7 @@ def list_(
     Examples:
       kgtransfer zoo list
       kgtransfer zoo list --spec tiny --home /tmp/kgt
+      kgtransfer zoo list --format csv > zoo.csv
     """
     from kgtransfer.zoo import get_zoo_spec, zoo_status
 
@@ -189,4 +191,7 @@ def list_(
     shown = frame.reindex(
         columns=["model", "architecture", "dataset", "base_model", "status", "test_accuracy"]
     ).rename(columns={"test_accuracy": "test_acc"})
+    if output is not Format.table:
+        emit_frame(frame, output)  # every column, under its own name
+        return
     print_table(shown, formats={"test_acc": ".3f"})

@@ -9,6 +9,7 @@ Example:
 """
 
 from kgtransfer.report._rows import CANDIDATE_COLUMNS, TARGET_FIELDS
+from kgtransfer.report.batch import BatchReport, report_targets
 from kgtransfer.report.writer import FORMATS, REPORT_FORMAT, read_report, write_report
 
 __all__ = [
@@ -16,6 +17,8 @@ __all__ = [
     "FORMATS",
     "REPORT_FORMAT",
     "TARGET_FIELDS",
+    "BatchReport",
     "read_report",
+    "report_targets",
     "write_report",
 ]

@@ -15,46 +15,41 @@ import jinja2
 import pandas as pd
 from markupsafe import Markup
 
-from kgtransfer.report._rows import ReportData
+from kgtransfer.report._rows import (
+    LOW_CONFIDENCE_RISK,
+    LOW_CONFIDENCE_WIDTH,
+    ReportData,
+    labelled,
+    low_confidence,
+)
 
-__all__ = ["NEGATIVE_BADGE", "baseline_note", "render_html"]
+__all__ = [
+    "LOW_CONFIDENCE_BADGE",
+    "NEGATIVE_BADGE",
+    "baseline_note",
+    "confidence_note",
+    "render_html",
+]
 
 #: Text of the badge beside a gain below scratch (HTML and Markdown).
 NEGATIVE_BADGE = "▼ negative transfer"
 _NEGATIVE_TITLE = "below the scratch baseline: this transfer lost to training from scratch"
+#: Text of the badge beside a low-confidence prediction (rule: :func:`confidence_note`).
+LOW_CONFIDENCE_BADGE = "◆ low confidence"
+#: The cell of a row that carries its low-confidence badge.
+_PREDICTED_COLUMNS = ("predicted", "recommended_predicted")
 #: Columns whose negative value is a negative transfer (flagged with a badge).
 _GAIN_COLUMNS = frozenset({"transfer_gain", "actual_gain"})
 
-_CANDIDATE_HEAD = [
-    ("rank", "rank"),
-    ("model", "model"),
-    ("predicted", "predicted"),
-    ("low", "low"),
-    ("high", "high"),
-    ("predicted_gain", "pred. gain"),
-    ("risk", "P(gain<0)"),
-    ("actual", "measured"),
-    ("actual_gain", "measured gain"),
-    ("evidence", "evidence"),
-]
-
-_SUMMARY_HEAD = [
-    ("target", "target"),
-    ("kind", "kind"),
-    ("recommended", "recommended"),
-    ("recommended_predicted", "predicted"),
-    ("recommended_actual", "measured"),
-    ("scratch", "scratch"),
-    ("predicted_gain", "pred. gain"),
-    ("risk", "P(gain<0)"),
-    ("transfer_method", "method"),
-    ("transfer_value", "transferred"),
-    ("transfer_gain", "transfer gain"),
-    ("transfer_source_rank", "source rank"),
-    ("best_in_hindsight", "best in hindsight"),
-    ("best_actual", "best value"),
-    ("regret", "regret"),
-]
+_CANDIDATE_HEAD = labelled(
+    ("rank", "model", "predicted", "low", "high", "predicted_gain", "risk", "actual",
+     "actual_gain", "evidence")
+)  # fmt: skip
+_SUMMARY_HEAD = labelled(
+    ("target", "kind", "recommended", "recommended_predicted", "recommended_actual", "scratch",
+     "predicted_gain", "risk", "transfer_method", "transfer_value", "transfer_gain",
+     "transfer_source_rank", "best_in_hindsight", "best_actual", "regret")
+)  # fmt: skip
 #: Columns of ids (long, hostile text): they may break anywhere to fit the page.
 _ID_COLUMNS = frozenset({"target", "model", "recommended", "best_in_hindsight", "transfer_source"})
 #: Facts listed under each target's heading.
@@ -110,7 +105,9 @@ def _cell(col: str, value: Any) -> dict[str, Any]:
         cell: dict[str, Any] = {"text": f"{number:.3f}", "cls": "num", "v": repr(number)}
         cell["badge"] = None
         if col in _GAIN_COLUMNS and number < 0:
-            cell.update(cls="num neg", badge=NEGATIVE_BADGE, badge_title=_NEGATIVE_TITLE)
+            cell.update(
+                cls="num neg", badge=NEGATIVE_BADGE, badge_title=_NEGATIVE_TITLE, badge_cls="neg"
+            )
         return cell
     cls = "evidence" if col == "evidence" else "id" if col in _ID_COLUMNS else None
     return {"text": str(value), "cls": cls, "v": None, "badge": None}
@@ -127,6 +124,14 @@ def _table(
             classes.append("top")
         if any(c.get("badge") for c in cells) or row.get("negative_transfer") is True:
             classes.append("negative")
+        why = row.get("low_confidence_why")
+        if "low_confidence_why" not in row:  # a candidate row: its own interval and risk
+            why = low_confidence(row.get("risk"), row.get("low"), row.get("high"))
+        if why:
+            for cell, (col, _) in zip(cells, head, strict=True):
+                if col in _PREDICTED_COLUMNS and cell.get("v") != "" and not cell.get("badge"):
+                    cell.update(badge=LOW_CONFIDENCE_BADGE, badge_title=why, badge_cls="low")
+                    classes.append("lowconf")
         out.append({"cells": cells, "cls": " ".join(classes)})
     return {"id": table_id, "head": [label for _, label in head], "rows": out}
 
@@ -141,6 +146,15 @@ def _summary_table(targets: list[dict[str, Any]]) -> dict[str, Any]:
             row["transfer_source_rank"] = (int(rank), int(among))
         rows.append(row)
     return _table(rows, head, "summary")
+
+
+def confidence_note() -> str:
+    """The low-confidence rule, said under the summary (HTML and Markdown)."""
+    return (
+        f"{LOW_CONFIDENCE_BADGE}: the recommender gives the transfer a probability of "
+        f"{LOW_CONFIDENCE_RISK:.2f} or more of losing to scratch (P(gain<0)), or its 90 % "
+        f"interval is {LOW_CONFIDENCE_WIDTH:.2f} or more wide; measure before you rely on it."
+    )
 
 
 def baseline_note(targets: list[dict[str, Any]]) -> str:
@@ -197,6 +211,7 @@ def render_html(
         problems=list(data.problems),
         summary=_summary_table(data.targets),
         baseline_note=baseline_note(data.targets),
+        confidence_note=confidence_note(),
         figures=figures,
         sections=sections,
     )

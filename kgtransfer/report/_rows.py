@@ -12,18 +12,34 @@ import math
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, TypeAlias, runtime_checkable
 
 import numpy as np
 import pandas as pd
 
 from kgtransfer.errors import ErrorMode, check_error_mode
 
+
+@runtime_checkable
+class FrameLike(Protocol):
+    """A result that gives its candidate rows as a frame (``Recommendation``)."""
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per candidate (columns as :data:`CANDIDATE_COLUMNS`)."""
+        ...
+
+
+#: One report item: a ``Recommendation``, a candidate frame or one row as a mapping.
+ReportItem: TypeAlias = FrameLike | pd.DataFrame | Mapping[str, object]
+
 __all__ = [
     "CANDIDATE_COLUMNS",
+    "LOW_CONFIDENCE_RISK",
+    "LOW_CONFIDENCE_WIDTH",
     "TARGET_FIELDS",
     "ReportData",
     "collect_report_data",
+    "low_confidence",
     "plain",
 ]
 
@@ -45,18 +61,8 @@ CANDIDATE_COLUMNS: tuple[str, ...] = (
     "evidence",
 )
 _REQUIRED = ("target", "model", "predicted")
-_NUMERIC = (
-    "rank",
-    "score",
-    "predicted",
-    "low",
-    "high",
-    "scratch",
-    "predicted_gain",
-    "risk",
-    "actual",
-    "actual_gain",
-)
+#: The numeric candidate columns (every one but the ids and the evidence text).
+_NUMERIC = tuple(c for c in CANDIDATE_COLUMNS if c not in ("target", "model", "evidence"))
 
 #: Fields of a per-target summary (JSON ``targets`` and ``targets.csv``); extra keys follow.
 TARGET_FIELDS: tuple[str, ...] = (
@@ -76,12 +82,46 @@ TARGET_FIELDS: tuple[str, ...] = (
 )
 
 
+#: Headings of candidate and summary columns in the HTML and Markdown tables (one wording).
+LABELS: dict[str, str] = {
+    "target": "target",
+    "kind": "kind",
+    "rank": "rank",
+    "model": "model",
+    "predicted": "predicted",
+    "low": "low",
+    "high": "high",
+    "scratch": "scratch",
+    "predicted_gain": "pred. gain",
+    "risk": "P(gain<0)",
+    "actual": "measured",
+    "actual_gain": "measured gain",
+    "evidence": "evidence",
+    "recommended": "recommended",
+    "recommended_predicted": "predicted",
+    "recommended_actual": "measured",
+    "transfer_method": "method",
+    "transfer_value": "transferred",
+    "transfer_gain": "transfer gain",
+    "transfer_source_rank": "source rank",
+    "best_in_hindsight": "best in hindsight",
+    "best_actual": "best value",
+    "regret": "regret",
+}
+
+
+def labelled(columns: Iterable[str]) -> list[tuple[str, str]]:
+    """``(column, heading)`` pairs of ``columns`` (headings from :data:`LABELS`)."""
+    return [(c, LABELS[c]) for c in columns]
+
+
 def plain(value: Any) -> Any:
     """A JSON-ready Python scalar: NaN/NA become None, numpy scalars become Python ones."""
     if value is None or value is pd.NA:
         return None
-    if isinstance(value, (np.generic,)):
-        value = value.item()
+    item = getattr(value, "item", None)  # numpy (and torch) scalars
+    if callable(item) and not isinstance(value, (str, bytes, list, tuple, dict)):
+        value = item()
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, (list, tuple)):
@@ -187,6 +227,41 @@ def _num(value: Any) -> float | None:
     return float(value)
 
 
+#: A prediction is low-confidence when the recommender gives its transfer at least this
+#: probability of losing to scratch (``risk``, P(gain < 0)) ...
+LOW_CONFIDENCE_RISK = 0.2
+#: ... or when its 90 % interval (``high - low``) is at least this wide, in the metric's
+#: units (0.25 = 25 accuracy points).
+LOW_CONFIDENCE_WIDTH = 0.25
+
+
+def low_confidence(risk: Any, low: Any, high: Any) -> str | None:
+    """Why a prediction is low-confidence (the report's badge), or None when it is not.
+
+    The rule: P(gain < 0) >= :data:`LOW_CONFIDENCE_RISK`, or a 90 % interval at least
+    :data:`LOW_CONFIDENCE_WIDTH` wide. Missing values never make a prediction low-confidence.
+
+    Example:
+        >>> low_confidence(0.35, 0.6, 0.7)
+        'P(gain<0) = 0.35 >= 0.20'
+        >>> low_confidence(0.05, 0.5, 0.8)
+        '90 % interval 0.30 wide >= 0.25'
+        >>> low_confidence(0.05, 0.6, 0.7) is None
+        True
+    """
+    reasons = []
+    p = _num(risk)
+    if p is not None and math.isfinite(p) and p >= LOW_CONFIDENCE_RISK:
+        reasons.append(f"P(gain<0) = {p:.2f} >= {LOW_CONFIDENCE_RISK:.2f}")
+    lo, hi = _num(low), _num(high)
+    width = math.nan
+    if lo is not None and hi is not None:
+        width = hi - lo
+    if math.isfinite(width) and width >= LOW_CONFIDENCE_WIDTH - 1e-12:
+        reasons.append(f"90 % interval {width:.2f} wide >= {LOW_CONFIDENCE_WIDTH:.2f}")
+    return "; ".join(reasons) or None
+
+
 def _reconcile_transfer(out: dict[str, Any], rows: pd.DataFrame) -> None:
     """Make a transfer outcome (``summaries``) agree with the target's candidates.
 
@@ -246,6 +321,9 @@ def _summary(target: str, rows: pd.DataFrame, given: Mapping[str, Any]) -> dict[
             predicted_gain=top["predicted_gain"],
             risk=top["risk"],
         )
+        why = low_confidence(top["risk"], top["low"], top["high"])
+        out["low_confidence"] = why is not None
+        out["low_confidence_why"] = why
     known = rows.dropna(subset=["actual"])
     if len(known):
         best = known.sort_values(["actual", "rank"], ascending=[False, True]).iloc[0]
@@ -261,9 +339,9 @@ def _summary(target: str, rows: pd.DataFrame, given: Mapping[str, Any]) -> dict[
 
 
 def collect_report_data(
-    items: Any,
+    items: ReportItem | Iterable[ReportItem],
     *,
-    summaries: Iterable[Mapping[str, Any]] | pd.DataFrame | None = None,
+    summaries: Iterable[Mapping[str, object]] | pd.DataFrame | None = None,
     errors: ErrorMode = "raise",
 ) -> ReportData:
     """Normalise report input (see :func:`kgtransfer.report.write_report`).
@@ -273,7 +351,7 @@ def collect_report_data(
         TypeError: An item of an unsupported type (with ``errors="raise"``).
     """
     check_error_mode(errors)
-    if isinstance(items, (pd.DataFrame, Mapping)) or hasattr(items, "to_frame"):
+    if isinstance(items, (pd.DataFrame, Mapping, FrameLike)):
         items = [items]
     frames: list[pd.DataFrame] = []
     given: dict[str, dict[str, Any]] = {}

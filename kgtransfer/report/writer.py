@@ -13,13 +13,22 @@ import pandas as pd
 
 from kgtransfer.errors import ErrorMode
 from kgtransfer.report._escape import csv_frame, csv_unescape, markdown_text
-from kgtransfer.report._html import NEGATIVE_BADGE, baseline_note, render_html
+from kgtransfer.report._html import (
+    LOW_CONFIDENCE_BADGE,
+    NEGATIVE_BADGE,
+    baseline_note,
+    confidence_note,
+    render_html,
+)
 from kgtransfer.report._io import write_text_atomic
 from kgtransfer.report._rows import (
     CANDIDATE_COLUMNS,
     TARGET_FIELDS,
     ReportData,
+    ReportItem,
     collect_report_data,
+    labelled,
+    low_confidence,
     plain,
 )
 
@@ -99,6 +108,11 @@ def _gain(value: Any) -> str:
     return _fmt(value)
 
 
+def _predicted(value: Any, why: Any) -> str:
+    """A predicted value; a low-confidence one carries the flag in words."""
+    return f"{_fmt(value)} {LOW_CONFIDENCE_BADGE}" if why else _fmt(value)
+
+
 def _markdown(data: ReportData, *, title: str, meta: dict[str, Any], k: int) -> str:
     md = markdown_text
     lines = [f"# {md(title)}", ""]
@@ -106,26 +120,26 @@ def _markdown(data: ReportData, *, title: str, meta: dict[str, Any], k: int) -> 
     lines.append("")
     if data.problems:
         lines += ["## Problems", ""] + [f"- {md(p)}" for p in data.problems] + [""]
-    cols = [
-        ("target", "target"),
-        ("recommended", "recommended"),
-        ("recommended_predicted", "predicted"),
-        ("recommended_actual", "measured"),
-        ("scratch", "scratch"),
-        ("predicted_gain", "pred. gain"),
-        ("risk", "P(gain<0)"),
-        ("transfer_gain", "transfer gain"),
-        ("best_in_hindsight", "best in hindsight"),
-        ("regret", "regret"),
-    ]
+    cols = labelled(
+        ("target", "recommended", "recommended_predicted", "recommended_actual", "scratch",
+         "predicted_gain", "risk", "transfer_gain", "best_in_hindsight", "regret")
+    )  # fmt: skip
     cols = [(c, label) for c, label in cols if any(t.get(c) is not None for t in data.targets)]
     lines += ["## Summary", ""]
     lines.append("| " + " | ".join(label for _, label in cols) + " |")
     lines.append("|" + "---|" * len(cols))
     for t in data.targets:
-        cells = [_gain(t.get(c)) if c == "transfer_gain" else _fmt(t.get(c)) for c, _ in cols]
+        cells = [
+            _gain(t.get(c))
+            if c == "transfer_gain"
+            else _predicted(t.get(c), t.get("low_confidence_why"))
+            if c == "recommended_predicted"
+            else _fmt(t.get(c))
+            for c, _ in cols
+        ]
         lines.append("| " + " | ".join(cells) + " |")
     lines += ["", markdown_text(baseline_note(data.targets))]
+    lines += ["", markdown_text(confidence_note())]
     lines.append("")
     for t in data.targets:
         rows = data.candidates[data.candidates["target"] == t["target"]].head(k)
@@ -137,9 +151,10 @@ def _markdown(data: ReportData, *, title: str, meta: dict[str, Any], k: int) -> 
         for row in rows.to_dict("records"):
             interval = f"[{_fmt(plain(row['low']))}, {_fmt(plain(row['high']))}]"
             rank = plain(row["rank"])
+            why = low_confidence(row.get("risk"), row.get("low"), row.get("high"))
             lines.append(
                 f"| {'–' if rank is None else int(rank)} | {_fmt(row['model'])} "
-                f"| {_fmt(plain(row['predicted']))} | {interval} | {_fmt(plain(row['actual']))} "
+                f"| {_predicted(plain(row['predicted']), why)} | {interval} | {_fmt(plain(row['actual']))} "
                 f"| {_gain(row['actual_gain'])} | {_fmt(row['evidence'])} |"
             )
         lines.append("")
@@ -147,15 +162,15 @@ def _markdown(data: ReportData, *, title: str, meta: dict[str, Any], k: int) -> 
 
 
 def write_report(
-    rows_or_recommendations: Any,
+    rows_or_recommendations: ReportItem | Iterable[ReportItem],
     out_dir: str | Path,
     *,
     formats: Sequence[str] = ("html", "csv", "json", "md"),
     title: str = "kgtransfer recommendations",
-    summaries: Iterable[Mapping[str, Any]] | pd.DataFrame | None = None,
+    summaries: Iterable[Mapping[str, object]] | pd.DataFrame | None = None,
     k: int = 10,
     plots: bool = True,
-    meta: Mapping[str, Any] | None = None,
+    meta: Mapping[str, object] | None = None,
     errors: ErrorMode = "raise",
 ) -> dict[str, Path]:
     """Write a batch report over many targets.

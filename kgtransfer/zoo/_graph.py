@@ -86,8 +86,8 @@ def sync_build_to_graph(
             for name in model_names:
                 (Path(tmp) / name).mkdir()
                 shutil.copyfile(model_dir(home, name) / "README.md", Path(tmp) / name / "README.md")
-            batches = [graph.add_model_cards(tmp)]
-        batches.append(graph.add_tables(datasets=datasets, similarities=similarities))
+            batches = [graph.add_model_cards(tmp).batch]
+        batches.append(graph.add_tables(datasets=datasets, similarities=similarities).batch)
         old = [b for b in previous.get("batches", []) if b not in batches]
         try:
             _retract(graph, old)
@@ -233,14 +233,13 @@ def sync_grid_to_graph(
                 }
                 for run, r in zip(records["run"], rows.to_dict("records"), strict=True)
             ]
-            batches.append(
-                graph.add_records(
-                    records,
-                    datasets=datasets[datasets["dataset"] == target],
-                    source=f"kgtransfer zoo grid ({spec.name}, {target}, seed {seed})",
-                    provenance=provenance,
-                )
+            report = graph.add_records(
+                records,
+                datasets=datasets[datasets["dataset"] == target],
+                source=f"kgtransfer zoo grid ({spec.name}, {target}, seed {seed})",
+                provenance=provenance,
             )
+            batches.append(str(report.batch))
     state["grid"] = {"digest": digest, "batches": batches, "spec": spec.name, "seed": seed}
     write_json_atomic(state_path(home), state)
     return True

@@ -12,8 +12,9 @@ from __future__ import annotations
 import hashlib
 import json
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from kgtransfer.errors import did_you_mean
 from kgtransfer.transfer.methods import Budget
@@ -137,6 +138,18 @@ class TargetSpec:
         return {"dataset": self.dataset, "n_per_class": self.n_per_class}
 
 
+_E = TypeVar("_E", SourceSpec, TargetSpec)
+
+
+def _named(entries: Iterable[_E], name: str, *, what: str, hint: str) -> _E:
+    """The entry called ``name``, else ``UnknownNameError`` with close names and ``hint``."""
+    entries = list(entries)
+    for entry in entries:
+        if entry.name == name:
+            return entry
+    raise did_you_mean(name, [e.name for e in entries], what=what, hint=hint)
+
+
 def _digest(obj: Any) -> str:
     text = json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
@@ -207,12 +220,7 @@ class ZooSpec:
         Raises:
             UnknownNameError: No such source (close names suggested).
         """
-        for src in self.sources:
-            if src.name == name:
-                return src
-        raise did_you_mean(
-            name, [s.name for s in self.sources], what="zoo model", hint="See zoo_sources(spec)."
-        )
+        return _named(self.sources, name, what="zoo model", hint="See zoo_sources(spec).")
 
     def target(self, name: str) -> TargetSpec:
         """The target entry called ``name``.
@@ -220,12 +228,7 @@ class ZooSpec:
         Raises:
             UnknownNameError: No such target (close names suggested).
         """
-        for tgt in self.targets:
-            if tgt.name == name:
-                return tgt
-        raise did_you_mean(
-            name, [t.name for t in self.targets], what="zoo target", hint="See zoo_targets(spec)."
-        )
+        return _named(self.targets, name, what="zoo target", hint="See zoo_targets(spec).")
 
     def entry_hash(self, name: str, seed: int) -> str:
         """Content hash of source ``name`` trained with ``seed``, chained through its bases.

@@ -14,10 +14,12 @@ transfer record (through ``ZooGraph.add_records``) with its few-shot regime
 from __future__ import annotations
 
 import json
+import math
 import time
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,7 @@ from tqdm.auto import tqdm
 
 from kgtransfer._versions import versions
 from kgtransfer.errors import ErrorMode, check_error_mode
+from kgtransfer.executor import Executor, executor_scope
 from kgtransfer.transfer import training_regime
 from kgtransfer.zoo._datasets import load_target
 from kgtransfer.zoo._graph import sync_grid_to_graph
@@ -162,6 +165,7 @@ def run_grid(
     progress: bool = False,
     num_threads: int | None = 1,
     errors: ErrorMode = "raise",
+    executor: str | Executor | None = None,
 ) -> pd.DataFrame:
     """Transfer every source of ``spec`` to every target and compare with scratch.
 
@@ -193,6 +197,12 @@ def run_grid(
         errors: A run that fails: ``"raise"`` stops (finished runs stay cached);
             ``"warn"`` (one ``UserWarning`` each) and ``"collect"`` go on and keep a
             ``failed`` row with the reason in ``error``, retried by the next call.
+        executor: Where the runs execute: ``"serial"`` (default, in this process),
+            ``"ray"`` (a local Ray on 127.0.0.1) or a :class:`~kgtransfer.executor.Executor`
+            (e.g. ``RayExecutor(address=...)``). Each run's torch threads are pinned to
+            ``num_threads`` wherever it runs, so the grid is the same; results come back
+            to this process, which alone writes the cache and the graph, one row as each
+            run finishes (a crash loses no finished run; the next call resumes).
 
     Returns:
         The grid for this spec and seed, one row per run, columns :data:`GRID_COLUMNS`.
@@ -213,45 +223,77 @@ def run_grid(
         True
     """
     check_error_mode(errors)
-    with torch_threads(num_threads):
-        return _grid(home, spec=spec, seed=seed, force=force, progress=progress, errors=errors)
-
-
-def _guard(
-    errors: str,
-    what: str,
-    run: Callable[..., RunOutcome],
-    *args: Any,
-    **kwargs: Any,
-) -> RunOutcome:
-    """``run(*args, **kwargs)``; with ``errors`` "warn"/"collect" a failure is a failed row.
-
-    ``args`` start with ``(..., train, test)`` as for :func:`run_scratch` /
-    :func:`run_transfer`.
-    """
-    train, test = args[-2], args[-1]
-    t0 = time.perf_counter()
-    try:
-        return run(*args, **kwargs)
-    except Exception as exc:
-        if errors == "raise":
-            raise
-        reason = f"{type(exc).__name__}: {exc}".splitlines()[0]
-        if errors == "warn":
-            warnings.warn(f"zoo grid run {what} failed: {reason}", UserWarning, stacklevel=4)
-        return RunOutcome(
-            status="failed",
-            accuracy=None,
-            n_train=len(train),
-            n_test=len(test),
-            seconds=time.perf_counter() - t0,
-            split="",
-            error=reason,
+    with torch_threads(num_threads), executor_scope(executor) as ex:
+        return _grid(
+            home,
+            spec=spec,
+            seed=seed,
+            force=force,
+            progress=progress,
+            errors=errors,
+            executor=ex,
+            num_threads=num_threads,
         )
 
 
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def _with_scratch(row: dict[str, Any], scratch: float) -> dict[str, Any]:
+    """A transfer row with its baseline's accuracy and the gain over it filled in."""
+    acc = row["accuracy"]
+    gain = None if _missing(acc) else float(acc) - scratch
+    return {
+        **row,
+        "scratch": scratch,
+        "gain": gain,
+        "negative_transfer": bool(gain is not None and gain < -NEGATIVE_TOLERANCE),
+    }
+
+
+def _failed(
+    errors: str, what: str, exc: BaseException, train: Any, test: Any, seconds: float
+) -> RunOutcome:
+    """With ``errors`` "warn"/"collect", a run that raised is a ``failed`` row (else re-raise)."""
+    if errors == "raise" or not isinstance(exc, Exception):
+        raise exc
+    reason = f"{type(exc).__name__}: {exc}".splitlines()[0]
+    if errors == "warn":
+        warnings.warn(f"zoo grid run {what} failed: {reason}", UserWarning, stacklevel=4)
+    return RunOutcome(
+        status="failed",
+        accuracy=None,
+        n_train=len(train),
+        n_test=len(test),
+        seconds=seconds,
+        split="",
+        error=reason,
+    )
+
+
+@dataclass
+class _Cell:
+    """One run of the grid: its cache key, hash and (when not cached) what to run."""
+
+    key: tuple[Any, ...]
+    run_hash: str
+    what: str
+    train: Any
+    test: Any
+    task: Callable[[], RunOutcome] | None = None
+
+
 def _grid(
-    home: str | Path, *, spec: ZooSpec, seed: int, force: bool, progress: bool, errors: str
+    home: str | Path,
+    *,
+    spec: ZooSpec,
+    seed: int,
+    force: bool,
+    progress: bool,
+    errors: str,
+    executor: Executor,
+    num_threads: int | None,
 ) -> pd.DataFrame:
     home = Path(home)
     status = zoo_status(home, spec=spec, seed=seed)
@@ -266,83 +308,109 @@ def _grid(
     grid = _Grid(home, {tuple(r[k] for k in _KEY): r for r in cached.to_dict("records")})
     # one scratch baseline per distinct architecture (name + keyword arguments)
     archs = {s.architecture: (s.arch, s.arch_kwargs) for s in spec.sources}
-    n_runs = len(spec.targets) * (len(archs) + len(spec.sources) * len(spec.methods))
-    bar = tqdm(total=n_runs, desc="zoo grid", disable=not progress)
-    keep: list[tuple[Any, ...]] = []
+    cells: list[_Cell] = []
     models: dict[str, Any] = {}
     regimes: dict[str, dict[str, Any]] = {}
+    budget = spec.grid_budget
     for tgt in spec.targets:
         train, test = load_target(spec, tgt.name, seed)
-        regimes[tgt.name] = training_regime(None, train, len(train), spec.grid_budget.epochs)
-        scratch_acc: dict[str, float | None] = {}
+        regimes[tgt.name] = training_regime(None, train, len(train), budget.epochs)
         for label, (arch, kwargs) in archs.items():
-            key = ("", label, tgt.name, "scratch", seed)
-            run_hash = spec.grid_hash(None, label, tgt.name, "scratch", seed)
-            row = None if force else grid.get(key, run_hash)
-            if row is None:
-                bar.set_postfix_str(f"{tgt.name} scratch {label}")
-                outcome = _guard(
-                    errors,
-                    f"scratch {label} on {tgt.name}",
-                    run_scratch,
-                    arch,
-                    train,
-                    test,
-                    budget=spec.grid_budget,
-                    seed=seed,
-                    arch_kwargs=kwargs,
+            cell = _Cell(
+                ("", label, tgt.name, "scratch", seed),
+                spec.grid_hash(None, label, tgt.name, "scratch", seed),
+                f"scratch {label} on {tgt.name}",
+                train,
+                test,
+            )
+            if force or grid.get(cell.key, cell.run_hash) is None:
+                cell.task = partial(
+                    run_scratch, arch, train, test, budget=budget, seed=seed, arch_kwargs=kwargs
                 )
-                row = _row(
-                    source="",
-                    arch=label,
-                    target=tgt.name,
-                    method="scratch",
-                    seed=seed,
-                    run_hash=run_hash,
-                    outcome=outcome,
-                    scratch=None,
-                )
-                grid.put(row)
-            keep.append(key)
-            acc = row["accuracy"]
-            scratch_acc[label] = None if acc is None or pd.isna(acc) else float(acc)
-            bar.update()
+            cells.append(cell)
         for src in spec.sources:
             for method in spec.methods:
-                key = (src.name, src.architecture, tgt.name, method, seed)
-                run_hash = spec.grid_hash(src.name, src.architecture, tgt.name, method, seed)
-                row = None if force else grid.get(key, run_hash)
-                if row is None:
-                    bar.set_postfix_str(f"{tgt.name} {method} {src.name}")
+                cell = _Cell(
+                    (src.name, src.architecture, tgt.name, method, seed),
+                    spec.grid_hash(src.name, src.architecture, tgt.name, method, seed),
+                    f"{method} {src.name} on {tgt.name}",
+                    train,
+                    test,
+                )
+                if force or grid.get(cell.key, cell.run_hash) is None:
                     if src.name not in models:
                         models[src.name] = load_zoo_model(home, src.name)
-                    outcome = _guard(
-                        errors,
-                        f"{method} {src.name} on {tgt.name}",
+                    cell.task = partial(
                         run_transfer,
                         method,
                         models[src.name],
                         src.arch,
                         train,
                         test,
-                        budget=spec.grid_budget,
+                        budget=budget,
                         seed=seed,
                         arch_kwargs=src.arch_kwargs,
                     )
-                    row = _row(
-                        source=src.name,
-                        arch=src.architecture,
-                        target=tgt.name,
-                        method=method,
-                        seed=seed,
-                        run_hash=run_hash,
-                        outcome=outcome,
-                        scratch=scratch_acc[src.architecture],
-                    )
-                    grid.put(row)
-                keep.append(key)
-                bar.update()
+                cells.append(cell)
+    bar = tqdm(total=len(cells), desc="zoo grid", disable=not progress)
+    # scratch accuracy per (target, architecture): a transfer row's baseline
+    scratch_acc: dict[tuple[str, str], float | None] = {}
+
+    def scratch_known(cell: _Cell, acc: Any) -> None:
+        target, arch = cell.key[2], cell.key[1]
+        baseline = None if acc is None or pd.isna(acc) else float(acc)
+        scratch_acc[(target, arch)] = baseline
+        if baseline is None:
+            return
+        # transfers that finished before their baseline (in any order on Ray, or cached
+        # by a run that crashed in between) get its accuracy and gain now
+        for other in cells:
+            row = grid.rows.get(other.key)
+            if (
+                row is not None
+                and other.key[3] != "scratch"
+                and (other.key[2], other.key[1]) == (target, arch)
+                and _missing(row["scratch"])
+            ):
+                grid.put(_with_scratch(row, baseline))
+
+    def put(cell: _Cell, outcome: RunOutcome) -> None:
+        source, arch, target, method, _ = cell.key
+        grid.put(
+            _row(
+                source=source,
+                arch=arch,
+                target=target,
+                method=method,
+                seed=seed,
+                run_hash=cell.run_hash,
+                outcome=outcome,
+                scratch=None if method == "scratch" else scratch_acc.get((target, arch)),
+            )
+        )
+
+    todo = [c for c in cells if c.task is not None]
+    for cell in cells:
+        if cell.task is None:
+            bar.update()
+            if cell.key[3] == "scratch":
+                scratch_known(cell, grid.rows[cell.key]["accuracy"])
+    # Results come back as they finish; this process alone writes the cache, one row as
+    # each run finishes (atomically), and the graph at the end.
+    for result in executor.map([c.task for c in todo if c.task is not None], threads=num_threads):
+        cell = todo[result.index]
+        bar.set_postfix_str(cell.what)
+        if result.error is None:
+            outcome = result.get()
+        else:
+            outcome = _failed(
+                errors, cell.what, result.error, cell.train, cell.test, result.seconds
+            )
+        put(cell, outcome)
+        if cell.key[3] == "scratch":
+            scratch_known(cell, outcome.accuracy)
+        bar.update()
     bar.close()
-    frame = pd.DataFrame([grid.rows[k] for k in keep])[GRID_COLUMNS]
+    frame = pd.DataFrame([grid.rows[c.key] for c in cells])[GRID_COLUMNS]
     sync_grid_to_graph(home, spec=spec, seed=seed, grid=frame, force=force, regimes=regimes)
     return frame.reset_index(drop=True)

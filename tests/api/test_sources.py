@@ -4,7 +4,6 @@ real on-disk formats; a fake HF cache under a tmp HF_HOME; nothing touches the n
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 from pathlib import Path
 from typing import Any
@@ -46,25 +45,8 @@ def images(name: str, shift: float, n: int = 40, seed: int = 0) -> Any:
     return from_arrays(x, y, name=name, modality="image", task="brightness")
 
 
-def put_in_hf_cache(folder: Path, cache: Path, repo_id: str, card: str | None = None) -> None:
-    repo = cache / ("models--" + repo_id.replace("/", "--"))
-    files = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
-    if card is not None:
-        files["README.md"] = card.encode()
-    commit = hashlib.sha1(b"".join(sorted(files.values()))).hexdigest()
-    snap = repo / "snapshots" / commit
-    (repo / "blobs").mkdir(parents=True)
-    snap.mkdir(parents=True)
-    for name, data in files.items():
-        blob = hashlib.sha256(data).hexdigest()
-        (repo / "blobs" / blob).write_bytes(data)
-        (snap / name).symlink_to(Path("..") / ".." / "blobs" / blob)
-    (repo / "refs").mkdir()
-    (repo / "refs" / "main").write_text(commit)
-
-
 @pytest.fixture()
-def zoo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+def zoo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, put_in_hf_cache) -> dict[str, Any]:
     """An HF ViT in the (fake, offline) HF cache, an HF ViT folder and a timm folder."""
     import huggingface_hub.constants as hub_constants
 
@@ -94,7 +76,7 @@ def zoo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
 
 def test_add_sources_writes_metadata_through_the_validated_writer(zoo: dict[str, Any]) -> None:
     graph = ZooGraph()
-    batch = add_sources(graph, list(zoo.values()))
+    report = add_sources(graph, list(zoo.values()))
     ids = set(graph.ids("model"))
     assert {"org/tiny-vit", "vit-folder"} <= ids
     models = graph.to_tables().models.set_index("model")
@@ -114,7 +96,7 @@ def test_add_sources_writes_metadata_through_the_validated_writer(zoo: dict[str,
         timm_row = models.loc["timm-vit"]
         assert timm_row["architecture"] == "timm:vit_tiny_patch16_224"
         assert timm_row["library_name"] == "timm" and timm_row["input_height"] == 16
-    graph.remove_batch(batch)  # one batch, undone as one
+    graph.remove_batch(report.batch)  # one batch, undone as one
     assert "org/tiny-vit" not in graph.ids("model")
 
 
@@ -132,9 +114,9 @@ def test_add_sources_errors_are_reported_not_dropped(zoo: dict[str, Any]) -> Non
     with pytest.raises(UnknownNameError, match="huggingface-cli download org/absent"):
         add_sources(graph, ["org/absent"])
     with pytest.warns(UserWarning, match="org/absent"):
-        add_sources(graph, ["org/absent", zoo["hub"]], errors="warn")
+        report = add_sources(graph, ["org/absent", zoo["hub"]], errors="warn")
     assert graph.ids("model") == ["org/tiny-vit"]
-    assert any("org/absent" in note for note in graph.last_report.notes)
+    assert any("org/absent" in note for note in report.notes)
 
 
 def test_load_source_reads_hub_ids_folders_and_names(zoo: dict[str, Any], tmp_path: Path) -> None:
@@ -266,3 +248,71 @@ def test_text_source_transfers_token_ids(tmp_path: Path) -> None:
     assert row["modality"] == "text" and row["vocab_size"] == 40 and row["input_length"] == 16
     ev = evaluate(result, graph)
     assert ev.source == "bert" and ev.gain == pytest.approx(result.gain)
+
+
+def _text_source(folder: Path) -> None:
+    """A tiny BERT with a word-level tokenizer saved beside it (the real folder format)."""
+    from tokenizers import Tokenizer, models, pre_tokenizers
+
+    words = ["good", "bad", "wine", "red", "white", "dry", "sweet", "old"]
+    vocab = {"[PAD]": 0, "[UNK]": 1, **{w: i + 2 for i, w in enumerate(words)}}
+    tok = Tokenizer(models.WordLevel(vocab, unk_token="[UNK]"))
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    torch.manual_seed(0)
+    config = transformers.BertConfig(
+        vocab_size=len(vocab), hidden_size=16, num_hidden_layers=1, num_attention_heads=2,
+        intermediate_size=32, num_labels=3, pad_token_id=0, max_position_embeddings=16,
+    )  # fmt: skip
+    transformers.BertForSequenceClassification(config).save_pretrained(folder)
+    transformers.PreTrainedTokenizerFast(
+        tokenizer_object=tok, pad_token="[PAD]", unk_token="[UNK]"
+    ).save_pretrained(folder)
+
+
+def _texts(n: int = 40) -> tuple[list[str], np.ndarray]:
+    rng = np.random.default_rng(0)
+    words = ["wine", "red", "white", "dry", "sweet", "old"]
+    y = np.arange(n) % 2
+    texts = [
+        " ".join([("good" if label else "bad"), *rng.choice(words, size=1 + i % 4)])
+        for i, label in enumerate(y)
+    ]
+    return texts, y
+
+
+def test_text_source_takes_plain_strings(tmp_path: Path) -> None:
+    _text_source(tmp_path / "bert")
+    texts, y = _texts()
+    kw: dict[str, Any] = {"budget": {"epochs": 1, "batch_size": 8}, "target_name": "reviews"}
+    result = transfer_from(str(tmp_path / "bert"), None, (texts, y), **kw)
+    assert result.method == "finetune" and result.target == "reviews"
+    tok = result.provenance["preprocessing"]["tokenized"]
+    assert tok["n_texts"] == 40 and tok["length"] == 5  # padded to the longest text
+    # the same as token ids made by the source's own tokenizer
+    ids = load_source(str(tmp_path / "bert"))[0].tokenize(texts).numpy()
+    by_ids = transfer_from(str(tmp_path / "bert"), None, (ids, y), **kw)
+    assert (result.accuracy, result.scratch_accuracy) == (by_ids.accuracy, by_ids.scratch_accuracy)
+    # a held-out set of texts is tokenised alike
+    split = transfer_from(
+        str(tmp_path / "bert"), None, (texts[:30], y[:30]), test=(texts[30:], y[30:]), **kw
+    )
+    assert split.provenance["n_test"] == 10
+
+
+def test_texts_need_a_source_with_a_tokenizer(tmp_path: Path) -> None:
+    from kgtransfer.errors import TransferError
+    from kgtransfer.models import create_model
+
+    texts, y = _texts(10)
+    src = create_model("mlp", n_classes=2, input_shape=(4,))
+    with pytest.raises(TransferError, match="no tokenizer to read them"):
+        transfer_from(src, None, (texts, y), budget={"epochs": 1})
+
+
+def test_recommend_says_how_texts_become_numbers() -> None:
+    from kgtransfer.errors import ArgumentError
+    from kgtransfer.kg import ZooTables
+
+    recs = pd.DataFrame({"model": ["a", "b"], "dataset": ["x", "x"], "value": [0.9, 0.5]})
+    with pytest.raises(ArgumentError, match=r"40 texts.*transfer_from\(source, None"):
+        recommend(ZooTables(records=recs), _texts(), name="reviews")

@@ -68,8 +68,8 @@ def test_columns_are_canonical(synthetic_zoo):
 
 def test_loads_through_from_tables_with_lineage_and_task_domain(synthetic_zoo, graph):
     tables = graph.to_tables()
-    report = graph.last_report
-    assert not report.rejections and not report.flagged
+    report = graph.batch(graph.batches()["batch"].iloc[0])["report"]  # stored on the batch
+    assert not report["rejections"] and not report["flagged"]
     gen = synthetic_zoo.generate(seed=0, **SMALL)
     assert len(tables.models) == SMALL["n_models"]
     assert len(tables.records) == len(gen["records"])

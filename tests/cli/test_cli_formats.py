@@ -145,3 +145,17 @@ def test_empty_ranking_says_why(store: Path) -> None:
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["candidates"] == []
     assert "no candidate model of modality 'nope' for t1" in result.stderr
+
+
+def test_json_output_is_strict_json(capsys: pytest.CaptureFixture[str]) -> None:
+    """inf and NaN are null (JSON has neither), numpy and torch scalars are numbers."""
+    from kgtransfer.cli._output import emit_json, records
+
+    frame = pd.DataFrame({"a": [np.inf, 1.0], "b": [pd.NA, "x"]}).astype({"b": "string"})
+    emit_json({"rows": records(frame), "t": torch.tensor(2.5), "n": [np.int64(3), np.nan]})
+    text = capsys.readouterr().out
+    assert json.loads(text, parse_constant=lambda c: pytest.fail(f"non-JSON {c}")) == {
+        "rows": [{"a": None, "b": None}, {"a": 1.0, "b": "x"}],
+        "t": 2.5,
+        "n": [3, None],
+    }

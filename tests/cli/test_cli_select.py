@@ -75,3 +75,15 @@ def test_select_failures_are_one_line(home: Path) -> None:
         app, ["select", "mne", "--home", str(home), "--recommender", "popularity"]
     )
     assert result.exit_code == 1 and "mine" in result.output  # did you mean
+
+
+def test_select_without_data_speaks_cli_words(home: Path) -> None:
+    result = runner.invoke(
+        app, ["select", "mine", "--home", str(home), "--recommender", "popularity"]
+    )
+    assert result.exit_code == 1
+    said = " ".join(result.output.split())
+    assert "'mine' is not a registered dataset" in said
+    assert "--data PATH --label-column COLUMN" in said
+    for python in ("data=", "trial=", "label_column=", "ArrayDataset", "(x, y)"):
+        assert python not in said, python

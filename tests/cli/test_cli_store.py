@@ -22,14 +22,6 @@ from kgtransfer.kg._example import example_tables
 runner = CliRunner()
 
 
-def listing(folder: Path) -> dict[str, tuple[int, int]]:
-    out = {".": (folder.stat().st_mtime_ns, 0)}
-    for entry in sorted(folder.rglob("*")):
-        info = entry.stat()
-        out[str(entry.relative_to(folder))] = (info.st_mtime_ns, info.st_size)
-    return out
-
-
 def read_commands(store: Path, out: Path) -> list[list[str]]:
     return [
         ["stats", "--store", str(store)],
@@ -54,7 +46,7 @@ def one_line_error(result: object) -> str:
     return str(output)
 
 
-def test_read_commands_write_nothing(store: Path, tmp_path: Path) -> None:
+def test_read_commands_write_nothing(store: Path, tmp_path: Path, listing) -> None:
     before = listing(store)
     for args in read_commands(store, tmp_path / "out.nq"):
         result = runner.invoke(app, args)
@@ -63,7 +55,7 @@ def test_read_commands_write_nothing(store: Path, tmp_path: Path) -> None:
     assert (tmp_path / "out.nq").stat().st_size > 0
 
 
-def test_read_commands_leave_a_folder_that_is_not_a_store_alone(tmp_path: Path) -> None:
+def test_read_commands_leave_a_folder_that_is_not_a_store_alone(tmp_path: Path, listing) -> None:
     folder = tmp_path / "photos"
     folder.mkdir()
     (folder / "cat.jpg").write_bytes(b"\xff\xd8not really")
@@ -78,7 +70,7 @@ def test_read_commands_leave_a_folder_that_is_not_a_store_alone(tmp_path: Path) 
     assert list(empty.iterdir()) == []
 
 
-def test_ingest_creates_the_store_but_not_in_a_foreign_folder(tmp_path: Path) -> None:
+def test_ingest_creates_the_store_but_not_in_a_foreign_folder(tmp_path: Path, listing) -> None:
     records = tmp_path / "records.csv"
     records.write_text("model,dataset,value\na,d,0.5\n", encoding="utf-8")
     args = ["ingest", "--records", str(records), "--create-missing", "--quiet", "--store"]

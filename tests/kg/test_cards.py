@@ -6,6 +6,7 @@ import os
 import warnings
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from kgtransfer.errors import CardParseError, IngestError
@@ -180,3 +181,46 @@ def test_model_index_datasets_take_the_ids_of_the_datasets_list(tmp_path: Path) 
     assert tables.models["trained_on"].tolist() == ["uoft-cs/CIFAR10"]
     assert tables.records["dataset"].tolist() == ["uoft-cs/CIFAR10", "mnist", "glue/sst2"]
     assert sorted(tables.datasets["dataset"]) == ["glue/sst2", "mnist", "uoft-cs/CIFAR10"]
+
+
+def test_model_index_is_read_by_huggingface_hub(tmp_path: Path, monkeypatch) -> None:
+    import huggingface_hub.repocard_data as hub_data
+
+    calls: list[int] = []
+    real = hub_data.model_index_to_eval_results
+
+    def spy(index):  # type: ignore[no-untyped-def]
+        calls.append(len(index))
+        return real(index)
+
+    monkeypatch.setattr(hub_data, "model_index_to_eval_results", spy)
+    card = _write(
+        tmp_path / "m" / "README.md",
+        "---\nmodel_name: org/mine\nmodel-index:\n- name: another-name\n  results:\n"
+        "  - task: {type: image-classification, name: Image Classification}\n"
+        "    dataset: {type: beans, name: Beans, split: test}\n"
+        "    metrics: [{type: accuracy, value: 0.75, verified: false}]\n"
+        "  - dataset: {type: cifar10}\n"  # no task, no dataset name: filled in
+        "    metrics: [{type: accuracy, value: 0.5}]\n---\n",
+    )
+    tables, _ = read_model_cards(card)
+    assert calls == [1]  # one model-index, parsed by huggingface_hub
+    assert tables.models["model"].tolist() == ["org/mine"]  # the card's own model_name
+    assert tables.records[["dataset", "value"]].values.tolist() == [
+        ["beans", 0.75],
+        ["cifar10", 0.5],
+    ]
+    assert tables.records["run"].iloc[0] == "test" and pd.isna(tables.records["run"].iloc[1])
+    tasks = dict(zip(tables.datasets["dataset"], tables.datasets["task"], strict=True))
+    assert tasks["beans"] == "image-classification" and pd.isna(tasks["cifar10"])
+
+
+def test_card_line_numbers_survive_huggingface_hub(tmp_path: Path) -> None:
+    card = _write(
+        tmp_path / "README.md",
+        "---\nmodel_name: org/m\nmodel-index:\n- name: org/m\n  results:\n"
+        "  - dataset: {type: beans}\n    metrics:\n    - {type: accuracy, value: 0.5}\n"
+        "    - {value: 0.7}\n---\n",
+    )
+    with pytest.raises(CardParseError, match=r"README\.md, line 9: each metric needs a 'type'"):
+        read_model_cards(card)

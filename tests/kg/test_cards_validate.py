@@ -31,10 +31,22 @@ def test_a_card_closing_a_cycle_through_the_graphs_lineage_is_rejected(tmp_path:
     card = _card(tmp_path, "a", {"model_name": "org/a", "base_model": "org/b"})
     with pytest.raises((CardParseError, IngestError), match="cycle"):
         graph.add_model_cards(card)
-    graph.add_model_cards(card, errors="collect")
-    assert [r.column for r in graph.last_report.rejections] == ["base_model"]
+    report = graph.add_model_cards(card, errors="collect")
+    assert [r.column for r in report.rejections] == ["base_model"]
     lineage = graph.to_tables().lineage
     assert list(zip(lineage["model"], lineage["base_model"], strict=True)) == [("org/b", "org/a")]
+
+
+def test_a_percent_metric_beside_an_empty_value_of_another_converts(tmp_path: Path) -> None:
+    # found by the fuzz test below: converting the value column to float for the percent
+    # metric failed on the other metric's empty value (ValueError from pandas)
+    result = {"type": "d1"}
+    metrics = [{"type": "accuracy", "value": 2}, {"type": "f1", "value": ""}]
+    index = [{"name": "x", "results": [{"dataset": result, "metrics": metrics}]}]
+    card = _card(tmp_path, "m", {"model_name": "org/m", "model-index": index})
+    tables, report = read_model_cards(card, errors="collect")
+    assert tables.records[["metric", "value"]].values.tolist() == [["accuracy", 0.02]]
+    assert [r.column for r in report.rejections] == ["value"]
 
 
 def test_card_percent_conversion_is_a_warning(tmp_path: Path) -> None:
@@ -51,8 +63,21 @@ def test_card_percent_conversion_is_a_warning(tmp_path: Path) -> None:
     assert tables.records["value"].tolist() == [pytest.approx(0.915)]
     assert any("accuracy" in w and "percent" in w for w in report.warnings), report.warnings
     graph = ZooGraph()
-    graph.add_model_cards(card)
-    assert any("percent" in w for w in graph.last_report.warnings)
+    assert any("percent" in w for w in graph.add_model_cards(card).warnings)
+
+
+def test_card_percent_conversion_beside_a_text_value_of_another_metric(tmp_path: Path) -> None:
+    """Found by the fuzz test below: a whole-number percent of one metric beside a text
+    value of another made pandas refuse the float cast of the whole column."""
+    results = [
+        {"dataset": {"type": "cifar10"}, "metrics": [{"type": "accuracy", "value": 2}]},
+        {"dataset": {"type": "cifar10"}, "metrics": [{"type": "f1", "value": ""}]},
+    ]
+    index = [{"name": "org/m", "results": results}]
+    card = _card(tmp_path, "m", {"model_name": "org/m", "model-index": index})
+    tables, report = read_model_cards(card, errors="collect")
+    assert tables.records["value"].tolist() == [pytest.approx(0.02)]
+    assert [r.column for r in report.rejections] == ["value"]
 
 
 def test_card_whole_number_percent_becomes_a_fraction(tmp_path: Path) -> None:

@@ -40,13 +40,13 @@ def test_triple_formats_round_trip(tmp_path: Path, fmt: str) -> None:
     # the import goes through the validator: the example's unknown suspect cell becomes
     # False and add_record's 0.5 on a 2-class dataset is flagged as chance level
     checked = ZooGraph()
-    checked.load_rdf(target)
-    assert checked.last_report.n_flagged == 1 and not checked.last_report.rejections
+    report = checked.load_rdf(target)
+    assert report.n_flagged == 1 and not report.rejections
     checked.export(target)
     copy = ZooGraph()
-    batch = copy.load_rdf(target)
-    assert batch is not None and copy.batches()["batch"].tolist() == [batch]
-    assert not copy.last_report.rejections and not copy.last_report.overwritten
+    report = copy.load_rdf(target)
+    assert report.batch is not None and copy.batches()["batch"].tolist() == [report.batch]
+    assert not report.rejections and not report.overwritten
     _same_tables(checked, copy)
     assert "formatVersion" not in target.read_text(encoding="utf-8")
 
@@ -56,7 +56,7 @@ def test_nquads_restores_batches(tmp_path: Path) -> None:
     target = tmp_path / "zoo.nq"
     graph.export(target, format="nq")
     copy = ZooGraph()
-    assert copy.load_rdf(target) is None
+    assert copy.load_rdf(target).batch is None
     assert copy.batches()["batch"].tolist() == graph.batches()["batch"].tolist()
     _same_tables(graph, copy)
     for batch in reversed(copy.batches()["batch"].tolist()):  # dependants first

@@ -111,7 +111,7 @@ CHILD = textwrap.dedent(
             batch = graph.add_records(
                 frame, models=models, source=f"wb {k}",
                 provenance=[provenance(k, i) for i in range(len(frame))],
-            )
+            ).batch
         print("done", k, batch, flush=True)
     print("finished", flush=True)
     """
@@ -277,7 +277,7 @@ def _kill_round(path: Path, rng: random.Random, n_kills: int, label: str) -> Non
     with ZooGraph.open(path) as graph:  # writable again: one more batch goes in whole
         batch = graph.add_records(
             _SPEC["rows"](first), models=pd.DataFrame({"model": [f"m{first}"]}), source="after"
-        )
+        ).batch
         assert graph.batch(batch)["counts"]["records"] == len(_SPEC["rows"](first))
         assert len(graph.to_tables().records) == sum(
             len(_SPEC["rows"](k)) for k in [*committed, first]

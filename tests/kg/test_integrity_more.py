@@ -34,7 +34,7 @@ def test_nquads_restore_into_a_store_with_data_is_refused() -> None:
     after = g.to_tables()
     assert after.records["value"].tolist() == before.records["value"].tolist() == [0.9]
     fresh = ZooGraph()
-    assert fresh.load_rdf(dump, format="nq") is None  # an empty store takes the restore
+    assert fresh.load_rdf(dump, format="nq").batch is None  # an empty store takes the restore
     assert fresh.records()["value"].tolist() == [0.2]
     with pytest.raises(IngestError):  # and only once
         fresh.load_rdf(dump, format="nq")
@@ -74,8 +74,8 @@ def test_a_near_miss_regime_column_is_warned_about() -> None:
     records = pd.DataFrame(
         {"model": ["B"], "dataset": ["d1"], "value": [0.5], "Shots": [5], "epoch": [3]}
     )
-    g.add_tables(records=records)
-    warnings = " ".join(g.last_report.warnings)
+    report = g.add_tables(records=records)
+    warnings = " ".join(report.warnings)
     assert "'Shots' looks like the records column 'shots'" in warnings
     assert "'epoch' looks like the records column 'epochs'" in warnings
 
@@ -85,7 +85,7 @@ def test_removing_a_batch_others_depend_on_is_refused() -> None:
     first = g.add_tables(
         models=pd.DataFrame({"model": ["m1"], "architecture": ["a1"]}),
         datasets=pd.DataFrame({"dataset": ["d1"]}),
-    )
+    ).batch
     g.add_record("m1", "d1", 0.5, seed=1)
     with pytest.raises(ArgumentError, match="only it defines"):
         g.remove_batch(first)

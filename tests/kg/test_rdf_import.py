@@ -83,8 +83,8 @@ def test_bad_values_in_turtle_are_rejected_or_reported(tmp_path: Path, case: str
     with pytest.raises(IngestError):
         graph.load_rdf(path)
     assert len(graph) == 0 or graph.batches().empty  # nothing written
-    batch = graph.load_rdf(path, errors="collect")
-    report = graph.last_report
+    report = graph.load_rdf(path, errors="collect")
+    batch = report.batch
     # the statement itself (a NaN also as a value the reader could not take; a record
     # about a model whose row was rejected follows it)
     assert report.rejections[0].column == column, report
@@ -140,8 +140,7 @@ def test_a_valid_export_round_trips(fmt: str) -> None:
     buffer = io.BytesIO()
     graph.export(buffer, format=fmt)
     copy = ZooGraph()
-    copy.load_rdf(buffer.getvalue(), format=fmt)
-    report = copy.last_report
+    report = copy.load_rdf(buffer.getvalue(), format=fmt)
     assert not report.rejections and not report.overwritten and not report.warnings
     for (name, left), (_, right) in zip(graph.to_tables(), copy.to_tables(), strict=True):
         pd.testing.assert_frame_equal(left, right, obj=name)
@@ -157,8 +156,8 @@ def test_importing_a_changed_field_merges_and_lists_the_overwrite() -> None:
     changed = text.replace(old, f'<{KGT.architecture}> "resnet-d"')
     fresh = ZooGraph()
     fresh.add_tables(pd.DataFrame({"model": ["m2"], "architecture": ["resnet"], "n_params": [1]}))
-    fresh.load_rdf(changed.encode(), format="nt")
-    over = {(o.id, o.field, o.old, o.new) for o in fresh.last_report.overwritten}
+    report = fresh.load_rdf(changed.encode(), format="nt")
+    over = {(o.id, o.field, o.old, o.new) for o in report.overwritten}
     assert ("m2", "architecture", "resnet", "resnet-d") in over
     assert ("m2", "n_params", 1.0, 25e6) in over
     models = fresh.to_tables().models.set_index("model")
@@ -177,8 +176,8 @@ def test_foreign_statements_are_kept_and_a_second_value_is_refused(tmp_path: Pat
         f'{_iri("model", "a")} <http://e.example/label> "A" .\n'
     )
     graph = ZooGraph()
-    graph.load_rdf(_write(tmp_path, GOOD + foreign))
-    assert any("outside the kgtransfer vocabulary" in n for n in graph.last_report.notes)
+    report = graph.load_rdf(_write(tmp_path, GOOD + foreign))
+    assert any("outside the kgtransfer vocabulary" in n for n in report.notes)
     found = graph.query("SELECT ?o WHERE { ?s <http://e.example/label> ?o }")
     assert found["o"].tolist() == ["A"]
     assert len(graph.query("SELECT ?o WHERE { ?s <http://e.example/p> ?o }")) == 1
@@ -186,8 +185,8 @@ def test_foreign_statements_are_kept_and_a_second_value_is_refused(tmp_path: Pat
     with pytest.raises(IngestError, match="second value"):
         ZooGraph().load_rdf(second)
     other = ZooGraph()
-    other.load_rdf(second, errors="collect")
-    assert [r.column for r in other.last_report.rejections] == ["architecture"]
+    report = other.load_rdf(second, errors="collect")
+    assert [r.column for r in report.rejections] == ["architecture"]
 
 
 def test_record_provenance_follows_the_record() -> None:
@@ -196,7 +195,7 @@ def test_record_provenance_follows_the_record() -> None:
     buffer = io.BytesIO()
     graph.export(buffer, format="ttl")
     copy = ZooGraph()
-    batch = copy.load_rdf(buffer.getvalue(), format="ttl")
+    batch = copy.load_rdf(buffer.getvalue(), format="ttl").batch
     links = copy.query(
         f"SELECT ?r WHERE {{ ?r <{PROV.wasGeneratedBy}> ?run . ?r <{KGT.seed}> ?seed }}"
     )

@@ -151,7 +151,7 @@ def test_add_records_and_progress(capsys: pytest.CaptureFixture[str]) -> None:
         frame,
         models=pd.DataFrame({"model": ["a", "b"]}),
         datasets=pd.DataFrame({"dataset": ["d"]}),
-    )
+    ).batch
     back = graph.to_tables().records
     assert back[["model", "value", "lr"]].values.tolist() == [["a", 0.5, 0.1], ["b", 0.6, 0.01]]
     assert (back["metric"] == "accuracy").all()  # validated like any table: the default metric

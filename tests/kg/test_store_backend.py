@@ -102,7 +102,7 @@ def _exercise(graph: ZooGraph) -> None:
     first = graph.add_zoo_tables(example_tables(), source="tables")
     update = example_tables()
     update.models["architecture"] = "changed"
-    second = graph.add_tables(models=update.models)  # merges: retracts the old values
+    second = graph.add_tables(models=update.models).batch  # merges: retracts the old values
     rid = graph.add_record("bert base", "sst2", 0.7, method="finetune", provenance={"a": 1})
     graph.add_records(
         pd.DataFrame({"model": ["vit-ft-ft"], "dataset": ["cifar10"], "value": [0.9]})

@@ -68,7 +68,7 @@ def test_cards_after_tables_keep_what_the_tables_said(tmp_path: Path) -> None:
     card.write_text(CARD, encoding="utf-8")
     graph = ZooGraph()
     graph.add_tables(models=tmp_path / "models.csv", datasets=tmp_path / "datasets.csv")
-    graph.add_model_cards(card)
+    report = graph.add_model_cards(card)
 
     tables = graph.to_tables()
     model = tables.models.set_index("model").loc["org/vit-small"]
@@ -83,7 +83,7 @@ def test_cards_after_tables_keep_what_the_tables_said(tmp_path: Path) -> None:
     assert set(tables.datasets["dataset"]) == {"uoft-cs/cifar10"}
     assert tables.records["dataset"].tolist() == ["uoft-cs/cifar10"]
     assert graph.lineage("org/vit-small")["ancestor"].tolist() == ["org/vit-base"]
-    assert graph.last_report.overwritten == []  # nothing contradicted
+    assert report.overwritten == []  # nothing contradicted
 
 
 def test_a_batch_updates_only_its_fields_and_lists_what_it_overwrote() -> None:
@@ -92,14 +92,14 @@ def test_a_batch_updates_only_its_fields_and_lists_what_it_overwrote() -> None:
     update = pd.DataFrame(
         {"model": ["vit-ft-cifar"], "architecture": ["vit-large"], "n_params": [86e6]}
     )
-    batch = graph.add_tables(models=update)
+    report = graph.add_tables(models=update)
+    batch = report.batch
     models = _models(graph)
     assert models.loc["vit-ft-cifar", "architecture"] == "vit-large"
     assert models.loc["vit-ft-cifar", "license"] == "mit"  # kept
     assert models.loc["vit-ft-cifar", "flops"] == 17.5  # numeric attributes kept too
     assert sorted(graph.to_tables().lineage["model"]) == ["vit-ft-cifar", "vit-ft-ft"]
 
-    report = graph.last_report
     assert [(o.kind, o.id, o.field, o.old, o.new, o.batch) for o in report.overwritten] == [
         ("model", "vit-ft-cifar", "architecture", "vit", "vit-large", first)
     ]  # n_params was restated with the same value: not an overwrite

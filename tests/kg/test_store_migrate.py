@@ -66,7 +66,7 @@ def test_migrate_refuses_what_is_not_a_store(tmp_path: Path) -> None:
 
 def test_an_export_of_a_version_1_store_loads_into_a_current_one() -> None:
     graph = ZooGraph()
-    assert graph.load_rdf(V1_DUMP) is None
+    assert graph.load_rdf(V1_DUMP).batch is None
     assert sorted(graph.to_tables().models["model"]) == sorted(example_tables().models["model"])
     assert len(graph.batches()) == 2
     version = ox.NamedNode("https://w3id.org/kgtransfer#formatVersion")

@@ -32,10 +32,14 @@ def test_wrap_module_with_n_classes_replaces_a_mismatched_head() -> None:
     assert new.feature_dim == 5
 
 
-def test_device_mismatch_is_named() -> None:
+def test_device_mismatch_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
     model = create_model("mlp", n_classes=2, input_shape=(4,), width=8)
     x = torch.zeros(3, 4)
     assert extract_features(model, x, device="cpu").shape == (3, 8)
     assert predict_proba(model, x, device=torch.device("cpu")).shape == (3, 2)
-    with pytest.raises(ValueError, match=r"model is on cpu but device='meta'.*model.to\('meta'\)"):
-        extract_features(model, x, device="meta")
+    # device= is checked by resolve_device ('meta' is no compute device): a CUDA that
+    # torch claims to see reaches the mismatch check without a GPU
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    with pytest.raises(ValueError, match=r"model is on cpu but device='cuda'.*model.to\('cuda'\)"):
+        extract_features(model, x, device="cuda")

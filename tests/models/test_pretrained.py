@@ -7,7 +7,6 @@ layout with blobs, snapshots and ``refs/main``). Nothing touches the network.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -73,25 +72,6 @@ def _bert_config(**kwargs: Any) -> Any:
         "max_position_embeddings": 32,
     }
     return transformers.BertConfig(**{**base, **kwargs})
-
-
-def put_in_hf_cache(folder: Path, cache: Path, repo_id: str, card: str | None = None) -> str:
-    """Lay ``folder`` out as the HF cache does: blobs, a snapshot of symlinks, refs/main."""
-    repo = cache / ("models--" + repo_id.replace("/", "--"))
-    files = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
-    if card is not None:
-        files["README.md"] = card.encode()
-    commit = hashlib.sha1(b"".join(sorted(files.values()))).hexdigest()
-    snap = repo / "snapshots" / commit
-    (repo / "blobs").mkdir(parents=True)
-    snap.mkdir(parents=True)
-    for name, data in files.items():
-        blob = hashlib.sha256(data).hexdigest()
-        (repo / "blobs" / blob).write_bytes(data)
-        (snap / name).symlink_to(Path("..") / ".." / "blobs" / blob)
-    (repo / "refs").mkdir()
-    (repo / "refs" / "main").write_text(commit)
-    return commit
 
 
 # ---------------------------------------------------------------------------- wrap_module
@@ -189,7 +169,9 @@ def test_hf_folder_with_only_pickle_weights_is_refused(tmp_path: Path) -> None:
         load_hf(tmp_path / "p")
 
 
-def test_hub_id_is_read_from_the_local_cache_only(tmp_path: Path, _offline: Path) -> None:
+def test_hub_id_is_read_from_the_local_cache_only(
+    tmp_path: Path, _offline: Path, put_in_hf_cache
+) -> None:
     torch.manual_seed(0)
     vit = transformers.ViTForImageClassification(_vit_config()).eval()
     vit.save_pretrained(tmp_path / "saved")
@@ -282,7 +264,7 @@ def test_timm_weights_file_needs_arch_and_must_match(tmp_path: Path) -> None:
 
 @timm_available
 def test_timm_hub_id_in_the_cache_and_a_bare_name_not_cached(
-    tmp_path: Path, _offline: Path
+    tmp_path: Path, _offline: Path, put_in_hf_cache
 ) -> None:
     import timm
     from timm.models import save_for_hf
@@ -308,7 +290,9 @@ def test_cache_entry_without_config_is_not_found(_offline: Path) -> None:
     assert json.dumps(str(snap))  # the layout itself was valid
 
 
-def test_list_cached_models_scans_the_cache(tmp_path: Path, _offline: Path) -> None:
+def test_list_cached_models_scans_the_cache(
+    tmp_path: Path, _offline: Path, put_in_hf_cache
+) -> None:
     assert list_cached_models() == []  # no cache folder yet
     transformers.ViTModel(_vit_config()).save_pretrained(tmp_path / "v")
     put_in_hf_cache(tmp_path / "v", _offline, "org/tiny-vit")

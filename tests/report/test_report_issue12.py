@@ -1,6 +1,7 @@
 """Reports people act on: negative-transfer flags, one scratch baseline, integer ranks,
-ranks within the candidate count, tables that fit 1400 and 800 px (headless Chromium),
-a readable evidence graph."""
+ranks within the candidate count, tables that fit 1280 and 800 px (headless Chromium),
+low-confidence badges, a readable evidence graph (labels neither overlap nor are clipped,
+also as the browser draws them)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import json
 import re
 import shutil
 import subprocess
+from html import unescape as html_unescape
 from pathlib import Path
 
 import pandas as pd
@@ -171,7 +173,7 @@ def _probe(html: Path, out: Path) -> Path:
     """A copy of the page that writes layout facts into the DOM once laid out."""
     script = """<script>
 (function(){
-  var facts={tables:[],badges:[]};
+  var facts={tables:[],badges:[],low:[],labels:[]};
   document.querySelectorAll('.wrap').forEach(function(w){
     var t=w.querySelector('table');
     facts.tables.push({id:t.id,scroll:w.scrollWidth,client:w.clientWidth,
@@ -181,6 +183,22 @@ def _probe(html: Path, out: Path) -> Path:
     var r=b.getBoundingClientRect();var s=getComputedStyle(b);
     facts.badges.push({w:r.width,h:r.height,left:r.left,right:r.right,
       visible:s.visibility==='visible'&&s.display!=='none',text:b.textContent});
+  });
+  document.querySelectorAll('.badge-low').forEach(function(b){
+    var r=b.getBoundingClientRect();
+    facts.low.push({w:r.width,h:r.height,left:r.left,right:r.right,text:b.textContent,
+      title:b.getAttribute('title')});
+  });
+  // the evidence graphs (figures under a target heading): every drawn label's box
+  document.querySelectorAll('h2[id^="target-"] ~ .figs svg').forEach(function(svg,i){
+    var box=svg.getBoundingClientRect();
+    svg.querySelectorAll('text').forEach(function(t){
+      if(!t.textContent.trim()){return;}
+      var r=t.getBoundingClientRect();
+      facts.labels.push({fig:i,text:t.textContent,x0:r.left,x1:r.right,y0:r.top,y1:r.bottom,
+        legend:!!t.closest('[id*="legend"]'),
+        svg:{x0:box.left,x1:box.right,y0:box.top,y1:box.bottom}});
+    });
   });
   var root=document.documentElement;
   facts.page={scroll:root.scrollWidth,client:root.clientWidth};
@@ -193,10 +211,11 @@ def _probe(html: Path, out: Path) -> Path:
 
 @pytest.mark.slow
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)")
-@pytest.mark.parametrize("width", [1400, 800])
+@pytest.mark.parametrize("width", [1280, 800])
 def test_summary_fits_the_page_and_flag_is_visible(tmp_path: Path, width: int) -> None:
     long_id = "organisation-with-a-long-name/" + "very-long-model-identifier-" * 3 + "v2"
     rows = _rows(4).assign(model=[long_id + "-a", long_id + "-b", "m2", "m3"] * 2)
+    rows["risk"] = [0.35, 0.1, 0.05, 0.6] * 2  # the first and last are low-confidence
     rows["target"] = rows["target"].map({"t1": "target-" + "x" * 70, "t2": "t2"})
     outcome = {
         **_OUTCOME,
@@ -228,7 +247,7 @@ def test_summary_fits_the_page_and_flag_is_visible(tmp_path: Path, width: int) -
     )
     found = re.search(r'data-probe="([^"]*)"', run.stdout)
     assert found, run.stderr[-2000:]
-    facts = json.loads(found.group(1).replace("&quot;", '"').replace("&amp;", "&"))
+    facts = json.loads(html_unescape(found.group(1)))
     assert facts["page"]["scroll"] <= facts["page"]["client"] <= width, facts["page"]
     assert len(facts["tables"]) == 3  # summary + one per target
     for t in facts["tables"]:
@@ -239,6 +258,27 @@ def test_summary_fits_the_page_and_flag_is_visible(tmp_path: Path, width: int) -
         assert b["visible"] and b["w"] > 0 and b["h"] > 0, b
         assert b["left"] >= 0 and b["right"] <= width, b
         assert "negative transfer" in b["text"]
+    # the recommended source of each target (risk 0.35) and m3 (0.6): 2 + 2 x 2 badges
+    assert len(facts["low"]) == 6, facts["low"]
+    for b in facts["low"]:
+        assert b["w"] > 0 and b["h"] > 0 and b["left"] >= 0 and b["right"] <= width, b
+        assert "low confidence" in b["text"] and "P(gain<0) = " in b["title"]
+    labels = facts["labels"]
+    assert {lab["fig"] for lab in labels} == {0, 1}, "no evidence graph drawn"
+    assert sum(lab["fig"] == 0 for lab in labels) >= 5, labels  # nodes, title, legend
+    slack = 0.5  # px: sub-pixel rounding of the browser's boxes
+    for i, a in enumerate(labels):
+        s = a["svg"]
+        assert s["x0"] - slack <= a["x0"] and a["x1"] <= s["x1"] + slack, ("clipped", a)
+        assert s["y0"] - slack <= a["y0"] and a["y1"] <= s["y1"] + slack, ("clipped", a)
+        for b in labels[i + 1 :]:
+            if b["fig"] != a["fig"]:
+                continue
+            overlap = (
+                min(a["x1"], b["x1"]) - max(a["x0"], b["x0"]) > slack
+                and min(a["y1"], b["y1"]) - max(a["y0"], b["y0"]) > slack
+            )
+            assert not overlap, ("labels overlap", a["text"], b["text"])
 
 
 def _overlaps(a: object, b: object) -> bool:
@@ -297,3 +337,34 @@ def test_long_ids_are_cut_in_gain_and_scatter_plots() -> None:
     for svg in (_plots.gain_svg(targets, rows), _plots.predicted_vs_actual_svg(rows)):
         assert svg is not None
         assert long_target not in svg and "target-xxxxxxxxxxxxxxxxxxxx" in svg and "…" in svg
+
+
+def test_low_confidence_is_flagged_in_words_in_html_markdown_and_json(tmp_path: Path) -> None:
+    from kgtransfer.report._rows import LOW_CONFIDENCE_RISK, LOW_CONFIDENCE_WIDTH, low_confidence
+
+    rows = _rows(3)
+    rows["risk"] = [0.25, 0.05, 0.05, 0.05, 0.05, 0.05]  # t1's top: P(gain<0) too high
+    rows.loc[4, ["low", "high"]] = [0.5, 0.9]  # t2's m1: a 0.4-wide interval
+    paths = write_report(rows, tmp_path, formats=("html", "md", "json"), plots=False)
+    html = paths["html"].read_text()
+    summary = html[html.index('id="summary"') : html.index("</table>", html.index('id="summary"'))]
+    t1_row, t2_row = re.findall(r"<tr[^>]*>.*?</tr>", summary, flags=re.S)[1:]
+    assert "◆ low confidence" in t1_row and 'title="P(gain&lt;0) = 0.25 &gt;= 0.20"' in t1_row
+    assert "low confidence" not in t2_row  # t2's top (m0) is confident
+    assert html.count('class="badge badge-low"') == 1 + 1 + 1  # summary, t1's m0, t2's m1
+    assert "90 % interval 0.40 wide &gt;= 0.25" in html
+    assert "0.20 or more of losing to scratch" in html  # the rule, said on the page
+    md = paths["md"].read_text()
+    assert "| t1 | m0 | 0.900 ◆ low confidence |" in md
+    assert "| 2 | m1 | 0.890 ◆ low confidence | [0.500, 0.900] |" in md
+    assert md.count("◆ low confidence") == 3 + 1  # + the rule under the summary
+    t1, t2 = json.loads(paths["json"].read_text())["targets"]
+    assert t1["low_confidence"] is True and t2["low_confidence"] is False
+    assert t1["low_confidence_why"] == "P(gain<0) = 0.25 >= 0.20"
+    # the rule's edges
+    assert low_confidence(LOW_CONFIDENCE_RISK, 0.5, 0.6) is not None
+    assert low_confidence(LOW_CONFIDENCE_RISK - 0.01, 0.5, 0.5 + LOW_CONFIDENCE_WIDTH) is not None
+    assert low_confidence(0.1, 0.5, 0.5 + LOW_CONFIDENCE_WIDTH - 0.01) is None
+    assert (
+        low_confidence(None, None, 0.9) is None and low_confidence(float("nan"), 0.1, 0.2) is None
+    )

@@ -13,6 +13,14 @@ inputs), ``budget`` an optional :class:`~kgtransfer.transfer.training.Budget` th
 the method's training settings for this fit (the constructor parameters stay as they
 are). Constructor parameters follow scikit-learn (``get_params``/``set_params``, so
 ``sklearn.clone`` works).
+
+Every registered method takes ``device=`` (``"cpu"`` by default; ``"auto"``, ``"cuda"``,
+``"cuda:<index>"``, ``"mps"`` or a ``torch.device``, read by
+:func:`kgtransfer.models.resolve_device`): the fit computes there and the fitted
+state stays there (``device_``); ``predict`` moves its inputs to it and returns
+numpy arrays. The source model given to ``fit`` is never moved (a copy is, when it
+is elsewhere). The device is not a hyper-parameter of the result (it is left out of
+``hyperparameters_``). Only the CPU path is tested here.
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ from __future__ import annotations
 import copy
 import inspect
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any, ClassVar, TypeVar
@@ -29,7 +38,15 @@ import torch
 from torch import nn
 
 from kgtransfer.errors import ArgumentError, NotFittedError
-from kgtransfer.transfer.training import Budget, as_arrays, as_budget, batched_predict
+from kgtransfer.models import resolve_device
+from kgtransfer.protocols import LabelledData
+from kgtransfer.transfer.training import (
+    Budget,
+    BudgetLike,
+    as_arrays,
+    as_budget,
+    batched_predict,
+)
 
 __all__ = ["Classifier", "TargetData", "TransferMethod", "build_target"]
 
@@ -48,7 +65,7 @@ class Classifier:
     def _logits(self, x: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
-    def _inputs(self, data: Any) -> torch.Tensor:
+    def _inputs(self, data: object) -> torch.Tensor:
         if hasattr(data, "x") or hasattr(data, "tensors") or isinstance(data, tuple):
             return as_arrays(data, what="data")[0]
         x = torch.as_tensor(np.asarray(data, dtype=np.float32))
@@ -56,17 +73,27 @@ class Classifier:
             raise ValueError("inputs contain NaN or inf; clean them first.")
         return x
 
-    def predict_proba(self, data: Any) -> np.ndarray:
-        """Class probabilities, shape (N, C); ``data`` is a dataset, a pair or inputs."""
+    def _compute_device(self) -> torch.device:
+        """Where the fitted state lives (``device_`` of the fit; the CPU before)."""
+        device = getattr(self, "device_", None)
+        return device if isinstance(device, torch.device) else torch.device("cpu")
+
+    def predict_proba(self, data: object) -> np.ndarray:
+        """Class probabilities, shape (N, C); ``data`` is a dataset, a pair or inputs.
+
+        Computed on the fit's device (batches moved there), returned on the CPU.
+        """
         self._check_fitted()
         x = self._inputs(data)
-        return batched_predict(lambda b: torch.softmax(self._logits(b), 1), x).numpy()
+        dev = self._compute_device()
+        return batched_predict(lambda b: torch.softmax(self._logits(b.to(dev)), 1).cpu(), x).numpy()
 
-    def predict(self, data: Any) -> np.ndarray:
+    def predict(self, data: object) -> np.ndarray:
         """Predicted class codes, shape (N,)."""
-        return self.predict_proba(data).argmax(1)
+        codes: np.ndarray = self.predict_proba(data).argmax(1)
+        return codes
 
-    def score(self, data: Any) -> float:
+    def score(self, data: LabelledData) -> float:
         """Accuracy on a labelled dataset (higher is better)."""
         self._check_fitted()
         x, y = as_arrays(data, what="data")
@@ -168,7 +195,9 @@ class TransferMethod(Classifier):
 
     Attributes:
         hyperparameters_: JSON-ready effective settings of the last fit (the budget
-            applied; models by architecture, callables by name, without ``progress``).
+            applied; models by architecture, callables by name, without ``progress``
+            and ``device``).
+        device_: The ``torch.device`` the last fit computed on (from ``device=``).
     """
 
     #: Budget field -> constructor parameters it sets (empty: the method does not train).
@@ -240,12 +269,12 @@ class TransferMethod(Classifier):
     # -- the one fit -------------------------------------------------------------------
     def fit(
         self: _M,
-        source: Any = None,
-        target: Any = None,
-        data: Any = None,
-        budget: Any = None,
+        source: nn.Module | Sequence[nn.Module] | None = None,
+        target: str | nn.Module | LabelledData | None = None,
+        data: LabelledData | TargetData | None = None,
+        budget: BudgetLike | None = None,
         /,
-        **kwargs: Any,
+        **kwargs: object,
     ) -> _M:
         """Transfer ``source`` to ``target`` on the target ``data``; returns self.
 
@@ -272,8 +301,12 @@ class TransferMethod(Classifier):
         """
         target, data, budget = self._fit_args(target, data, budget, kwargs)
         p = self._settings(budget)
+        p.device = resolve_device(getattr(p, "device", "cpu"))  # checked before any work
         self._fit(source, target, data, p)
-        self.hyperparameters_ = {k: _describe(v) for k, v in vars(p).items() if k != "progress"}
+        self.device_ = p.device
+        self.hyperparameters_ = {
+            k: _describe(v) for k, v in vars(p).items() if k not in ("progress", "device")
+        }
         return self
 
     def _fit(self, source: Any, target: Any, data: TargetData | None, p: SimpleNamespace) -> None:

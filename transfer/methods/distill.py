@@ -13,7 +13,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from kgtransfer.errors import ArgumentError, TransferError
-from kgtransfer.models import ZooModel
+from kgtransfer.models import Device, ZooModel
+from kgtransfer.models._device import on_device
 from kgtransfer.transfer.methods._base import TargetData, TransferMethod, build_target
 from kgtransfer.transfer.methods._registry import register_method
 from kgtransfer.transfer.methods._report import TensorNote, TransferReport
@@ -64,6 +65,8 @@ class Distill(TransferMethod):
         weight_decay: Adam L2 penalty.
         seed: Seeds the projector's initialisation and the batch order.
         progress: Show a tqdm bar on stderr.
+        device: Where the fit computes (``"cpu"``, ``"auto"``, ``"cuda"``, ...; see
+            :func:`kgtransfer.models.resolve_device`); the student stays there.
 
     Attributes:
         model_: The trained student.
@@ -96,6 +99,7 @@ class Distill(TransferMethod):
         weight_decay: float = 0.0,
         seed: int = 0,
         progress: bool = False,
+        device: Device = "cpu",
     ) -> None:
         self.student = student
         self.kind = kind
@@ -107,13 +111,15 @@ class Distill(TransferMethod):
         self.weight_decay = weight_decay
         self.seed = seed
         self.progress = progress
+        self.device = device
 
     def backbone_frozen(self) -> bool | None:
         """False: the student trains every layer."""
         return False
 
     def _logits(self, x: torch.Tensor) -> torch.Tensor:
-        return self.model_(x)
+        out: torch.Tensor = self.model_(x)
+        return out
 
     @staticmethod
     def _check(p: SimpleNamespace, teacher: ZooModel, student: ZooModel, y: torch.Tensor) -> None:
@@ -179,19 +185,20 @@ class Distill(TransferMethod):
             n_unlabeled = len(xu)
             x = torch.cat([x, xu])
             y = torch.cat([y, torch.full((n_unlabeled,), -1, dtype=torch.long)])
-        teacher = teacher.eval()
+        x, y = x.to(p.device), y.to(p.device)
+        teacher = on_device(teacher, p.device).eval()  # a copy when it sits elsewhere
         with torch.no_grad():
             soft = batched_predict(teacher if p.kind == "logit" else teacher.forward_features, x)
         if not torch.isfinite(soft).all():
             raise ValueError("The teacher produced NaN or inf outputs on train_data.")
-        student = copy.deepcopy(student_init)
+        student = copy.deepcopy(student_init).to(p.device)
         p.student = student
         projector: nn.Linear | None = None
         params = list(student.parameters())
         if p.kind == "feature":
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(int(p.seed))
-                projector = nn.Linear(student.feature_dim, int(soft.shape[1]))
+                projector = nn.Linear(student.feature_dim, int(soft.shape[1])).to(p.device)
             params += list(projector.parameters())
         t, a = float(p.temperature), float(p.alpha)
 
@@ -217,7 +224,7 @@ class Distill(TransferMethod):
 
         val_fn = None
         if data is not None and data.val is not None:
-            xv, yv = as_arrays(data.val, what="val_data")
+            xv, yv = (t.to(p.device) for t in as_arrays(data.val, what="val_data"))
             val_fn = lambda: accuracy_of(batched_predict(student, xv), yv)  # noqa: E731
         modules = [student] if projector is None else [student, projector]
         self.history_: TrainHistory = train_loop(

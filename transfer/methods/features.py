@@ -9,6 +9,7 @@ from typing import Any, Literal
 import torch
 from torch import nn
 
+from kgtransfer.models import Device
 from kgtransfer.transfer.methods._base import TargetData, TransferMethod
 from kgtransfer.transfer.methods._registry import register_method
 from kgtransfer.transfer.methods._report import TensorNote, TransferReport
@@ -46,6 +47,8 @@ class FeatureTransfer(TransferMethod):
         standardize: Scale features to zero mean and unit variance (train statistics).
         seed: Seeds the head's initialisation and the batch order.
         progress: Show a tqdm bar on stderr.
+        device: Where the fit computes (``"cpu"``, ``"auto"``, ``"cuda"``, ...; see
+            :func:`kgtransfer.models.resolve_device`); the encoder and head stay there.
 
     Attributes:
         encoder_: A frozen copy of the source.
@@ -81,6 +84,7 @@ class FeatureTransfer(TransferMethod):
         standardize: bool = True,
         seed: int = 0,
         progress: bool = False,
+        device: Device = "cpu",
     ) -> None:
         self.head = head
         self.epochs = epochs
@@ -91,6 +95,7 @@ class FeatureTransfer(TransferMethod):
         self.standardize = standardize
         self.seed = seed
         self.progress = progress
+        self.device = device
 
     def backbone_frozen(self) -> bool | None:
         """True: the source encoder stays frozen."""
@@ -98,17 +103,20 @@ class FeatureTransfer(TransferMethod):
 
     def _features(self, x: torch.Tensor) -> torch.Tensor:
         f = self.encoder_.forward_features(x)
-        return (f - self.mean_) / self.std_
+        out: torch.Tensor = (f - self.mean_) / self.std_
+        return out
 
     def _logits(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head_(self._features(x))
+        out: torch.Tensor = self.head_(self._features(x))
+        return out
 
     def _fit(self, source: Any, target: Any, data: TargetData | None, p: SimpleNamespace) -> None:
         if p.head not in HEADS:
             raise ValueError(f"head must be one of {HEADS}, got {p.head!r}.")
         check_budget(p.epochs, p.lr, p.batch_size, p.weight_decay)
         x, y = as_arrays(self._train_data(data, "FeatureTransfer"), what="train_data")
-        encoder = copy.deepcopy(source).eval()
+        x, y = x.to(p.device), y.to(p.device)
+        encoder = copy.deepcopy(source).eval().to(p.device)
         for q in encoder.parameters():
             q.requires_grad_(False)
         self.encoder_ = encoder
@@ -118,8 +126,9 @@ class FeatureTransfer(TransferMethod):
                 "The source encoder produced NaN or inf features on train_data; "
                 "check the source weights and the input scaling."
             )
-        self.mean_ = feats.mean(0) if p.standardize else torch.zeros(feats.shape[1])
-        std = feats.std(0) if p.standardize and len(feats) > 1 else torch.ones(feats.shape[1])
+        width = feats.shape[1]
+        self.mean_ = feats.mean(0) if p.standardize else feats.new_zeros(width)
+        std = feats.std(0) if p.standardize and len(feats) > 1 else feats.new_ones(width)
         self.std_ = torch.where(std > 1e-8, std, torch.ones_like(std))
         z = (feats - self.mean_) / self.std_
         n_classes = int(y.max()) + 1
@@ -132,11 +141,11 @@ class FeatureTransfer(TransferMethod):
                 else nn.Sequential(
                     nn.Linear(d, p.hidden), nn.ReLU(), nn.Linear(p.hidden, n_classes)
                 )
-            )
+            ).to(p.device)
         loss_fn = nn.CrossEntropyLoss()
         val_fn = None
         if data is not None and data.val is not None:
-            xv, yv = as_arrays(data.val, what="val_data")
+            xv, yv = (t.to(p.device) for t in as_arrays(data.val, what="val_data"))
             zv = (batched_predict(encoder.forward_features, xv) - self.mean_) / self.std_
             val_fn = lambda: accuracy_of(head(zv), yv)  # noqa: E731
         self.history_: TrainHistory = train_loop(

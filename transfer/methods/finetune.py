@@ -11,7 +11,7 @@ import torch
 from torch import nn
 
 from kgtransfer.errors import TransferError
-from kgtransfer.models import ZooModel
+from kgtransfer.models import Device, ZooModel
 from kgtransfer.transfer.methods._base import TargetData, TransferMethod, build_target
 from kgtransfer.transfer.methods._registry import register_method
 from kgtransfer.transfer.methods.weights import transfer_weights
@@ -57,6 +57,8 @@ class FineTune(TransferMethod):
         augment: Optional ``augment(x, generator) -> x`` applied to each batch.
         patience: Early-stopping patience on validation accuracy (with ``TargetData.val``).
         progress: Show a tqdm bar on stderr.
+        device: Where the fit computes (``"cpu"``, ``"auto"``, ``"cuda"``, ...; see
+            :func:`kgtransfer.models.resolve_device`); the fitted model stays there.
 
     Attributes:
         model_: The fine-tuned model.
@@ -99,6 +101,7 @@ class FineTune(TransferMethod):
         augment: Augment | None = None,
         patience: int | None = None,
         progress: bool = False,
+        device: Device = "cpu",
     ) -> None:
         self.n_classes = n_classes
         self.train_blocks = train_blocks
@@ -111,13 +114,15 @@ class FineTune(TransferMethod):
         self.augment = augment
         self.patience = patience
         self.progress = progress
+        self.device = device
 
     def backbone_frozen(self) -> bool | None:
         """False when every block trains, True for the head only, else None."""
         return False if self.train_blocks == "all" else (True if self.train_blocks == 0 else None)
 
     def _logits(self, x: torch.Tensor) -> torch.Tensor:
-        return self.model_(x)
+        out: torch.Tensor = self.model_(x)
+        return out
 
     @staticmethod
     def _check(p: SimpleNamespace) -> None:
@@ -178,6 +183,8 @@ class FineTune(TransferMethod):
             torch.manual_seed(int(p.seed))
             base.reset_classifier(p.n_classes)
         report = transfer_weights(source, base, reset_head=True, seed=p.seed)
+        base.to(p.device)  # a copy: the source and the given target stay where they are
+        x, y = x.to(p.device), y.to(p.device)
         report.method = "finetune"
         report.notes += self._freeze(base, p.train_blocks)
         head_ids = {id(q) for q in base.head.parameters()}
@@ -192,11 +199,12 @@ class FineTune(TransferMethod):
 
         def batch_loss(idx: torch.Tensor) -> torch.Tensor:
             xb = x[idx] if augment is None else augment(x[idx], gen)
-            return loss_fn(base(xb), y[idx])
+            loss: torch.Tensor = loss_fn(base(xb), y[idx])
+            return loss
 
         val_fn = None
         if data is not None and data.val is not None:
-            xv, yv = as_arrays(data.val, what="val_data")
+            xv, yv = (t.to(p.device) for t in as_arrays(data.val, what="val_data"))
             val_fn = lambda: accuracy_of(batched_predict(base, xv), yv)  # noqa: E731
         self.history_: TrainHistory = train_loop(
             base,

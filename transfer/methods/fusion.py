@@ -6,17 +6,20 @@ import copy
 import warnings
 from collections.abc import Sequence
 from types import SimpleNamespace
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import numpy as np
 import torch
 from torch import nn
 
 from kgtransfer.errors import ArgumentError, TransferError
+from kgtransfer.models import Device
+from kgtransfer.models._device import on_device
+from kgtransfer.protocols import LabelledData
 from kgtransfer.transfer.methods._base import TargetData, TransferMethod, _is_data
 from kgtransfer.transfer.methods._registry import register_method
 from kgtransfer.transfer.methods._report import TensorNote, TransferReport
-from kgtransfer.transfer.training import as_arrays, batched_predict
+from kgtransfer.transfer.training import BudgetLike, as_arrays, batched_predict
 
 __all__ = ["TopKEnsemble", "average_weights"]
 
@@ -97,6 +100,9 @@ class TopKEnsemble(TransferMethod):
         models: Deprecated (pass the candidates to ``fit``): candidate models, used
             when ``fit`` gets no sources.
         k: How many to keep.
+        device: Where the kept models predict (``"cpu"``, ``"auto"``, ``"cuda"``, ...;
+            see :func:`kgtransfer.models.resolve_device`); a candidate elsewhere is
+            copied there, never moved.
 
     Attributes:
         models_: The kept models.
@@ -115,24 +121,28 @@ class TopKEnsemble(TransferMethod):
     _fitted_attr = "models_"
     _budget_params: ClassVar[dict[str, tuple[str, ...]]] = {}
 
-    def __init__(self, models: Sequence[nn.Module] | None = None, k: int = 1) -> None:
+    def __init__(
+        self, models: Sequence[nn.Module] | None = None, k: int = 1, *, device: Device = "cpu"
+    ) -> None:
         self.models = models
         self.k = k
+        self.device = device
 
     def fit(
         self,
-        source: Any = None,
-        target: Any = None,
-        data: Any = None,
-        budget: Any = None,
+        source: nn.Module | Sequence[nn.Module] | LabelledData | None = None,
+        target: str | nn.Module | LabelledData | None = None,
+        data: LabelledData | TargetData | None = None,
+        budget: BudgetLike | None = None,
         /,
-        **kwargs: Any,
+        **kwargs: object,
     ) -> TopKEnsemble:
         """Keep the k models of ``source`` most accurate on ``data`` (the first k without).
 
         The deprecated ``TopKEnsemble(models, k).fit(data)`` form still works for one
         release (with a ``DeprecationWarning``).
         """
+        models: Any = source  # the deprecated form passes the data first
         if self.models is not None and (source is None or _is_data(source)):
             warnings.warn(
                 "TopKEnsemble(models, k).fit(data) is deprecated and will be removed in the "
@@ -143,15 +153,17 @@ class TopKEnsemble(TransferMethod):
             if source is not None:
                 if data is not None or "data" in kwargs:
                     raise ArgumentError("The data was given twice; pass it once as data.")
-                data = source
-            source = self.models
-        super().fit(source, target, data, budget, **kwargs)
+                data = cast("LabelledData", source)
+            models = self.models
+        super().fit(models, target, data, budget, **kwargs)
         return self
 
     def _fit(self, source: Any, target: Any, data: TargetData | None, p: SimpleNamespace) -> None:
         if source is None:
             raise ArgumentError("TopKEnsemble needs candidate models: fit(models, data=...).")
-        models = [source] if isinstance(source, nn.Module) else list(source)
+        models = [
+            on_device(m, p.device) for m in ([source] if isinstance(source, nn.Module) else source)
+        ]
         k = p.k
         if isinstance(k, bool) or not isinstance(k, int) or k < 1:
             raise ValueError(f"k must be an int >= 1, got {k!r}.")
@@ -161,7 +173,7 @@ class TopKEnsemble(TransferMethod):
             self.selected_ = list(range(k))
             self.accuracies_: list[float] | None = None
         else:
-            x, y = as_arrays(data.train, what="data")
+            x, y = (t.to(p.device) for t in as_arrays(data.train, what="data"))
             accs = []
             for m in models:
                 m.eval()

@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from kgtransfer.errors import ArgumentError, NotFittedError, TransferError
+from kgtransfer.models import Device
 from kgtransfer.transfer.methods._base import TargetData, TransferMethod, build_target
 from kgtransfer.transfer.methods._registry import register_method
 from kgtransfer.transfer.methods._report import TensorNote, TransferReport
@@ -220,6 +221,9 @@ class WeightTransfer(TransferMethod):
         strict_shapes: See :func:`transfer_weights`.
         adapt_input_channels: See :func:`transfer_weights`.
         seed: Seed of a re-initialised head (and of a named target architecture).
+        device: Where the target model is put after the copy (``"cpu"``, ``"auto"``,
+            ``"cuda"``, ...; see :func:`kgtransfer.models.resolve_device`), moved in
+            place like the copy itself.
 
     Attributes:
         model_: The target model, after the copy (``predict``/``score`` use it).
@@ -238,11 +242,17 @@ class WeightTransfer(TransferMethod):
     _budget_params: ClassVar[dict[str, tuple[str, ...]]] = {}
 
     def __init__(
-        self, *, strict_shapes: bool = True, adapt_input_channels: bool = True, seed: int = 0
+        self,
+        *,
+        strict_shapes: bool = True,
+        adapt_input_channels: bool = True,
+        seed: int = 0,
+        device: Device = "cpu",
     ) -> None:
         self.strict_shapes = strict_shapes
         self.adapt_input_channels = adapt_input_channels
         self.seed = seed
+        self.device = device
 
     def _logits(self, x: torch.Tensor) -> torch.Tensor:
         out: torch.Tensor = self.model_(x)
@@ -270,7 +280,7 @@ class WeightTransfer(TransferMethod):
             adapt_input_channels=p.adapt_input_channels,
             seed=p.seed,
         )
-        self.model_ = self.target_ = target
+        self.model_ = self.target_ = target.to(p.device)  # nn.Module.to moves in place
 
     def transform(self) -> nn.Module:
         """Deprecated: the target model after ``fit`` (use ``model_``)."""

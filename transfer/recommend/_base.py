@@ -12,6 +12,7 @@ import pandas as pd
 from kgtransfer.errors import ArgumentError, NotFittedError, did_you_mean
 from kgtransfer.kg.ingest._metrics import FRACTION_METRICS
 from kgtransfer.kg.tables import ZooTables
+from kgtransfer.protocols import FilterValue, GraphLike, TablesLike
 
 from ._checks import (
     FILTERS,
@@ -24,11 +25,11 @@ from ._checks import (
     check_names,
 )
 from ._data import Truth, as_tables, scratch_accuracies, similarity_matrix, truth_table
+from ._metrics import Z90 as _Z90
 from ._threads import limited_threads
 
 __all__ = ["FILTERS", "BaseRecommender"]
 
-_Z90 = 1.6448536269514722
 #: Datasets with fewer non-suspect records are not learned from (z-scores of 2 runs are ±1).
 _MIN_RECORDS = 3
 #: Lower-is-better metrics that cannot be negative (errors, distances, losses).
@@ -84,7 +85,9 @@ class BaseRecommender:
             )
 
     # ----------------------------------------------------------------- fit
-    def fit(self, graph: Any, exclude_datasets: Iterable[str] = ()) -> BaseRecommender:
+    def fit(
+        self, graph: GraphLike | TablesLike, exclude_datasets: Iterable[str] = ()
+    ) -> BaseRecommender:
         """Learn from a :class:`ZooTables` or ``ZooGraph``.
 
         Args:
@@ -259,7 +262,7 @@ class BaseRecommender:
         *,
         n_evidence: int = 5,
         cold_start: bool = False,
-        **filters: Any,
+        **filters: FilterValue,
     ) -> pd.DataFrame:
         """Rank candidate source models for ``dataset`` (best first).
 

@@ -12,7 +12,7 @@ import pandas as pd
 
 from kgtransfer.errors import IngestError
 from kgtransfer.kg.regime import select_regime
-from kgtransfer.kg.tables import ZooTables
+from kgtransfer.kg.tables import ZooTables, as_tables
 
 __all__ = [
     "Truth",
@@ -22,21 +22,6 @@ __all__ = [
     "similarity_matrix",
     "truth_table",
 ]
-
-
-def as_tables(graph: Any) -> ZooTables:
-    """Accept a :class:`ZooTables` or anything with ``to_tables()`` (a ``ZooGraph``)."""
-    if isinstance(graph, ZooTables):
-        return graph
-    to_tables = getattr(graph, "to_tables", None)
-    if callable(to_tables):
-        tables = to_tables()
-        if isinstance(tables, ZooTables):
-            return tables
-    raise TypeError(
-        f"Expected a ZooTables or a ZooGraph, got {type(graph).__name__!r}; "
-        "build one with kgtransfer.kg.ingest.normalize_tables(...) or ZooGraph.from_tables(...)."
-    )
 
 
 def metric_directions(tables: ZooTables) -> dict[str, bool]:

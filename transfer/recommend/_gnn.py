@@ -121,7 +121,8 @@ class ZooGNN(nn.Module):
     def score(self, h_model: Tensor, h_target: Tensor, pair: Tensor) -> Tensor:
         """Predicted z of each (model, target) pair."""
         z = torch.cat([h_model, h_target, h_model * h_target, pair], dim=-1)
-        return (self.linear_head(pair) + self.mlp(z)).squeeze(-1)
+        out: Tensor = (self.linear_head(pair) + self.mlp(z)).squeeze(-1)
+        return out
 
     def __repr__(self) -> str:
         return (

@@ -36,8 +36,9 @@ import pandas as pd
 from kgtransfer.errors import BaselineInputsMissing
 from kgtransfer.kg.tables import ZooTables
 
-from ._base import _Z90, BaseRecommender
+from ._base import BaseRecommender
 from ._checks import check_float, check_text
+from ._metrics import Z90 as _Z90
 from ._registry import register_recommender
 
 __all__ = [

@@ -17,12 +17,14 @@ from torch import Tensor
 from kgtransfer._io import atomic_write_bytes as _atomic_write
 from kgtransfer.errors import ArgumentError, NotFittedError
 from kgtransfer.kg.tables import ZooTables
+from kgtransfer.protocols import GraphLike, TablesLike
 
-from ._base import _Z90, BaseRecommender
+from ._base import BaseRecommender
 from ._checks import check_bool, check_float, check_int, check_seed
 from ._data import as_tables, similarity_matrix
 from ._gnn import ZooGNN
 from ._hetero import RECORD, REV_RECORD, build_hetero_data
+from ._metrics import Z90 as _Z90
 from ._registry import register_recommender
 from ._stack import BaseScorers, conformal_quantile, fit_stack
 from .baselines import _size_z, lineage_roots
@@ -399,6 +401,11 @@ class GNNRecommender(BaseRecommender):
         if self.stack:
             self._fit_stacked()
             return
+        self.networks_ = self._train_ensemble()
+        self._calibrate()
+
+    def _train_ensemble(self) -> list[ZooGNN]:
+        """``n_ensemble`` networks on the whole graph, member ``i`` seeded ``seed + i``."""
         from tqdm.auto import tqdm
 
         nets = []
@@ -407,13 +414,11 @@ class GNNRecommender(BaseRecommender):
             net = self._new_network()
             self._train(net, self.seed + i, self.epochs)
             nets.append(net)
-        self.networks_ = nets
-        self._calibrate()
+        return nets
 
     # ----------------------------------------------------------- stack
     def _fit_stacked(self) -> None:
         """Cross-fit GNN predictions, stack weights and conformal quantiles (``stack=True``)."""
-        from tqdm.auto import tqdm
 
         datasets = list(self.record_datasets_)
         held: dict[int, Tensor] = {}
@@ -436,11 +441,7 @@ class GNNRecommender(BaseRecommender):
                         held[t] = net.score(
                             h["model"][models], h["dataset"][t].expand(len(models), -1), pair
                         )
-            for i in tqdm(range(self.n_ensemble), disable=not self.progress, desc="gnn"):
-                torch.manual_seed(self.seed + i)
-                net = self._new_network()
-                self._train(net, self.seed + i, self.epochs)
-                nets.append(net)
+            nets = self._train_ensemble()
         self.networks_ = nets
         blocks = []
         for t in datasets:
@@ -487,7 +488,9 @@ class GNNRecommender(BaseRecommender):
             conformal_quantile(np.concatenate(res_cold)) if res_cold else self.residual_q90_
         )
 
-    def partial_fit(self, graph: Any, *, epochs: int | None = None) -> GNNRecommender:
+    def partial_fit(
+        self, graph: GraphLike | TablesLike, *, epochs: int | None = None
+    ) -> GNNRecommender:
         """Refit on an updated graph, warm-starting from the current weights.
 
         Keeps the held-out datasets of the last ``fit``. When the graph changed
@@ -757,7 +760,9 @@ class GNNRecommender(BaseRecommender):
         self.stack_best_ = str(best)
         self.cold_q90_ = float(raw["cold_q90"])
 
-    def fit(self, graph: Any, exclude_datasets: Iterable[str] = ()) -> GNNRecommender:
+    def fit(
+        self, graph: GraphLike | TablesLike, exclude_datasets: Iterable[str] = ()
+    ) -> GNNRecommender:
         """Train the ensemble on a ``ZooTables`` or ``ZooGraph``.
 
         Args:

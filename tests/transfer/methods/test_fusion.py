@@ -46,7 +46,7 @@ def test_average_errors() -> None:
 
 def test_ensemble_of_identical_models_is_identity() -> None:
     m = _model(0).eval()
-    ens = TopKEnsemble([m, copy.deepcopy(m)], k=2).fit()
+    ens = TopKEnsemble(k=2).fit([m, copy.deepcopy(m)])
     x = torch.randn(6, 5)
     np.testing.assert_allclose(
         ens.predict_proba(x), torch.softmax(m(x), 1).detach().numpy(), rtol=1e-5
@@ -58,7 +58,7 @@ def test_ensemble_keeps_the_k_best() -> None:
     good = _model(0)
     y = good(x).argmax(1)
     bad = [_model(s) for s in (1, 2)]
-    ens = TopKEnsemble([*bad, good], k=1).fit((x, y))
+    ens = TopKEnsemble(k=1).fit([*bad, good], data=(x, y))
     assert ens.selected_ == [2]
     assert ens.score((x, y)) == 1.0
     assert ens.accuracies_[2] == 1.0
@@ -66,9 +66,9 @@ def test_ensemble_keeps_the_k_best() -> None:
 
 def test_ensemble_errors() -> None:
     with pytest.raises(NotFittedError):
-        TopKEnsemble([_model(0)], k=1).predict(torch.zeros(1, 5))
+        TopKEnsemble(k=1).predict(torch.zeros(1, 5))
     with pytest.raises(ValueError, match="k=3 but only 1 models"):
-        TopKEnsemble([_model(0)], k=3).fit()
-    mixed = TopKEnsemble([_model(0), create_model("mlp", n_classes=4, input_shape=(5,))], k=2)
+        TopKEnsemble(k=3).fit([_model(0)])
+    mixed = [_model(0), create_model("mlp", n_classes=4, input_shape=(5,))]
     with pytest.raises(TransferError, match=r"different numbers of classes \[3, 4\]"):
-        mixed.fit().predict(torch.zeros(2, 5))
+        TopKEnsemble(k=2).fit(mixed).predict(torch.zeros(2, 5))

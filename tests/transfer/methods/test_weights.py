@@ -28,7 +28,7 @@ def test_identical_architectures_copy_exactly() -> None:
     assert torch.equal(src(x), tgt(x))
     assert len(wt.report_.copied) == len(src.state_dict())
     assert not (wt.report_.adapted or wt.report_.reinitialized or wt.report_.dropped)
-    assert wt.transform() is tgt
+    assert wt.model_ is tgt
 
 
 def test_partial_copy_reports_every_tensor() -> None:
@@ -108,4 +108,4 @@ def test_head_reset_is_seeded() -> None:
 
 def test_not_fitted() -> None:
     with pytest.raises(NotFittedError, match="call fit"):
-        WeightTransfer().transform()
+        WeightTransfer().predict(torch.zeros(1, 4))

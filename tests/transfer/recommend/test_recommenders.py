@@ -186,7 +186,7 @@ def test_accepts_graph_like_objects(planted_zoo) -> None:
             return planted_zoo
 
     assert len(PopularityRecommender().fit(Graph()).rank("t")) == 10
-    with pytest.raises(TypeError, match="ZooTables or a ZooGraph"):
+    with pytest.raises(TypeError, match="Expected a ZooGraph or ZooTables as graph, got 'str'"):
         PopularityRecommender().fit("zoo.csv")
 
 
