@@ -88,8 +88,8 @@ def test_add_tables_never_lists_the_graph(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setattr("kgtransfer.kg._reader._read_table", listed, raising=True)
     monkeypatch.setattr(ZooGraph, "_declared_metrics", lambda self: {})
     # a reference to a stored model and dataset resolves; a stored n_classes flags chance
-    g.add_tables(records=pd.DataFrame({"model": ["c"], "dataset": ["d"], "value": [0.1]}))
-    assert g.last_report.flagged and "chance" in g.last_report.flagged[0].reason
+    report = g.add_tables(records=pd.DataFrame({"model": ["c"], "dataset": ["d"], "value": [0.1]}))
+    assert report.flagged and "chance" in report.flagged[0].reason
     with pytest.raises(IngestError, match="unknown model 'zz'"):
         g.add_tables(records=pd.DataFrame({"model": ["zz"], "dataset": ["d"], "value": [0.5]}))
     with pytest.raises(IngestError, match="'a' -> 'c' -> 'b' -> 'a'"):
