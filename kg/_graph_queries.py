@@ -21,6 +21,7 @@ import pyoxigraph as ox
 from kgtransfer.errors import did_you_mean
 from kgtransfer.kg import _runner
 from kgtransfer.kg._bindings import inline_unprojected
+from kgtransfer.kg._known import StoreIds
 from kgtransfer.kg._layout import _META_GRAPH, _TYPE
 from kgtransfer.kg._queries import get_query
 from kgtransfer.kg._reader import read_tables
@@ -436,7 +437,7 @@ class GraphQueries(GraphHost):
         from kgtransfer.kg.regime import select_regime
 
         limit = _runner.check_limit(limit)
-        if not isinstance(dataset, str) or dataset not in self.ids("dataset"):
+        if not isinstance(dataset, str) or dataset not in StoreIds(self, "dataset"):
             raise did_you_mean(
                 str(dataset), self.ids("dataset"), what="dataset", hint="See graph.ids('dataset')."
             )

@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING, Any, Literal
 import pandas as pd
 
 from kgtransfer.errors import ErrorMode
+from kgtransfer.kg._known import StoreIds, StoreLineage, StoreNClasses
 from kgtransfer.kg._layout import _XSD, _json_literal, _new_batch_id
 from kgtransfer.kg._merge import WriteMode, _check_mode
-from kgtransfer.kg._schema import SPECS
 from kgtransfer.kg._writer import term_iri
 from kgtransfer.kg.ingest import IngestReport
 from kgtransfer.kg.ingest._tables import TableInput
@@ -343,19 +343,16 @@ class IngestFront(GraphHost):
         """``normalize_tables(**inputs)`` against what the graph knows: its model and
         dataset ids, declared metrics, lineage and ``n_classes`` (so a result at chance
         level is flagged ``suspect`` whichever path brings it); every path in uses it."""
-        from kgtransfer.kg._reader import _read_table
         from kgtransfer.kg.ingest import normalize_tables
 
-        datasets = _read_table(self._live, SPECS["datasets"]).dropna(subset=["n_classes"])
+        # looked up per id the batch names (kg._known), never listed
         return normalize_tables(
             **inputs,
-            known_models=self.ids("model"),
-            known_datasets=self.ids("dataset"),
+            known_models=StoreIds(self, "model"),
+            known_datasets=StoreIds(self, "dataset"),
             known_metrics=self._declared_metrics(),
-            known_lineage=self._lineage(),
-            known_n_classes=dict(
-                zip(datasets["dataset"], datasets["n_classes"].astype(float), strict=True)
-            ),
+            known_lineage=StoreLineage(self),
+            known_n_classes=StoreNClasses(self),
         )
 
     def add_tables(

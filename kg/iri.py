@@ -44,6 +44,9 @@ KINDS: tuple[str, ...] = (
     "graph",
 )
 _KIND_SET = frozenset(KINDS)
+#: Ids remembered by encode_id / decode_id: enough for the repeated ones (tasks, datasets,
+#: popular models), bounded so a million-model ingest does not keep every id (~0.3 KB each).
+_CACHE_SIZE = 1 << 16
 _SEGMENT = re.compile(r"(?:[A-Za-z0-9\-._~]|%[0-9A-F]{2})+")
 
 
@@ -52,7 +55,7 @@ def _check_kind(kind: str) -> None:
         raise ValueError(f"Unknown IRI kind {kind!r}; use one of {', '.join(KINDS)}.")
 
 
-@lru_cache(maxsize=1_000_000)
+@lru_cache(maxsize=_CACHE_SIZE)
 def encode_id(id_: str) -> str:
     """Percent-encode one id into an IRI path segment (never contains ``/``).
 
@@ -82,7 +85,7 @@ def encode_id(id_: str) -> str:
     return quote(id_, safe="-._~", encoding="utf-8", errors="strict")
 
 
-@lru_cache(maxsize=1_000_000)
+@lru_cache(maxsize=_CACHE_SIZE)
 def decode_id(segment: str) -> str:
     """Inverse of :func:`encode_id`.
 

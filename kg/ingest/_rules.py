@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from ._metrics import KNOWN_METRICS, METRIC_RANGES, MetricSpec, parse_metric_declaration
 
 __all__ = [
     "COLUMN_RULES",
     "LineageGraph",
+    "LineageLookup",
     "column_problem",
     "declared_metrics",
     "extra_problem",
@@ -125,8 +126,24 @@ def declared_metrics(
     return out
 
 
+@runtime_checkable
+class LineageLookup(Protocol):
+    """Lineage known elsewhere (e.g. a graph store), asked one model at a time."""
+
+    def bases(self, model: str) -> Iterable[str]:
+        """The base models ``model`` derives from."""
+
+    def is_base(self, model: str) -> bool:
+        """Whether some model derives from ``model`` (``True`` when unsure)."""
+
+
 class LineageGraph:
     """``model -> base models`` edges, refusing any edge that closes a cycle.
+
+    ``known`` (optional) is lineage known elsewhere (e.g. in the graph store), asked
+    only about the models of the new edges and, when a model already has descendants,
+    about the ancestors the cycle search reaches (an edge from a model nothing derives
+    from cannot close a cycle).
 
     Example:
         >>> g = LineageGraph([("b", "a")])
@@ -136,25 +153,44 @@ class LineageGraph:
         True
     """
 
-    def __init__(self, edges: Iterable[tuple[str, str]] = ()) -> None:
+    def __init__(
+        self,
+        edges: Iterable[tuple[str, str]] = (),
+        *,
+        known: LineageLookup | None = None,
+    ) -> None:
         self._bases: dict[str, set[str]] = {}
+        self._is_base: set[str] = set()
+        self._known = known
+        self._looked_up: set[str] = set()
         for model, base in edges:
             self.add(str(model), str(base))
+
+    def _next(self, node: str) -> set[str]:
+        if self._known is not None and node not in self._looked_up:
+            self._looked_up.add(node)
+            known = {str(b) for b in self._known.bases(node)}
+            if known:
+                self._bases.setdefault(node, set()).update(known)
+        return self._bases.get(node, set())
 
     def add(self, model: str, base: str) -> None:
         """Record that ``model`` derives from ``base``."""
         self._bases.setdefault(model, set()).add(base)
+        self._is_base.add(base)
 
     def cycle(self, model: str, base: str) -> list[str] | None:
         """The cycle ``model -> base -> ... -> model`` the edge would close, or ``None``."""
         if model == base:
             return [model, model]
+        if model not in self._is_base and (self._known is None or not self._known.is_base(model)):
+            return None  # nothing derives from model: no path leads back to it
         # Depth-first search from base along "derives from" edges, looking for model.
         parent: dict[str, str] = {base: model}
         stack = [base]
         while stack:
             node = stack.pop()
-            for nxt in self._bases.get(node, ()):
+            for nxt in self._next(node):
                 if nxt in parent:
                     continue
                 parent[nxt] = node

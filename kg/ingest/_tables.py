@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
@@ -19,11 +19,23 @@ from ._cells import CellError, as_bool, as_float, as_int, as_str, is_missing
 from ._csv import read_csv_text
 from ._metrics import CHANCE_METRICS, FRACTION_METRICS, KNOWN_METRICS, MetricSpec, metric_spec
 from ._report import Flag, IngestReport, Rejection
-from ._rules import LineageGraph, column_problem, declared_metrics, extra_problem
+from ._rules import (
+    LineageGraph,
+    LineageLookup,
+    column_problem,
+    declared_metrics,
+    extra_problem,
+)
 
 __all__ = ["RELATIONS", "ROW_COLUMN", "TableInput", "normalize_tables"]
 
 TableInput: TypeAlias = str | os.PathLike[str] | pd.DataFrame | None
+#: Ids known elsewhere: a list or set, or a container answering ``id in known`` (looked
+#: up on demand, e.g. :class:`kgtransfer.kg._known.StoreIds`; never listed).
+KnownIds: TypeAlias = Iterable[str] | Container[str]
+#: Lineage known elsewhere: ``(model, base_model)`` edges, or a
+#: :class:`~kgtransfer.kg.ingest._rules.LineageLookup` asked per model (never listed).
+KnownLineage: TypeAlias = Iterable[tuple[str, str]] | LineageLookup
 
 #: Optional column of an input DataFrame holding the row number to report
 #: (adapters that reshape a file keep the file's own row numbers this way).
@@ -98,8 +110,8 @@ def normalize_tables(
     *,
     column_map: Mapping[str, Any] | None = None,
     errors: ErrorMode = "raise",
-    known_models: Iterable[str] = (),
-    known_datasets: Iterable[str] = (),
+    known_models: KnownIds = (),
+    known_datasets: KnownIds = (),
     source: str | Mapping[str, str] | None = None,
     metric_directions: Mapping[str, object] | None = None,
     create_missing: bool = False,
@@ -107,7 +119,7 @@ def normalize_tables(
     known_n_classes: Mapping[str, float] | None = None,
     metrics: TableInput = None,
     known_metrics: Mapping[str, Any] | None = None,
-    known_lineage: Iterable[tuple[str, str]] = (),
+    known_lineage: KnownLineage = (),
 ) -> tuple[ZooTables, IngestReport]:
     """Validate model-zoo tables and return them in the canonical :class:`ZooTables` form.
 
@@ -178,8 +190,10 @@ def normalize_tables(
             :class:`~kgtransfer.errors.IngestError`; ``"warn"`` emits one
             ``UserWarning`` per rejected row and continues; ``"collect"``
             continues silently. Rejections are always in the report.
-        known_models: Model ids that exist elsewhere (e.g. already in the graph).
-        known_datasets: Dataset ids that exist elsewhere.
+        known_models: Model ids that exist elsewhere (e.g. already in the graph): a
+            list or set, or any container answering ``id in known_models`` (only the
+            ids the tables reference are then looked up).
+        known_datasets: Dataset ids that exist elsewhere (the same forms).
         source: Label used for DataFrame inputs in the report: a string
             replaces ``DataFrame`` in ``"<DataFrame records>"``; a mapping gives
             the label per table (also overriding file paths).
@@ -204,7 +218,10 @@ def normalize_tables(
             ``min`` and ``max`` (a declared range then holds here too); a bare
             direction keeps a built-in metric's range.
         known_lineage: ``(model, base_model)`` edges that exist elsewhere (e.g.
-            in the graph): a new edge closing a cycle with them is rejected.
+            in the graph): a new edge closing a cycle with them is rejected. Or a
+            lookup with ``bases(model)`` and ``is_base(model)``
+            (:class:`~kgtransfer.kg.ingest._rules.LineageLookup`), asked only about
+            the models of the new edges and their ancestors.
 
     Returns:
         The normalised tables and the :class:`IngestReport`.
@@ -253,8 +270,8 @@ def normalize_tables(
     if "datasets" in loaded:
         out.datasets = _finish_entities(loaded["datasets"], ctx, rejected_ids)
 
-    model_ids = set(out.models["model"].dropna()) | {str(m) for m in known_models}
-    dataset_ids = set(out.datasets["dataset"].dropna()) | {str(d) for d in known_datasets}
+    model_ids = _Ids(out.models["model"].dropna(), known_models)
+    dataset_ids = _Ids(out.datasets["dataset"].dropna(), known_datasets)
     created: dict[str, list[str]] = {"model": [], "dataset": []}
     refs = _RefCheck(ctx, model_ids, dataset_ids, rejected_ids, create_missing, created)
 
@@ -430,8 +447,9 @@ def _parse(table: _Table, ctx: _Ctx) -> None:
     spec.update(_INPUT_ONLY.get(table.name, {}))
     required = set(_REQUIRED[table.name])
     cols = [c for c in table.frame.columns if c in spec]
-    records = table.frame.to_dict("records")
-    for row, raw in zip(table.rows, records, strict=True):
+    for row, raw in zip(
+        table.rows, _records(table.frame, [*cols, *table.numeric_extras]), strict=True
+    ):
         values, problem = _parse_values(table.name, raw, cols, spec, required)
         if problem is None:
             extras, problem = _parse_extras(raw, table.numeric_extras)
@@ -461,6 +479,18 @@ def _parse(table: _Table, ctx: _Ctx) -> None:
                 )
                 continue
         table.parsed.append(_Row(row, values, extras))
+
+
+def _records(frame: pd.DataFrame, columns: list[str]) -> Iterable[dict[str, Any]]:
+    """The rows of ``frame`` as dicts of the given columns (what ``to_dict("records")``
+    gives, without boxing every cell of every other column)."""
+    if not frame.columns.is_unique:
+        return frame.to_dict("records")  # type: ignore[no-any-return]
+    names = list(dict.fromkeys(columns))
+    if not names:
+        return ({} for _ in range(len(frame)))
+    data = [frame[c].tolist() for c in names]
+    return (dict(zip(names, cells, strict=True)) for cells in zip(*data, strict=True))
 
 
 def _parse_values(
@@ -623,10 +653,14 @@ def _finish_models(
     table: _Table,
     ctx: _Ctx,
     rejected: dict[str, set[str]],
-    known_lineage: Iterable[tuple[str, str]],
+    known_lineage: KnownLineage,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     _dedupe(table, ctx)
-    _reject_cycles(table, ctx, LineageGraph(known_lineage))
+    if isinstance(known_lineage, LineageLookup):
+        graph = LineageGraph(known=known_lineage)
+    else:
+        graph = LineageGraph(known_lineage)
+    _reject_cycles(table, ctx, graph)
     models = _finish_entities(table, ctx, rejected)
     lineage: list[dict[str, Any]] = []
     for r in table.parsed:
@@ -684,12 +718,30 @@ def _finish_entities(table: _Table, ctx: _Ctx, rejected: dict[str, set[str]]) ->
 
 
 # ---------------------------------------------------------------------------- references
+class _Ids:
+    """This call's ids plus those known elsewhere (a set, or a container asked per id)."""
+
+    def __init__(self, own: Iterable[str], known: KnownIds) -> None:
+        self.own = set(own)
+        self.known: Container[str] | None = None
+        if isinstance(known, Iterable):
+            self.own |= {str(k) for k in known}
+        else:
+            self.known = known
+
+    def __contains__(self, id_: object) -> bool:
+        return id_ in self.own or (self.known is not None and id_ in self.known)
+
+    def add(self, id_: str) -> None:
+        self.own.add(id_)
+
+
 class _RefCheck:
     def __init__(
         self,
         ctx: _Ctx,
-        models: set[str],
-        datasets: set[str],
+        models: _Ids,
+        datasets: _Ids,
         rejected: dict[str, set[str]],
         create: bool,
         created: dict[str, list[str]],
@@ -952,16 +1004,19 @@ def _flag_chance(
     tolerance: float | None,
     known: Mapping[str, float] | None,
 ) -> None:
-    classes = {str(d): float(n) for d, n in (known or {}).items() if not pd.isna(n)}
-    classes.update(
-        (d, float(n))
+    # this call's datasets table wins; ``known`` is asked only for the datasets named
+    own = {
+        str(d): float(n)
         for d, n in zip(datasets["dataset"], datasets["n_classes"], strict=True)
         if not pd.isna(n)
-    )
-    classes = {d: n for d, n in classes.items() if n >= 2}
+    }
     for r in table.parsed:
-        n = classes.get(r.values["dataset"])
-        if n is None or r.values["metric"] not in CHANCE_METRICS:
+        if r.values["metric"] not in CHANCE_METRICS:
+            continue
+        n = own.get(r.values["dataset"])
+        if n is None and known is not None:
+            n = known.get(r.values["dataset"])
+        if n is None or pd.isna(n) or float(n) < 2:
             continue
         chance = 1.0 / float(n)
         tol = min(0.01, 0.25 / float(n)) if tolerance is None else tolerance
