@@ -32,7 +32,7 @@ import os
 import sys
 import tempfile
 import warnings
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -125,12 +125,34 @@ class ZooGraph(IngestFront, ImportExport, Removal, GraphQueries):
     """
 
     def __init__(self) -> None:
-        self._store: StoreBackend | None = ox.Store()
-        self._path: Path | None = None
-        self._query_path: Path | None = None
-        self._read_only = False
-        self._last_report: Any = None
+        self._attach(ox.Store())
         self._init_meta()
+
+    @classmethod
+    def _attached(
+        cls, store: StoreBackend | None, *, path: Path | None = None, read_only: bool = False
+    ) -> Self:
+        """An instance on ``store`` for :meth:`open` / :meth:`connect`, which do their own
+        set-up (``__init__`` would make an in-memory store only to drop it)."""
+        graph = cls.__new__(cls)
+        graph._attach(store, path=path, read_only=read_only)
+        return graph
+
+    def _attach(
+        self,
+        store: StoreBackend | None,
+        *,
+        path: Path | None = None,
+        read_only: bool = False,
+    ) -> None:
+        """The one place that sets a graph's state (every constructor comes through here)."""
+        self._store: StoreBackend | None = store
+        self._path: Path | None = path
+        # the folder a query worker opens (a read-only view: its snapshot; None: in-thread)
+        self._query_path: Path | None = path
+        self._read_only = read_only
+        self._cleanup: Callable[[], object] | None = None
+        self._last_report: Any = None
 
     # ------------------------------------------------------------------ lifecycle
     @classmethod
@@ -194,13 +216,7 @@ class ZooGraph(IngestFront, ImportExport, Removal, GraphQueries):
                     f"one. Pass {outer} itself, or a folder outside it."
                 )
             path.mkdir(parents=True, exist_ok=True)
-        graph = cls.__new__(cls)
-        graph._path = path
-        graph._read_only = read_only
-        graph._store = None
-        graph._cleanup = None
-        graph._query_path = path  # the folder a query worker opens (a view: its snapshot)
-        graph._last_report = None
+        graph = cls._attached(None, path=path, read_only=read_only)
         try:
             if read_only:
                 graph._store, graph._cleanup, graph._query_path = _life.open_read_only(path, graph)
@@ -276,13 +292,7 @@ class ZooGraph(IngestFront, ImportExport, Removal, GraphQueries):
             update_url=update_url,
             store_url=store_url,
         )
-        graph = cls.__new__(cls)
-        graph._store = remote
-        graph._path = None
-        graph._query_path = None
-        graph._read_only = read_only
-        graph._cleanup = None
-        graph._last_report = None
+        graph = cls._attached(remote, read_only=read_only)
         if not read_only:
             init_store(
                 remote, ox.Quad(_STORE_NODE, _VERSION, ox.Literal(FORMAT_VERSION), _META_GRAPH)
@@ -382,7 +392,7 @@ class ZooGraph(IngestFront, ImportExport, Removal, GraphQueries):
             del store  # releases the lock before the holder record or the snapshot goes
             if owned and self._path is not None:
                 _life.remove_holder(self._path)
-            cleanup, self._cleanup = getattr(self, "_cleanup", None), None
+            cleanup, self._cleanup = self._cleanup, None
             if cleanup is not None:
                 cleanup()
 
