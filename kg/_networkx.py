@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from kgtransfer.kg.tables import ZooTables
+from kgtransfer.kg.tables import ZooTables, is_na
 
 if TYPE_CHECKING:  # networkx is imported on first use (it costs ~0.2 s at start-up)
     import networkx as nx
@@ -23,13 +23,8 @@ __all__ = ["tables_to_networkx"]
 
 
 def _plain(value: Any) -> Any:
-    if value is None or value is pd.NA:
+    if is_na(value):
         return None
-    try:
-        if pd.isna(value):
-            return None
-    except (TypeError, ValueError):
-        pass
     return value.item() if hasattr(value, "item") else value
 
 

@@ -147,7 +147,7 @@ def read_rdf(quads: Iterable[ox.Quad | ox.Triple], label: str) -> ReadRdf:
         tables = read_tables(scratch)
         rows: dict[str, list[str]] = {}
         mapping: dict[str, str] = {}
-        for name, kind in _EVENTS.items():
+        for name, event_kind in _EVENTS.items():
             spec = SPECS[name]
             typed = {
                 q.subject.value
@@ -158,7 +158,7 @@ def read_rdf(quads: Iterable[ox.Quad | ox.Triple], label: str) -> ReadRdf:
             }
             rows[name] = sorted(typed, key=_order)
             for i, iri in enumerate(rows[name]):
-                mapping[iri] = to_iri(kind, _IMPORT_ID, str(i))
+                mapping[iri] = to_iri(event_kind, _IMPORT_ID, str(i))
         pieces, _ = render_tables(tables, _IMPORT_ID)
     except (ValueError, TypeError, KeyError, IndexError) as exc:
         raise IngestError(
@@ -201,7 +201,8 @@ def read_rdf(quads: Iterable[ox.Quad | ox.Triple], label: str) -> ReadRdf:
                     f"{kind} {id_!r}: a {column!r} value kgtransfer cannot store (e.g. NaN or "
                     "infinity, or a term of the wrong kind); fix or drop the statement."
                 )
-            out.unread.append(Rejection(label, None, column, o.value, reason))
+            value = o if isinstance(o, ox.Triple) else o.value  # a quoted triple has no .value
+            out.unread.append(Rejection(label, None, column, value, reason))
         else:
             out.foreign.append(t)
     return out

@@ -194,13 +194,13 @@ def render_tables(tables: ZooTables, batch_id: str) -> tuple[list[pd.Series], di
             kind = col.term[4:] if col.term.startswith("iri:") else ""
             if kind in concepts:
                 concepts[kind].update(present.astype(str).unique())
-        for col in extra:
-            values = pd.to_numeric(table[col]).astype("Float64")
+        for column in extra:
+            values = pd.to_numeric(table[column]).astype("Float64")
             mask = values.notna().to_numpy(dtype=bool)
             if not mask.any():
                 continue
-            attr = to_iri("attribute", name, col)
-            attributes.add((name, col))
+            attr = to_iri("attribute", name, column)
+            attributes.add((name, column))
             objects = '"' + values[mask].astype("float64").map(_double) + f'"^^<{_XSD}double>'
             pieces.append(subjects[mask] + f" <{attr}> " + objects)
     declarations: list[str] = []
@@ -209,12 +209,12 @@ def render_tables(tables: ZooTables, batch_id: str) -> tuple[list[pd.Series], di
             s = term_iri(to_iri(kind, id_))
             declarations += [f"{s} {_TYPE} <{t}>" for t in CONCEPT_TYPES[kind]]
             declarations.append(f"{s} <{SKOS.prefLabel}> {string_literal(id_)}")
-    for table_name, col in sorted(attributes):
-        s = term_iri(to_iri("attribute", table_name, col))
+    for table_name, column in sorted(attributes):
+        s = term_iri(to_iri("attribute", table_name, column))
         declarations += [
             f"{s} {_TYPE} <{KGT.NumericAttribute}>",
             f"{s} <{KGT.attributeOf}> {string_literal(table_name)}",
-            f"{s} {_IDENT} {string_literal(col)}",
+            f"{s} {_IDENT} {string_literal(column)}",
         ]
     if declarations:
         pieces.append(pd.Series(declarations, dtype=object))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
+from typing import Any
 
 import pandas as pd
 
@@ -17,7 +18,24 @@ from kgtransfer._schema import COLUMNS
 from kgtransfer.errors import ArgumentError
 from kgtransfer.protocols import GraphLike, TablesLike
 
-__all__ = ["COLUMNS", "ZooTables", "as_tables", "empty_table"]
+__all__ = ["COLUMNS", "ZooTables", "as_tables", "empty_table", "is_na"]
+
+
+def is_na(value: Any) -> bool:
+    """Whether a table cell is missing: ``None``, ``pd.NA`` or what ``pd.isna`` calls missing.
+
+    A value ``pd.isna`` cannot judge as one cell (a list, an array) is not missing.
+
+    Example:
+        >>> [is_na(v) for v in (None, float("nan"), pd.NA, 0, "", [1, 2])]
+        [True, True, True, False, False, False]
+    """
+    if value is None or value is pd.NA:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
 
 
 def empty_table(name: str) -> pd.DataFrame:

@@ -75,7 +75,7 @@ def _put_in_hf_cache(folder: Path, cache: Path, repo_id: str, card: str | None =
     return commit
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def put_in_hf_cache() -> Callable[..., str]:
     """``put_in_hf_cache(folder, cache, repo_id, card=None) -> commit``: a local HF cache entry."""
     return _put_in_hf_cache

@@ -38,7 +38,7 @@ import re
 import shlex
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -296,10 +296,8 @@ def make_files(work: Path, user_home: Path) -> None:
         (cards / name / "README.md").write_text(f"---\n{meta}\n---\n# {name}\n", encoding="utf-8")
 
 
-def make_hf_sources(work: Path, hub_cache: Path) -> None:
+def make_hf_sources(work: Path, hub_cache: Path, put_in_hf_cache: Callable[..., str]) -> None:
     """Tiny random models in the real on-disk formats under the names the README uses."""
-    import hashlib
-
     import torch
 
     import kgtransfer.models  # noqa: F401  (before timm / transformers: see models/_compat.py)
@@ -318,22 +316,8 @@ def make_hf_sources(work: Path, hub_cache: Path) -> None:
     timm.models.save_for_hf(small, str(work / "my_timm"))
     torch.save(timm.create_model("resnet10t", pretrained=False).state_dict(), work / "r.pth")
 
-    def cache(folder: Path, repo_id: str) -> None:
-        repo = hub_cache / ("models--" + repo_id.replace("/", "--"))
-        files = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
-        commit = hashlib.sha1(b"".join(sorted(files.values()))).hexdigest()
-        snap = repo / "snapshots" / commit
-        (repo / "blobs").mkdir(parents=True)
-        snap.mkdir(parents=True)
-        for name, data in files.items():
-            blob = hashlib.sha256(data).hexdigest()
-            (repo / "blobs" / blob).write_bytes(data)
-            (snap / name).symlink_to(Path("..") / ".." / "blobs" / blob)
-        (repo / "refs").mkdir()
-        (repo / "refs" / "main").write_text(commit)
-
-    cache(work / "my_vit", "google/vit-base-patch16-224")
-    cache(work / "my_timm", "timm/resnet10t.c3_in1k")
+    put_in_hf_cache(work / "my_vit", hub_cache, "google/vit-base-patch16-224")
+    put_in_hf_cache(work / "my_timm", hub_cache, "timm/resnet10t.c3_in1k")
 
 
 # ------------------------------------------------------------------------------ the runner
@@ -345,7 +329,9 @@ class Env:
 
 
 @pytest.fixture(scope="module")
-def readme_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
+def readme_env(
+    tmp_path_factory: pytest.TempPathFactory, put_in_hf_cache: Callable[..., str]
+) -> Iterator[Env]:
     """A home with the tiny zoo and its grid (what ``make demo`` builds first) and a working
     folder with the inputs."""
     from typer.testing import CliRunner
@@ -363,7 +349,7 @@ def readme_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
         _environment(mp, user_home, work)
         _cheap_recommender(mp)
         make_files(work, user_home)
-        make_hf_sources(work, user_home / ".cache" / "huggingface" / "hub")
+        make_hf_sources(work, user_home / ".cache" / "huggingface" / "hub", put_in_hf_cache)
         for command in ("build", "grid"):  # what `make demo` builds, with the tiny zoo
             result = CliRunner().invoke(app, ["zoo", command, "--spec", "tiny", "--quiet"])
             assert result.exit_code == 0, result.output

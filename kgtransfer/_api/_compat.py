@@ -55,15 +55,10 @@ def _number(value: Any) -> int | None:
 
 
 def _text(value: Any) -> str | None:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    try:
-        import pandas as pd
+    from kgtransfer.kg.tables import is_na
 
-        if pd.isna(value):
-            return None
-    except (TypeError, ValueError):
-        pass
+    if is_na(value):
+        return None
     text = str(value).strip()
     return text or None
 

@@ -10,8 +10,9 @@ Examples::
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 
@@ -47,6 +48,38 @@ ErrorsOption = Annotated[
 ]
 
 _EXPECTED = (KGTransferError, ValueError, KeyError, OSError)
+_T = TypeVar("_T")
+
+
+def _zoo_step(
+    step: Callable[..., _T],
+    home: Path,
+    spec: str,
+    seed: int,
+    force: bool,
+    quiet: bool,
+    errors: str,
+    **extra: Callable[[], object],
+) -> _T:
+    """Run ``build_zoo`` / ``run_grid`` with the options the zoo commands share.
+
+    ``extra``: further keyword arguments, each made inside the same error handling (an
+    expected error ends the command with its one-line reason).
+    """
+    from kgtransfer.zoo import get_zoo_spec
+
+    try:
+        return step(
+            home,
+            spec=get_zoo_spec(spec),
+            seed=seed,
+            force=force,
+            progress=progress_enabled(quiet),
+            errors=errors,  # checked by the step
+            **{name: make() for name, make in extra.items()},
+        )
+    except _EXPECTED as exc:
+        fail(_one_line(exc))
 
 
 def _one_line(exc: BaseException) -> str:
@@ -70,20 +103,10 @@ def build(
       kgtransfer zoo build
       kgtransfer zoo build --home /tmp/kgt --spec tiny
     """
-    from kgtransfer.zoo import build_zoo, get_zoo_spec
+    from kgtransfer.zoo import build_zoo
 
     home = home or default_home()
-    try:
-        result = build_zoo(
-            home,
-            spec=get_zoo_spec(spec),
-            seed=seed,
-            force=force,
-            progress=progress_enabled(quiet),
-            errors=errors,  # type: ignore[arg-type]  # checked by build_zoo
-        )
-    except _EXPECTED as exc:
-        fail(_one_line(exc))
+    result = _zoo_step(build_zoo, home, spec, seed, force, quiet, errors)
     for row in result.models[result.models["status"] == "failed"].itertuples():
         typer.echo(f"failed: {row.model}: {row.error}", err=True)
     failed = f", {result.n_failed} failed" if result.n_failed else ""
@@ -120,21 +143,19 @@ def grid(
       kgtransfer zoo grid --executor ray
       kgtransfer zoo grid --executor ray --address 127.0.0.1:6379
     """
-    from kgtransfer.zoo import get_zoo_spec, run_grid
+    from kgtransfer.zoo import run_grid
 
     home = home or default_home()
-    try:
-        frame = run_grid(
-            home,
-            spec=get_zoo_spec(spec),
-            seed=seed,
-            force=force,
-            progress=progress_enabled(quiet),
-            errors=errors,  # type: ignore[arg-type]  # checked by run_grid
-            executor=executor_option(executor, address),
-        )
-    except _EXPECTED as exc:
-        fail(_one_line(exc))
+    frame = _zoo_step(
+        run_grid,
+        home,
+        spec,
+        seed,
+        force,
+        quiet,
+        errors,
+        executor=lambda: executor_option(executor, address),
+    )
     ok = frame[(frame["status"] == "ok") & (frame["method"] != "scratch")]
     bad = frame[frame["status"] == "failed"]
     for row in bad.itertuples():

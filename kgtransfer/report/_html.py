@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-import pandas as pd
 from markupsafe import Markup
 
+from kgtransfer.kg.tables import is_na
 from kgtransfer.report._rows import (
     LOW_CONFIDENCE_RISK,
     LOW_CONFIDENCE_WIDTH,
@@ -77,18 +77,9 @@ def _template() -> jinja2.Template:
     return env.get_template("report.html.j2")
 
 
-def _missing(value: Any) -> bool:
-    if value is None or value is pd.NA:
-        return True
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
-
-
 def _cell(col: str, value: Any) -> dict[str, Any]:
     """One table cell: its text, classes, sort value and negative-transfer badge."""
-    if _missing(value):
+    if is_na(value):
         return {"text": "–", "cls": "num muted", "v": "", "badge": None}
     if isinstance(value, tuple):  # (rank, out of): "3 of 22", sorted by the rank
         return {

@@ -96,6 +96,22 @@ class ZooBuildResult:
         )
 
 
+def _source_row(
+    src: SourceSpec, status: str, meta: dict[str, Any] | None, **more: object
+) -> dict[str, Any]:
+    """A source's row of ``build_zoo`` / ``zoo_status``: who it is, its status and test
+    accuracy (from its entry ``meta``), then the columns ``more``."""
+    return {
+        "model": src.name,
+        "architecture": src.arch,
+        "dataset": src.dataset,
+        "base_model": src.base_model,
+        "status": status,
+        "test_accuracy": float(meta["test_accuracy"]) if meta else None,
+        **more,
+    }
+
+
 def _cached_entry(folder: Path, entry_hash: str) -> dict[str, Any] | None:
     meta = read_json(folder / ZOO_ENTRY_FILE)
     if not isinstance(meta, dict) or meta.get("spec_hash") != entry_hash:
@@ -333,18 +349,15 @@ def _build(
                         f"zoo model {src.name!r} failed: {error}", UserWarning, stacklevel=3
                     )
         rows.append(
-            {
-                "model": src.name,
-                "architecture": src.arch,
-                "dataset": src.dataset,
-                "base_model": src.base_model,
-                "status": status,
-                "test_accuracy": float(meta["test_accuracy"]) if meta else None,
-                "n_params": int(meta["n_params"]) if meta else None,
-                "seconds": round(time.perf_counter() - t0, 3),
-                "path": str(folder),
-                "error": error,
-            }
+            _source_row(
+                src,
+                status,
+                meta,
+                n_params=int(meta["n_params"]) if meta else None,
+                seconds=round(time.perf_counter() - t0, 3),
+                path=str(folder),
+                error=error,
+            )
         )
     models = pd.DataFrame(rows)
 
@@ -422,15 +435,5 @@ def zoo_status(home: str | Path, *, spec: ZooSpec = DEFAULT_ZOO, seed: int = 0) 
         meta = read_json(folder / ZOO_ENTRY_FILE)
         cached = _cached_entry(folder, spec.entry_hash(src.name, seed))
         status = "built" if cached else ("stale" if isinstance(meta, dict) else "missing")
-        rows.append(
-            {
-                "model": src.name,
-                "architecture": src.arch,
-                "dataset": src.dataset,
-                "base_model": src.base_model,
-                "status": status,
-                "test_accuracy": float(cached["test_accuracy"]) if cached else None,
-                "path": str(folder),
-            }
-        )
+        rows.append(_source_row(src, status, cached, path=str(folder)))
     return pd.DataFrame(rows)

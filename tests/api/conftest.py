@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -32,6 +34,37 @@ def _value(model: str, target: str) -> float:
     same = MODELS[model][-1] == target[1]
     base = 0.9 if same else 0.62
     return base - (0.03 if model.endswith("2") else 0.0)
+
+
+def _checkpoint_zoo(home: Path) -> ZooGraph:
+    import torch
+
+    from kgtransfer.models import create_model, save_checkpoint
+
+    names = ["mlp.s1", "mlp.s2", "mlp.s3"]
+    for i, name in enumerate(names):
+        torch.manual_seed(i)
+        model = create_model("mlp", n_classes=2, input_shape=(4,))
+        save_checkpoint(model, home / "zoo" / "models" / name, name=name)
+    rows = [
+        {"model": m, "dataset": f"d{j}", "value": 0.6 + 0.1 * i + 0.01 * j, "metric": "accuracy"}
+        for i, m in enumerate(names)
+        for j in range(3)
+    ]
+    graph = ZooGraph()
+    graph.add_tables(
+        models=pd.DataFrame({"model": names, "architecture": "mlp"}),
+        records=pd.DataFrame(rows),
+        datasets=pd.DataFrame({"dataset": ["d0", "d1", "d2", "toy"]}),
+    )
+    return graph
+
+
+@pytest.fixture
+def checkpoint_zoo() -> Callable[[Path], ZooGraph]:
+    """``checkpoint_zoo(home)``: three MLP checkpoints (mlp.s1-3) saved under ``home`` and
+    an in-memory graph of their accuracy on d0-d2 (plus the dataset ``toy``)."""
+    return _checkpoint_zoo
 
 
 @pytest.fixture(scope="session")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -232,25 +233,10 @@ def test_product_trial_needs_a_writable_graph_data_and_home(tmp_path: Path) -> N
 
 
 @pytest.mark.slow
-def test_product_trial_fine_tunes_and_writes_records_back(tmp_path: Path) -> None:
-    from kgtransfer.models import create_model, save_checkpoint
-
-    names = ["mlp.s1", "mlp.s2", "mlp.s3"]
-    for i, name in enumerate(names):
-        torch.manual_seed(i)
-        model = create_model("mlp", n_classes=2, input_shape=(4,))
-        save_checkpoint(model, tmp_path / "zoo" / "models" / name, name=name)
-    rows = [
-        {"model": m, "dataset": f"d{j}", "value": 0.6 + 0.1 * i + 0.01 * j, "metric": "accuracy"}
-        for i, m in enumerate(names)
-        for j in range(3)
-    ]
-    graph = ZooGraph()
-    graph.add_tables(
-        models=pd.DataFrame({"model": names, "architecture": "mlp"}),
-        records=pd.DataFrame(rows),
-        datasets=pd.DataFrame({"dataset": ["d0", "d1", "d2", "toy"]}),
-    )
+def test_product_trial_fine_tunes_and_writes_records_back(
+    tmp_path: Path, checkpoint_zoo: Callable[[Path], ZooGraph]
+) -> None:
+    graph = checkpoint_zoo(tmp_path)
     rng = np.random.default_rng(0)
     x = rng.normal(size=(48, 4)).astype(np.float32)
     y = (x[:, 0] > 0).astype(np.int64)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -50,30 +51,6 @@ def test_ray_selection_equals_serial(ray_executor: Executor, batch_size: int) ->
     assert ray.metadata["failed"]  # the failing trial came back from its worker as a failure
 
 
-def _zoo_home(home: Path) -> ZooGraph:
-    import torch
-
-    from kgtransfer.models import create_model, save_checkpoint
-
-    names = ["mlp.s1", "mlp.s2", "mlp.s3"]
-    for i, name in enumerate(names):
-        torch.manual_seed(i)
-        model = create_model("mlp", n_classes=2, input_shape=(4,))
-        save_checkpoint(model, home / "zoo" / "models" / name, name=name)
-    rows = [
-        {"model": m, "dataset": f"d{j}", "value": 0.6 + 0.1 * i + 0.01 * j, "metric": "accuracy"}
-        for i, m in enumerate(names)
-        for j in range(3)
-    ]
-    graph = ZooGraph()
-    graph.add_tables(
-        models=pd.DataFrame({"model": names, "architecture": "mlp"}),
-        records=pd.DataFrame(rows),
-        datasets=pd.DataFrame({"dataset": ["d0", "d1", "d2", "toy"]}),
-    )
-    return graph
-
-
 def _toy_records(graph: ZooGraph) -> pd.DataFrame:
     rec = graph.to_tables().records
     rec = rec[rec["dataset"].astype(str) == "toy"]
@@ -81,14 +58,14 @@ def _toy_records(graph: ZooGraph) -> pd.DataFrame:
 
 
 def test_product_trials_on_ray_are_written_by_the_driver(
-    ray_executor: Executor, tmp_path: Path
+    ray_executor: Executor, tmp_path: Path, checkpoint_zoo: Callable[[Path], ZooGraph]
 ) -> None:
     rng = np.random.default_rng(0)
     x = rng.normal(size=(48, 4)).astype(np.float32)
     y = (x[:, 0] > 0).astype(np.int64)
     runs = {}
     for name, executor in (("serial", None), ("ray", ray_executor)):
-        graph = _zoo_home(tmp_path)
+        graph = checkpoint_zoo(tmp_path)
         sel = select_source(
             graph,
             "toy",

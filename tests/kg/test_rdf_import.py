@@ -215,3 +215,16 @@ def test_nquads_with_a_bad_value_are_refused_whole() -> None:
     assert len(target) == len(ZooGraph())  # only the store's own metadata
     target.load_rdf(buffer.getvalue(), format="nq")  # the good export restores
     assert target.batches()["batch"].tolist() == graph.batches()["batch"].tolist()
+
+
+def test_a_quoted_triple_as_a_field_value_is_reported(tmp_path: Path) -> None:
+    import pyoxigraph as ox
+
+    quoted = "<<( <http://e.example/x> <http://e.example/p> <http://e.example/o> )>>"
+    path = tmp_path / "zoo.nt"
+    path.write_text(
+        _model("a") + f"{_iri('model', 'a')} <{KGT.architecture}> {quoted} .\n", encoding="utf-8"
+    )
+    report = ZooGraph().load_rdf(path, errors="collect")  # was an AttributeError (no .value)
+    assert [r.column for r in report.rejections] == ["architecture"]
+    assert isinstance(report.rejections[0].value, ox.Triple)

@@ -21,14 +21,7 @@ from kgtransfer.kg import KGT, ZooGraph
 from kgtransfer.kg._example import example_tables
 from kgtransfer.kg.iri import to_iri
 
-
-def listing(folder: Path) -> dict[str, tuple[int, int]]:
-    """Every entry under ``folder`` (the folder itself included) with its mtime and size."""
-    out = {".": (folder.stat().st_mtime_ns, 0)}
-    for entry in sorted(folder.rglob("*")):
-        info = entry.stat()
-        out[str(entry.relative_to(folder))] = (info.st_mtime_ns, info.st_size)
-    return out
+Listing = Callable[[Path], dict[str, tuple[int, int]]]
 
 
 def make_store(path: Path) -> Path:
@@ -64,7 +57,7 @@ def test_open_never_creates_a_store(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("read_only", "create"), [(False, False), (False, True), (True, False)])
 def test_a_folder_that_is_not_a_store_is_never_written(
-    tmp_path: Path, read_only: bool, create: bool
+    tmp_path: Path, read_only: bool, create: bool, listing: Listing
 ) -> None:
     folder = not_a_store(tmp_path / "mine")
     before = listing(folder)
@@ -77,7 +70,7 @@ def test_a_folder_that_is_not_a_store_is_never_written(
         ZooGraph.open(file, read_only=read_only, create=create)
 
 
-def test_read_only_open_writes_nothing(tmp_path: Path) -> None:
+def test_read_only_open_writes_nothing(tmp_path: Path, listing: Listing) -> None:
     path = make_store(tmp_path / "graph")
     before = listing(path)
     with ZooGraph.open(path, read_only=True) as graph:
@@ -253,7 +246,7 @@ BULK = textwrap.dedent(
 
 
 @pytest.mark.slow
-def test_kill_during_bulk_load_leaves_nothing_behind(tmp_path: Path) -> None:
+def test_kill_during_bulk_load_leaves_nothing_behind(tmp_path: Path, listing: Listing) -> None:
     path = make_store(tmp_path / "graph")
     with ZooGraph.open(path) as graph:
         before = graph.stats()
@@ -329,7 +322,7 @@ def _foreign_rocksdb(path: Path) -> None:  # a RocksDB folder without the RDF ta
 )
 @pytest.mark.parametrize("read_only", [False, True])
 def test_damaged_store_is_one_typed_error(
-    tmp_path: Path, damage: Callable[[Path], None], read_only: bool
+    tmp_path: Path, damage: Callable[[Path], None], read_only: bool, listing: Listing
 ) -> None:
     path = make_store(tmp_path / "graph")
     with ZooGraph.open(path) as graph:  # several table files

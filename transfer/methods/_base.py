@@ -28,7 +28,7 @@ from __future__ import annotations
 import copy
 import inspect
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any, ClassVar, TypeVar
@@ -40,12 +40,15 @@ from torch import nn
 from kgtransfer.errors import ArgumentError, NotFittedError
 from kgtransfer.models import resolve_device
 from kgtransfer.protocols import LabelledData
+from kgtransfer.transfer._params import ParamsMixin
 from kgtransfer.transfer.training import (
     Budget,
     BudgetLike,
+    TrainHistory,
     as_arrays,
     as_budget,
     batched_predict,
+    train_loop,
 )
 
 __all__ = ["Classifier", "TargetData", "TransferMethod", "build_target"]
@@ -183,7 +186,7 @@ _STANDARD_BUDGET: dict[str, tuple[str, ...]] = {
 }
 
 
-class TransferMethod(Classifier):
+class TransferMethod(Classifier, ParamsMixin):
     """Base of every transfer method: one ``fit`` contract and scikit-learn parameters.
 
     Subclasses store their constructor arguments unchanged (``__init__`` stores, nothing
@@ -204,36 +207,6 @@ class TransferMethod(Classifier):
     _budget_params: ClassVar[dict[str, tuple[str, ...]]] = _STANDARD_BUDGET
     #: Whether the method uses ``TargetData.unlabeled``.
     _uses_unlabeled: ClassVar[bool] = False
-
-    # -- scikit-learn parameters -------------------------------------------------------
-    @classmethod
-    def _param_names(cls) -> list[str]:
-        sig = inspect.signature(cls.__init__)
-        return [
-            p.name
-            for p in sig.parameters.values()
-            if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
-        ]
-
-    def get_params(self, deep: bool = True) -> dict[str, object]:
-        """Constructor parameters (scikit-learn convention; ``sklearn.clone`` works)."""
-        out = {name: getattr(self, name) for name in self._param_names()}
-        if deep:
-            for name, value in list(out.items()):
-                if hasattr(value, "get_params") and not isinstance(value, type):
-                    out.update({f"{name}__{k}": v for k, v in value.get_params().items()})
-        return out
-
-    def set_params(self, **params: object) -> TransferMethod:
-        """Set constructor parameters (scikit-learn convention); returns self."""
-        valid = self._param_names()
-        for key, value in params.items():
-            if key not in valid:
-                raise ArgumentError(
-                    f"Invalid parameter {key!r} for {type(self).__name__}; valid: {sorted(valid)}."
-                )
-            setattr(self, key, value)
-        return self
 
     def __repr__(self) -> str:
         params = self.get_params(deep=False)
@@ -311,6 +284,44 @@ class TransferMethod(Classifier):
 
     def _fit(self, source: Any, target: Any, data: TargetData | None, p: SimpleNamespace) -> None:
         raise NotImplementedError
+
+    @staticmethod
+    def _val_arrays(
+        data: TargetData | None, p: SimpleNamespace
+    ) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """The fit's validation inputs and labels on its device; None without any."""
+        if data is None or data.val is None:
+            return None
+        xv, yv = (t.to(p.device) for t in as_arrays(data.val, what="val_data"))
+        return xv, yv
+
+    @staticmethod
+    def _train_loop(
+        modules: nn.Module | Iterable[nn.Module],
+        param_groups: list[dict[str, Any]],
+        n_samples: int,
+        batch_loss: Callable[[torch.Tensor], torch.Tensor],
+        p: SimpleNamespace,
+        *,
+        val_accuracy: Callable[[], float] | None,
+        desc: str,
+        patience: int | None = None,
+    ) -> TrainHistory:
+        """:func:`~kgtransfer.transfer.training.train_loop` with the fit's settings ``p``."""
+        return train_loop(
+            modules,
+            param_groups,
+            n_samples,
+            batch_loss,
+            epochs=p.epochs,
+            batch_size=p.batch_size,
+            seed=p.seed,
+            weight_decay=p.weight_decay,
+            val_accuracy=val_accuracy,
+            patience=patience,
+            progress=p.progress,
+            desc=desc,
+        )
 
     def _fit_args(
         self, target: Any, data: Any, budget: Any, kwargs: dict[str, Any]

@@ -25,7 +25,6 @@ from kgtransfer.transfer.training import (
     batched_predict,
     check_budget,
     check_n_classes,
-    train_loop,
 )
 
 __all__ = ["Distill"]
@@ -223,21 +222,17 @@ class Distill(TransferMethod):
             return a * F.mse_loss(projector(feats), soft[idx]) + (1 - a) * ce
 
         val_fn = None
-        if data is not None and data.val is not None:
-            xv, yv = (t.to(p.device) for t in as_arrays(data.val, what="val_data"))
+        if (val := self._val_arrays(data, p)) is not None:
+            xv, yv = val
             val_fn = lambda: accuracy_of(batched_predict(student, xv), yv)  # noqa: E731
         modules = [student] if projector is None else [student, projector]
-        self.history_: TrainHistory = train_loop(
+        self.history_: TrainHistory = self._train_loop(
             modules,
             [{"params": params, "lr": p.lr}],
             len(x),
             batch_loss,
-            epochs=p.epochs,
-            batch_size=p.batch_size,
-            seed=p.seed,
-            weight_decay=p.weight_decay,
+            p,
             val_accuracy=val_fn,
-            progress=p.progress,
             desc=f"distill ({p.kind})",
         )
         self.model_ = student

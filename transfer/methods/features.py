@@ -19,7 +19,6 @@ from kgtransfer.transfer.training import (
     as_arrays,
     batched_predict,
     check_budget,
-    train_loop,
 )
 
 __all__ = ["FeatureTransfer"]
@@ -144,21 +143,17 @@ class FeatureTransfer(TransferMethod):
             ).to(p.device)
         loss_fn = nn.CrossEntropyLoss()
         val_fn = None
-        if data is not None and data.val is not None:
-            xv, yv = (t.to(p.device) for t in as_arrays(data.val, what="val_data"))
+        if (val := self._val_arrays(data, p)) is not None:
+            xv, yv = val
             zv = (batched_predict(encoder.forward_features, xv) - self.mean_) / self.std_
             val_fn = lambda: accuracy_of(head(zv), yv)  # noqa: E731
-        self.history_: TrainHistory = train_loop(
+        self.history_: TrainHistory = self._train_loop(
             head,
             [{"params": list(head.parameters()), "lr": p.lr}],
             len(z),
             lambda idx: loss_fn(head(z[idx]), y[idx]),
-            epochs=p.epochs,
-            batch_size=p.batch_size,
-            seed=p.seed,
-            weight_decay=p.weight_decay,
+            p,
             val_accuracy=val_fn,
-            progress=p.progress,
             desc="feature transfer",
         )
         self.head_ = head

@@ -22,7 +22,6 @@ from kgtransfer.transfer.training import (
     batched_predict,
     check_budget,
     check_n_classes,
-    train_loop,
 )
 
 __all__ = ["FineTune"]
@@ -203,22 +202,18 @@ class FineTune(TransferMethod):
             return loss
 
         val_fn = None
-        if data is not None and data.val is not None:
-            xv, yv = (t.to(p.device) for t in as_arrays(data.val, what="val_data"))
+        if (val := self._val_arrays(data, p)) is not None:
+            xv, yv = val
             val_fn = lambda: accuracy_of(batched_predict(base, xv), yv)  # noqa: E731
-        self.history_: TrainHistory = train_loop(
+        self.history_: TrainHistory = self._train_loop(
             base,
             groups,
             len(x),
             batch_loss,
-            epochs=p.epochs,
-            batch_size=p.batch_size,
-            seed=p.seed,
-            weight_decay=p.weight_decay,
+            p,
             val_accuracy=val_fn,
-            patience=p.patience,
-            progress=p.progress,
             desc="fine-tune",
+            patience=p.patience,
         )
         for q in base.parameters():
             q.requires_grad_(True)

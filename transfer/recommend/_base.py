@@ -13,6 +13,7 @@ from kgtransfer.errors import ArgumentError, NotFittedError, did_you_mean
 from kgtransfer.kg.ingest._metrics import FRACTION_METRICS
 from kgtransfer.kg.tables import ZooTables
 from kgtransfer.protocols import FilterValue, GraphLike, TablesLike
+from kgtransfer.transfer._params import ParamsMixin
 
 from ._checks import (
     FILTERS,
@@ -67,7 +68,7 @@ def _check_truth(tables: ZooTables, truth: Truth, excluded: list[str]) -> None:
     )
 
 
-class BaseRecommender:
+class BaseRecommender(ParamsMixin):
     """Shared state: the zoo's models, the training truth and dataset similarities.
 
     Subclasses implement :meth:`_fit` and :meth:`_predict_z`; predictions are
@@ -381,21 +382,3 @@ class BaseRecommender:
     def __repr__(self) -> str:
         params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
         return f"{type(self).__name__}({params})"
-
-    def get_params(self, deep: bool = True) -> dict[str, object]:
-        """Constructor parameters (scikit-learn convention)."""
-        import inspect
-
-        sig = inspect.signature(type(self).__init__)
-        return {p: getattr(self, p) for p in sig.parameters if p != "self"}
-
-    def set_params(self, **params: object) -> BaseRecommender:
-        """Set constructor parameters (scikit-learn convention)."""
-        valid = self.get_params()
-        for key, value in params.items():
-            if key not in valid:
-                raise ValueError(
-                    f"Invalid parameter {key!r} for {type(self).__name__}; valid: {sorted(valid)}."
-                )
-            setattr(self, key, value)
-        return self
