@@ -504,6 +504,7 @@ def child_hub_ingest(path: str, n_models: int, seed: int, chunk: int) -> dict[st
         "n_models_with_records": len(plan["with_records"]),
         "n_records": int(plan["n_records"].sum()),
         "batch_s_first_last": [round(batch_s[0], 2), round(batch_s[-1], 2)],
+        "batch_s": [round(b, 2) for b in batch_s],
         "rss_mb_after_batches": [round(r) for r in rss_after],
         "peak_mb_sampled": peak,
         "peak_mb": _peak_mb(),
