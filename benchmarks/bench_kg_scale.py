@@ -23,6 +23,11 @@ unless ``--gnn-candidates 0``, the GNN fit and a ranking of that many candidates
 ``--scale`` (or ``--models``) runs a smaller zoo of the same shape.
 
     OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python benchmarks/bench_kg_scale.py --hub --scale 0.1
+
+``--hub --server`` streams the same batches through ``ZooGraph.connect`` into an ``oxigraph
+serve`` it starts on 127.0.0.1 (a free port, a temporary location; stopped at the end, also
+on error), samples the server's RSS, then (server stopped) dumps its store and times
+``oxigraph load`` of those quads into a fresh location; the named queries run on the server.
 """
 
 from __future__ import annotations
