@@ -23,6 +23,11 @@ unless ``--gnn-candidates 0``, the GNN fit and a ranking of that many candidates
 ``--scale`` (or ``--models``) runs a smaller zoo of the same shape.
 
     OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python benchmarks/bench_kg_scale.py --hub --scale 0.1
+
+``--hub --server`` streams the same batches through ``ZooGraph.connect`` into an ``oxigraph
+serve`` it starts on 127.0.0.1 (a free port, a temporary location; stopped at the end, also
+on error), samples the server's RSS, then (server stopped) dumps its store and times
+``oxigraph load`` of those quads into a fresh location; the named queries run on the server.
 """
 
 from __future__ import annotations
@@ -484,7 +489,7 @@ def child_hub_ingest(path: str, n_models: int, seed: int, chunk: int) -> dict[st
     sampler = _RssSampler()
     rss_after: list[float] = []
     batch_s: list[float] = []
-    with ZooGraph.open(path, create=True) as graph:
+    with _hub_graph(path, create=True) as graph:
         for _, kwargs in hub_batches(plan, chunk):
             t = time.perf_counter()
             graph.add_tables(**kwargs)  # errors="raise": the generated tables are clean
@@ -504,11 +509,27 @@ def child_hub_ingest(path: str, n_models: int, seed: int, chunk: int) -> dict[st
         "n_models_with_records": len(plan["with_records"]),
         "n_records": int(plan["n_records"].sum()),
         "batch_s_first_last": [round(batch_s[0], 2), round(batch_s[-1], 2)],
+        "batch_s": [round(b, 2) for b in batch_s],
         "rss_mb_after_batches": [round(r) for r in rss_after],
         "peak_mb_sampled": peak,
         "peak_mb": _peak_mb(),
-        "disk_mb": _size_mb(Path(path)),
+        "disk_mb": None if _is_url(path) else _size_mb(Path(path)),
     }
+
+
+def _is_url(target: str) -> bool:
+    return target.startswith(("http://", "https://"))
+
+
+def _hub_graph(target: str, *, create: bool = False, read_only: bool = False) -> ZooGraph:
+    """The graph at ``target``: an on-disk store (a path) or a SPARQL server (a URL)."""
+    if _is_url(target):  # a query's answer: 30 s, no retry (the local query timeout)
+        if read_only:
+            return ZooGraph.connect(target, read_only=True, timeout=30.0, retries=0)
+        return ZooGraph.connect(target, timeout=300.0)
+    if read_only:
+        return ZooGraph.open(target, read_only=True)
+    return ZooGraph.open(target, create=create)
 
 
 def child_dump(path: str, nq_out: str) -> dict[str, float]:
@@ -540,7 +561,7 @@ def child_bulk_nq(path: str, nq_file: str) -> dict[str, float]:
 def child_hub_queries(path: str, n_models: int, seed: int, repeats: int) -> dict[str, Any]:
     """p50 of each named query over ``repeats`` calls (fewer when a query's calls pass
     ``_QUERY_BUDGET_S`` in all; a call over the 30 s query timeout counts as 30 s)."""
-    from kgtransfer.errors import QueryTimeoutError
+    from kgtransfer.errors import QueryTimeoutError, StoreUnavailableError
 
     plan = hub_plan(n_models, seed)
     rng = np.random.default_rng(seed + 2)
@@ -568,7 +589,7 @@ def child_hub_queries(path: str, n_models: int, seed: int, repeats: int) -> dict
         "children_top_base": int(children.max()),
         "children_p99_base": int(cut),
     }
-    with ZooGraph.open(path, read_only=True) as graph:
+    with _hub_graph(path, read_only=True) as graph:
         for name, call in calls.items():
             times: list[float] = []
             n_timeouts = 0
@@ -576,7 +597,7 @@ def child_hub_queries(path: str, n_models: int, seed: int, repeats: int) -> dict
                 t = time.perf_counter()
                 try:
                     call(graph, max(k, 0))
-                except QueryTimeoutError:
+                except (QueryTimeoutError, StoreUnavailableError):  # the server's: a timeout
                     n_timeouts += 1
                 if k >= 0:
                     times.append((time.perf_counter() - t) * 1000)
@@ -633,8 +654,146 @@ def child_gnn(path: str, n_candidates: int, seed: int) -> dict[str, Any]:
     }
 
 
+class _Server:
+    """An ``oxigraph serve`` on 127.0.0.1 (a free port) whose peak RSS a thread samples."""
+
+    def __init__(self, location: Path, every: float = 0.2) -> None:
+        import socket
+        import urllib.request
+
+        self.binary = _oxigraph_binary()
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = int(sock.getsockname()[1])
+        self.url = f"http://127.0.0.1:{port}"
+        self.log = location.with_suffix(".log")
+        with open(self.log, "wb") as log:
+            self.proc = subprocess.Popen(
+                [self.binary, "serve", "--location", str(location), "--bind", f"127.0.0.1:{port}"],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
+        self.peak_mb = 0.0
+        self._every = every
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{self.url}/query?query=ASK%7B%7D", timeout=2):
+                    return
+            except OSError:
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    raise SystemExit(
+                        f"oxigraph serve did not start: {self.log.read_text()}"
+                    ) from None
+                time.sleep(0.05)
+
+    def _rss_mb(self) -> float:
+        try:
+            with open(f"/proc/{self.proc.pid}/status") as handle:
+                for line in handle:
+                    if line.startswith("VmRSS:"):
+                        return int(line.split()[1]) / 1024
+        except OSError:
+            pass
+        return 0.0
+
+    def _sample(self) -> None:
+        while not self._stop.wait(self._every):
+            self.peak_mb = max(self.peak_mb, self._rss_mb())
+
+    def stop(self) -> float:
+        """Stop the server (and the sampler); its peak RSS in MB."""
+        self.peak_mb = max(self.peak_mb, self._rss_mb())
+        self._stop.set()
+        self._thread.join()
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.peak_mb
+
+
+def _oxigraph_binary() -> str:
+    beside = Path(sys.executable).parent / "oxigraph"
+    found = str(beside) if beside.is_file() else shutil.which("oxigraph")
+    if found is None:
+        raise SystemExit("--server needs the oxigraph server binary: pip install -e '.[server]'")
+    return found
+
+
+def _hub_server(args: argparse.Namespace, n_models: int, workdir: Path) -> dict[str, Any]:
+    """``--hub --server``: the same batches through ``ZooGraph.connect`` to an Oxigraph
+    server started here, then ``oxigraph load`` of the same quads into a fresh location."""
+    location, raw, nq = workdir / "server", workdir / "raw", workdir / "zoo.nq"
+    seed = str(args.seed)
+    server = _Server(location)
+    try:
+        ingest = _run_child("hub-ingest", server.url, str(n_models), seed, str(args.chunk))
+        peak_ingest = server.peak_mb
+        queries = _run_child("hub-queries", server.url, str(n_models), seed, str(args.repeats))
+        with ZooGraph.connect(server.url, read_only=True, timeout=300.0) as graph:
+            n_models_server = graph.stats()["models"]
+    finally:
+        server_peak = server.stop()
+    binary = _oxigraph_binary()
+    start = time.perf_counter()
+    subprocess.run(
+        [binary, "dump", "--location", str(location), "--file", str(nq)],
+        check=True,
+        capture_output=True,
+    )
+    dump_s = time.perf_counter() - start
+    start = time.perf_counter()
+    subprocess.run(
+        [binary, "load", "--location", str(raw), "--file", str(nq)],
+        check=True,
+        capture_output=True,
+    )
+    load_s = time.perf_counter() - start
+    result: dict[str, Any] = {
+        "n_models": n_models,
+        "n_models_server": n_models_server,
+        "n_datasets": round(n_models * HUB["datasets"] / HUB["models"]),
+        "seed": args.seed,
+        "chunk": args.chunk,
+        "backend": "oxigraph serve",
+        **{k: v for k, v in ingest.items() if k not in ("ingest_s", "peak_mb", "disk_mb")},
+        "ingest_s": round(ingest["ingest_s"], 1),
+        "server_load_s": round(load_s, 1),
+        "server_load_how": "oxigraph load --location NEW --file zoo.nq (server stopped)",
+        "ingest_vs_server_load": round(ingest["ingest_s"] / load_s, 2),
+        "peak_mb_client_process": round(max(ingest["peak_mb"], ingest["peak_mb_sampled"])),
+        "peak_mb_server_during_ingest": round(peak_ingest),
+        "peak_mb_server": round(server_peak),
+        "disk_mb_server": round(_size_mb(location)),
+        "disk_mb_raw": round(_size_mb(raw)),
+        "nq_mb": round(nq.stat().st_size / 2**20),
+        "dump_s": round(dump_s, 1),
+        **queries,
+    }
+    result.pop("peak_mb_sampled")
+    return result
+
+
 def _hub_main(args: argparse.Namespace) -> None:
     n_models = args.models or round(HUB["models"] * args.scale)
+    if args.server:
+        workdir = Path(args.workdir or tempfile.mkdtemp(prefix="bench_kg_hub_server_"))
+        workdir.mkdir(parents=True, exist_ok=True)
+        try:
+            print(json.dumps(_hub_server(args, n_models, workdir), indent=1))
+        finally:
+            if not args.keep:
+                shutil.rmtree(workdir, ignore_errors=True)
+        return
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="bench_kg_hub_"))
     workdir.mkdir(parents=True, exist_ok=True)
     ours, raw, nq = workdir / "ours", workdir / "raw", workdir / "zoo.nq"
@@ -715,6 +874,11 @@ def main() -> None:
     hub.add_argument("--seed", type=int, default=0)
     hub.add_argument(
         "--gnn-candidates", type=int, default=10_000, help="Fit the GNN, rank this many (0: skip)."
+    )
+    hub.add_argument(
+        "--server",
+        action="store_true",
+        help="Stream into an `oxigraph serve` started here (ZooGraph.connect) instead.",
     )
     hub.add_argument("--workdir", help="Where the stores go (default: a temporary folder).")
     hub.add_argument("--keep", action="store_true", help="Keep the work folder.")

@@ -61,3 +61,42 @@ def test_hub_batches_stream_through_add_tables(bench: ModuleType, tmp_path: Path
     assert queries["deepest_chain"] == int(plan["depth"].max())
     for name in ("candidates", "lineage_deep_chain", "descendants_top_base", "best_sources"):
         assert queries[f"p50_ms_{name}"] > 0
+
+
+@pytest.mark.slow  # ~4 s idle, ~8 s on the loaded 2-core machine
+def test_hub_server_path_streams_into_an_oxigraph_server(
+    bench: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--hub --server``: the batches go through ``ZooGraph.connect`` to a server the
+    script starts (and stops), next to ``oxigraph load`` of the same quads."""
+    import argparse
+    import json
+
+    if (
+        bench.shutil.which("oxigraph") is None
+        and not (Path(bench.sys.executable).parent / "oxigraph").is_file()
+    ):
+        pytest.skip("the oxigraph server binary is missing (pip install -e '.[server]')")
+    args = argparse.Namespace(
+        models=300,
+        scale=1.0,
+        server=True,
+        chunk=200,
+        seed=0,
+        repeats=2,
+        workdir=str(tmp_path / "work"),
+        keep=True,
+    )
+    bench._hub_main(args)
+    out = json.loads(capsys.readouterr().out)
+    plan = bench.hub_plan(300, 0)
+    assert out["n_models"] == out["n_models_server"] == 300
+    assert out["n_batches"] == -(-plan["n_datasets"] // 200) + -(-300 // 200)
+    assert out["n_lineage_edges"] == int((plan["parent"] >= 0).sum() + (plan["parent2"] >= 0).sum())
+    for key in ("ingest_s", "server_load_s", "ingest_vs_server_load", "peak_mb_client_process"):
+        assert out[key] > 0
+    assert out["peak_mb_server"] >= out["peak_mb_server_during_ingest"] > 0
+    for name in ("candidates", "lineage_deep_chain", "descendants_top_base", "best_sources"):
+        assert out[f"p50_ms_{name}"] > 0
+    # the server's store and the raw `oxigraph load` of its dump are both on disk
+    assert (tmp_path / "work" / "server").is_dir() and (tmp_path / "work" / "raw").is_dir()
