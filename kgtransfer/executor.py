@@ -34,6 +34,7 @@ import re
 import socket
 import sys
 import time
+import traceback
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -132,6 +133,10 @@ def _call(task: Callable[[], R], threads: _Threads) -> tuple[R | None, BaseExcep
         else:
             value = task()
     except Exception as exc:
+        # the traceback does not survive the trip back from a worker: keep it as a note
+        where = "".join(traceback.format_exception(exc)[1:-1]).rstrip()
+        if hasattr(exc, "add_note") and where:
+            exc.add_note(f"raised in the task:\n{where}")
         return None, exc, time.perf_counter() - t0
     finally:
         if old is not None:

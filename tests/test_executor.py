@@ -59,8 +59,9 @@ def test_serial_runs_in_order_and_keeps_errors() -> None:
     results = list(SerialExecutor().map([lambda: 1, boom, lambda: 3]))
     assert [r.index for r in results] == [0, 1, 2]
     assert results[0].get() == 1 and results[2].get() == 3
-    with pytest.raises(ValueError, match="bad task"):
+    with pytest.raises(ValueError, match="bad task") as info:
         results[1].get()
+    assert "in boom" in "\n".join(getattr(info.value, "__notes__", []))
 
 
 def test_serial_pins_threads_and_restores_them() -> None:
@@ -129,8 +130,11 @@ def test_ray_task_errors_come_back_typed(ray_executor: Executor) -> None:
         raise KeyError("missing thing")
 
     (res,) = ray_executor.map([boom])
-    with pytest.raises(KeyError, match="missing thing"):
+    with pytest.raises(KeyError, match="missing thing") as info:
         res.get()
+    # where it was raised in the worker comes back as a note (a pickled traceback is lost)
+    notes = "\n".join(getattr(info.value, "__notes__", []))
+    assert "raised in the task" in notes and "in boom" in notes, notes
 
 
 @pytest.mark.slow
